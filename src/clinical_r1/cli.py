@@ -20,10 +20,19 @@ def _root() -> None:
     """Turn clinical records into a reasoning-enhanced diagnostic LLM (ClinicalGPT-R1 recipe)."""
 
 
-# One line per stage module; each defines `register(app: typer.Typer) -> None`.
-from clinical_r1.commands import tiny_model  # noqa: E402
 
-tiny_model.register(app)
+def _register_commands() -> None:
+    """Every module in clinical_r1.commands defines `register(app)`; adding a stage adds a module."""
+    import importlib
+    import pkgutil
+
+    from clinical_r1 import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"clinical_r1.commands.{info.name}").register(app)
+
+
+_register_commands()
 
 
 def main() -> None:  # pragma: no cover - entry point
