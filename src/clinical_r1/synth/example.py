@@ -1,0 +1,66 @@
+"""The training example: what synthesis writes and supervised fine-tuning reads.
+
+One example is a case (`question`), the reasoning that reached the diagnosis (`thinking`), the final
+answer shown to the user (`response`) and the reference diagnosis it was verified against. `route`
+says how the search got there; `trace` and `usage` keep the search's steps and token counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from clinical_r1.records import Language, RecordError, iter_jsonl
+
+
+class TrainingExample(BaseModel):
+    id: str
+    question: str
+    thinking: str
+    response: str
+    reference: str
+    language: Language
+    department: str | None = None
+    # "initial" | "strategy:<name>" | "guided"
+    route: str = "initial"
+    trace: dict[str, Any] = Field(default_factory=dict)
+    usage: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id", "question", "thinking", "response")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value or not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("route")
+    @classmethod
+    def _known_route(cls, value: str) -> str:
+        if value in ("initial", "guided") or (value.startswith("strategy:") and len(value) > 9):
+            return value
+        raise ValueError(f"must be 'initial', 'guided' or 'strategy:<name>', got {value!r}")
+
+
+def example_from_dict(
+    obj: dict[str, Any], file: str | Path = "<input>", line: int | None = None
+) -> TrainingExample:
+    try:
+        return TrainingExample.model_validate(obj)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise RecordError(file, line, field, err["msg"]) from exc
+
+
+def read_examples(path: str | Path) -> Iterator[TrainingExample]:
+    """Stream training examples from JSONL; the first bad line raises RecordError (file, line, field)."""
+    for number, obj in iter_jsonl(path):
+        yield example_from_dict(obj, path, number)
+
+
+def to_public(example: TrainingExample) -> dict[str, str]:
+    """The public HuatuoGPT-o1 / ClinicalGPT-R1 release format."""
+    return {"Question": example.question, "Complex_CoT": example.thinking, "Response": example.response}
