@@ -1,0 +1,361 @@
+"""Generate tests/data/deid_corpus.jsonl: synthetic clinical notes with planted identifiers.
+
+Every record is built from a template, so the character offsets of each planted identifier
+(`spans`) and of each clinical term that must survive (`keep`) are exact.
+
+Template syntax: `{key}` is an identifier slot filled from the record's invented values
+(the key's category is fixed below), `[[text]]` is a clinical term that de-identification must
+leave untouched, anything else is plain text.
+
+Two splits: `dev` (templates used while writing and tuning the rules in clinical_r1.deid) and
+`heldout` (templates and value pools written before the rules, never tuned on). All people,
+numbers, addresses and institutions are invented or used only as realistic-looking strings.
+
+Run:  python tests/data/make_deid_corpus.py   (deterministic; rewrites the JSONL beside it)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+from pathlib import Path
+
+OUT = Path(__file__).with_name("deid_corpus.jsonl")
+
+# ---------------------------------------------------------------- value pools
+EN_FIRST = [
+    "John", "Mary", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "James", "Susan",
+    "William", "Elizabeth", "Thomas", "Karen", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony",
+    "Margaret", "Kevin", "Dorothy", "Brian", "Helen", "George", "Sandra", "Edward", "Donna",
+]
+EN_FIRST_HELDOUT = [
+    "Aaliyah", "Xavier", "Siobhan", "Tobias", "Priya", "Declan", "Mei", "Olusegun", "Ingrid",
+    "Rafael", "Beatriz", "Hamish", "Yuki", "Esperanza", "Cormac", "Zainab",
+]
+EN_LAST = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson",
+    "Taylor", "Thomas", "Moore", "Martin", "Jackson", "Thompson", "White", "Harris", "Clark",
+    "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker",
+]
+EN_LAST_HELDOUT = [
+    "O'Brien", "McAllister", "Kowalski", "Nguyen", "Okafor", "Hernandez-Lopez", "Van Dyke",
+    "Fitzgerald", "Abernathy", "Lindqvist", "Castellano", "Oyelaran", "DeMarco", "Sato",
+]
+ZH_SURNAME = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")  # noqa: E501
+ZH_SURNAME_COMPOUND = ["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容"]
+ZH_GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红梅玉晓东斌婷宇浩然")
+ZH_GIVEN_HELDOUT = list("翊昊珂琳璐嘉懿萱泽瑾彤钰骁煜锦琪晗沐")
+
+EN_HOSPITALS = [
+    "Massachusetts General Hospital", "St. Mary's Medical Center", "Mayo Clinic",
+    "Brigham and Women's Hospital", "Mercy Hospital", "Cedars-Sinai Medical Center",
+    "Riverside Community Hospital", "Lakeview Regional Medical Center", "Johns Hopkins Hospital",
+]
+EN_HOSPITALS_HELDOUT = [
+    "Hospital for Special Surgery", "Beth Israel Deaconess Medical Center", "Cleveland Clinic",
+    "Providence St. Joseph Hospital", "Boston Children's Hospital", "Kaiser Permanente Oakland Medical Center",
+]
+ZH_HOSPITALS = [
+    "北京协和医院", "复旦大学附属中山医院", "四川大学华西医院", "上海市第六人民医院", "浙江省人民医院",
+    "中山大学附属第一医院", "武汉市中心医院", "南京鼓楼医院", "湘雅二医院",
+]
+ZH_HOSPITALS_HELDOUT = [
+    "广州市妇女儿童医疗中心", "郑州大学第一附属医院", "青田县人民医院", "仁和镇卫生院",
+    "首都医科大学附属北京天坛医院", "西安交通大学第二附属医院",
+]
+EN_CITIES = ["Springfield", "Worcester", "Cambridge", "Dayton", "Fresno", "Tulsa", "Boise", "Albany"]
+EN_CITIES_HELDOUT = ["Cedar Rapids", "Bakersfield", "Ann Arbor", "Sioux Falls", "Chattanooga"]
+EN_STATES = ["MA", "OH", "CA", "OK", "ID", "NY", "TX", "IL"]
+EN_STREETS = ["Elm", "Oak", "Maple", "Washington", "Lincoln", "Park", "Cedar", "Highland", "Main"]
+EN_STREET_SUFFIX = ["Street", "St.", "Avenue", "Ave", "Road", "Rd.", "Lane", "Drive", "Boulevard", "Court"]
+ZH_CITIES = ["武汉", "苏州", "温州", "洛阳", "绵阳", "东莞", "昆明", "大连"]
+ZH_CITIES_HELDOUT = ["宜昌", "台州", "赣州", "遵义", "义乌"]
+ZH_PROVINCES = ["广东省", "浙江省", "江苏省", "湖北省", "四川省", "河南省"]
+ZH_DISTRICTS = ["南山区", "西湖区", "姑苏区", "江汉区", "武侯区", "金水区", "朝阳区", "海淀区"]
+ZH_ROADS = ["科技园路", "文三路", "人民路", "解放大道", "建设北路", "中山东路", "长江路", "学府街"]
+ZH_COMPOUNDS = ["阳光花园", "碧桂园", "金地小区", "幸福里", "翠湖苑"]
+
+
+def chinese_id(rng: random.Random) -> str:
+    """An 18-digit resident ID number with a valid ISO 7064 check character (some end in X)."""
+    area = rng.choice(["110105", "310104", "440305", "420103", "510107", "330106"])
+    birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 30000))
+    body = area + birth.strftime("%Y%m%d") + f"{rng.randrange(0, 1000):03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+
+
+def fmt_date_en(d: dt.date, rng: random.Random, heldout: bool) -> str:
+    styles = [
+        lambda: d.strftime("%m/%d/%Y"),
+        lambda: f"{MONTHS[d.month - 1]} {d.day}, {d.year}",
+        lambda: d.isoformat(),
+        lambda: f"{d.month}/{d.day}/{d.year % 100:02d}",
+        lambda: f"{d.day} {MONTHS[d.month - 1]} {d.year}",
+        lambda: f"{MONTHS[d.month - 1][:3]} {d.day}, {d.year}",
+    ]
+    if heldout:
+        styles += [
+            lambda: f"{d.day:02d}-{MONTHS[d.month - 1][:3]}-{d.year}",
+            lambda: f"{MONTHS[d.month - 1]} {d.day}{'th' if d.day not in (1, 2, 3, 21, 22, 23, 31) else {1: 'st', 2: 'nd', 3: 'rd', 21: 'st', 22: 'nd', 23: 'rd', 31: 'st'}[d.day]}, {d.year}",  # noqa: E501
+            lambda: f"{d.month}/{d.day}",
+            lambda: d.strftime("%Y/%m/%d"),
+        ]
+    return rng.choice(styles)()
+
+
+def fmt_date_zh(d: dt.date, rng: random.Random, heldout: bool) -> str:
+    styles = [
+        lambda: f"{d.year}年{d.month}月{d.day}日",
+        lambda: d.isoformat(),
+        lambda: f"{d.year}/{d.month}/{d.day}",
+        lambda: f"{d.year}年{d.month:02d}月{d.day:02d}日",
+    ]
+    if heldout:
+        styles += [
+            lambda: f"{d.month}月{d.day}日",
+            lambda: f"{d.year}.{d.month:02d}.{d.day:02d}",
+            lambda: f"{d.year}年{d.month}月{d.day}号",
+        ]
+    return rng.choice(styles)()
+
+
+def phone_en(rng: random.Random, heldout: bool) -> str:
+    a, b, c = rng.randrange(201, 990), rng.randrange(200, 999), rng.randrange(0, 10000)
+    styles = [f"({a}) {b}-{c:04d}", f"{a}.{b}.{c:04d}", f"+1 {a} {b} {c:04d}", f"{a}-{b}-{c:04d}"]
+    if heldout:
+        styles += [f"1-{a}-{b}-{c:04d}", f"+1 ({a}) {b}-{c:04d}", f"{a}{b}{c:04d}", f"{a}-{b}-{c:04d} ext. 214"]
+    return rng.choice(styles)
+
+
+def phone_zh(rng: random.Random, heldout: bool) -> str:
+    p = rng.choice(["138", "139", "150", "186", "177", "199", "135"])
+    m, n = rng.randrange(1000, 10000), rng.randrange(1000, 10000)
+    area = rng.choice(["010", "021", "0755", "0571", "027", "028"])
+    land = f"{rng.randrange(2, 9)}{rng.randrange(0, 10_000_000):07d}"
+    styles = [f"{p} {m} {n}", f"{p}{m}{n}", f"{area}-{land}", f"{p}-{m}-{n}"]
+    if heldout:
+        styles += [f"+86 {p} {m} {n}", f"+86-{p}{m}{n}", f"({area}){land}", f"{area} {land[:4]} {land[4:]}"]
+    return rng.choice(styles)
+
+
+def build_values(rng: random.Random, lang: str, heldout: bool) -> dict[str, tuple[str, str]]:
+    """Invent one record's identifiers: key -> (category, text)."""
+    v: dict[str, tuple[str, str]] = {}
+    base = dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(0, 3000))
+    dob = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(0, 25000))
+    fmt_date = fmt_date_en if lang == "en" else fmt_date_zh
+    v["dob"] = ("DATE", fmt_date(dob, rng, heldout))
+    for i, delta in enumerate([0, rng.randrange(1, 6), rng.randrange(6, 30)], start=1):
+        v[f"date{i}"] = ("DATE", fmt_date(base + dt.timedelta(days=delta), rng, heldout))
+    v["age90"] = ("AGE", str(rng.randrange(90, 104)))
+    if lang == "en":
+        firsts = EN_FIRST + (EN_FIRST_HELDOUT if heldout else [])
+        lasts = EN_LAST + (EN_LAST_HELDOUT if heldout else [])
+        for who in ("pt", "doc", "kin", "nurse"):
+            first, last = rng.choice(firsts), rng.choice(lasts)
+            v[f"{who}_first"], v[f"{who}_last"] = ("NAME", first), ("NAME", last)
+            v[who] = ("NAME", f"{first} {last}")
+        v["phone"], v["phone2"], v["fax"] = (("PHONE", phone_en(rng, heldout)) for _ in range(3))
+        user = rng.choice([f"{v['pt_first'][1].lower()}.{v['pt_last'][1].lower()}",
+                           f"{v['pt_first'][1][0].lower()}{v['pt_last'][1].lower()}{rng.randrange(10, 99)}"])
+        user = re.sub(r"[^a-z0-9.]", "", user)
+        v["email"] = ("EMAIL", f"{user}@{rng.choice(['gmail.com', 'yahoo.com', 'mgh.harvard.edu', 'comcast.net'])}")
+        num = rng.randrange(3, 9999)
+        unit = rng.choice(["", f", Apt {rng.randrange(1, 40)}{rng.choice('ABCD')}"]) if heldout else ""
+        v["street"] = ("LOCATION", f"{num} {rng.choice(EN_STREETS)} {rng.choice(EN_STREET_SUFFIX)}{unit}")
+        v["city"] = ("LOCATION", rng.choice(EN_CITIES + (EN_CITIES_HELDOUT if heldout else [])))
+        v["city2"] = ("LOCATION", rng.choice(EN_CITIES + (EN_CITIES_HELDOUT if heldout else [])))
+        v["state"] = ("", rng.choice(EN_STATES))  # a state is allowed under Safe Harbor: not annotated
+        v["zip"] = ("LOCATION", f"{rng.randrange(1000, 99999):05d}")
+        v["mrn"] = ("ID", rng.choice([f"{rng.randrange(0, 10**8):08d}", f"A{rng.randrange(10**6, 10**7)}",
+                                      f"{rng.randrange(2010, 2024)}-{rng.randrange(0, 10**6):06d}"]))
+        v["ssn"] = ("ID", f"{rng.randrange(100, 900)}-{rng.randrange(10, 100)}-{rng.randrange(1000, 10000)}")
+        v["insurance"] = ("ID", rng.choice([f"XJH{rng.randrange(10**8, 10**9)}",
+                                            f"{rng.randrange(1, 10)}EG{rng.randrange(1, 10)}-TE{rng.randrange(1, 10)}-MK{rng.randrange(10, 99)}",  # noqa: E501
+                                            f"W{rng.randrange(10**9, 10**10)}"]))
+        v["license"] = ("ID", f"S{rng.randrange(10**7, 10**8)}")
+        v["hospital"] = ("HOSPITAL", rng.choice(EN_HOSPITALS + (EN_HOSPITALS_HELDOUT if heldout else [])))
+        v["hospital2"] = ("HOSPITAL", rng.choice(EN_HOSPITALS + (EN_HOSPITALS_HELDOUT if heldout else [])))
+        v["url"] = ("URL", rng.choice([f"https://portal.mercyhealth.org/patient/{rng.randrange(10**4, 10**5)}",
+                                       f"www.{v['pt_last'][1].lower().replace(chr(39), '')}family.net",
+                                       f"http://emr.riverside.local/chart?id={rng.randrange(10**5, 10**6)}"]))
+    else:
+        givens = ZH_GIVEN + (ZH_GIVEN_HELDOUT if heldout else [])
+        for who in ("pt", "doc", "kin", "nurse"):
+            surname = rng.choice(ZH_SURNAME_COMPOUND) if rng.random() < 0.1 else rng.choice(ZH_SURNAME)
+            given = "".join(rng.choice(givens) for _ in range(rng.choice([1, 2, 2])))
+            v[f"{who}_last"] = ("NAME", surname)
+            v[who] = ("NAME", surname + given)
+        v["phone"], v["phone2"], v["fax"] = (("PHONE", phone_zh(rng, heldout)) for _ in range(3))
+        v["email"] = ("EMAIL", rng.choice([f"zhang{rng.randrange(1970, 2005)}@163.com",
+                                           f"{rng.randrange(10**8, 10**10)}@qq.com",
+                                           f"li.na_{rng.randrange(10, 99)}@126.com"]))
+        prov = rng.choice(ZH_PROVINCES)
+        v["address"] = ("LOCATION", rng.choice([
+            f"{prov}{rng.choice(ZH_CITIES)}市{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_ROADS)}{rng.randrange(1, 300)}号",
+            f"{rng.choice(ZH_CITIES)}市{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_COMPOUNDS)}{rng.randrange(1, 30)}栋{rng.randrange(1, 6)}单元{rng.randrange(101, 2999)}室",  # noqa: E501
+            f"{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_ROADS)}{rng.randrange(1, 300)}号{rng.randrange(1, 20)}楼",
+        ] + ([f"{prov}{rng.choice(ZH_CITIES_HELDOUT)}市青田县仁和镇东岙村{rng.randrange(1, 12)}组"] if heldout else [])))
+        v["city"] = ("LOCATION", rng.choice(ZH_CITIES + (ZH_CITIES_HELDOUT if heldout else [])))
+        v["idcard"] = ("ID", chinese_id(rng))
+        v["zhuyuan"] = ("ID", rng.choice([f"ZY{rng.randrange(2015, 2024)}{rng.randrange(0, 10**6):06d}",
+                                          f"{rng.randrange(10**7, 10**8)}", f"{rng.randrange(10**5, 10**6)}"]))
+        v["menzhen"] = ("ID", rng.choice([f"MZ{rng.randrange(10**6, 10**7)}", f"{rng.randrange(10**9, 10**10)}"]))
+        v["yibao"] = ("ID", rng.choice([f"{rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",  # noqa: E501
+                                        f"J{rng.randrange(10**8, 10**9)}", f"{rng.randrange(10**11, 10**12)}"]))
+        v["hospital"] = ("HOSPITAL", rng.choice(ZH_HOSPITALS + (ZH_HOSPITALS_HELDOUT if heldout else [])))
+        v["hospital2"] = ("HOSPITAL", rng.choice(ZH_HOSPITALS + (ZH_HOSPITALS_HELDOUT if heldout else [])))
+        v["url"] = ("URL", rng.choice([f"https://his.hospital-demo.cn/patient/{rng.randrange(10**4, 10**5)}",
+                                       f"www.jiankang{rng.randrange(10, 99)}.com.cn"]))
+    octets = [rng.choice([10, 172, 192]), rng.randrange(0, 256), rng.randrange(0, 256), rng.randrange(1, 255)]
+    v["ip"] = ("IP", ".".join(map(str, octets)))
+    return v
+
+
+# ---------------------------------------------------------------- templates
+EN_DEV = [
+    "Patient: {pt}   MRN: {mrn}   DOB: {dob}\nAdmitted {date1} to {hospital}. Mr. {pt_last} is a "
+    "[[67-year-old]] man with [[Parkinson disease]] on [[carbidopa-levodopa 25/100 mg]] TID who presents "
+    "with [[fever]] and [[productive cough]]. [[BP 132/84]], [[HR 104]], [[SpO2 91%]] on room air. "
+    "[[WBC 16.2 x10^9/L]], [[CRP 180 mg/L]]. Chest X-ray: [[right lower lobe consolidation]]. Started on "
+    "[[ceftriaxone 1 g IV daily]]. Discharged {date2}. Attending: Dr. {doc}. Contact wife {kin} at {phone}.",
+    "Ms. {pt} (SSN {ssn}) is a {age90}-year-old woman seen in clinic on {date1} for [[Hashimoto thyroiditis]]. "
+    "[[TSH 8.4 mIU/L]], [[free T4 0.7 ng/dL]]. Increased [[levothyroxine to 75 mcg daily]]. She lives at "
+    "{street}, {city}, {state} {zip}. Phone {phone}; fax {fax}. Follow-up on {date3} with Dr. {doc_last}.",
+    "REFERRAL\nFrom: {doc}, MD, {hospital}\nTo: Gastroenterology, {hospital2}\nRe: {pt}, DOB {dob}, "
+    "Insurance ID: {insurance}\nThis [[34-year-old]] with known [[Crohn's disease]] (diagnosed {date1}) has "
+    "[[bloody diarrhea]] 8 times daily, [[CRP 62 mg/L]], [[Hb 10.1 g/dL]], [[fecal calprotectin 850 ug/g]]. "
+    "On [[azathioprine 150 mg]] and [[mesalamine 4.8 g]]. Please reply to {email} or call {phone}.",
+    "{pt} was brought to the ED by her daughter {kin} on {date1}. [[Ascending weakness]] over 5 days after "
+    "a [[diarrheal illness]]; [[areflexia]]; [[CSF protein 1.2 g/L]] with [[normal cell count]]. "
+    "Impression: [[Guillain-Barre syndrome]]. Started [[IVIG 0.4 g/kg/day]] for 5 days. [[FVC 2.1 L]]. "
+    "Nurse: {nurse}, RN. Chart: {url}",
+    "Discharge summary. Name: {pt_last}, {pt_first}. Age: {age90}. MRN {mrn}. Admission date: {date1}; "
+    "discharge date: {date3}. Diagnosis: [[NSTEMI]] with [[troponin I 2.3 ng/mL]], [[LDL 162 mg/dL]]. "
+    "Meds: [[aspirin 81 mg]], [[atorvastatin 80 mg]], [[metoprolol 25 mg BID]]. [[BP 120/80]] at discharge. "
+    "[[Glasgow Coma Scale 15]]. Cardiology follow-up at {hospital} on {date2}. PCP: Dr. {doc}.",
+    "Telehealth note {date1}. Pt {pt} connected from IP {ip}; reports [[polyuria]], [[polydipsia]], "
+    "[[HbA1c 9.1%]], [[fasting glucose 212 mg/dL]]. History of [[Cushing syndrome]] treated at {hospital}. "
+    "Started [[metformin 500 mg BID]]; [[insulin glargine 10 units]] at night. Patient recently traveled to "
+    "{city}. Callback number {phone}. Email {email}.",
+    "ED triage {date2}: {age90} y/o female, lives alone in {city}, found on floor by neighbor. "
+    "[[Temp 35.1 C]], [[HR 48]], [[BP 98/60]], [[Na 128 mmol/L]], [[creatinine 1.9 mg/dL]]. History of "
+    "[[Addison's disease]] on [[hydrocortisone 20 mg]] and [[fludrocortisone 0.1 mg]]. [[Bell's palsy]] "
+    "in 2012. Emergency contact: {kin} {phone2}. Driver's license {license}.",
+    "Neurology consult for {pt}, seen by Dr. {doc_last} at {hospital}. Complaint: [[tremor]] and "
+    "[[bradykinesia]] since {date1}; [[MoCA 24/30]]. Differential: [[Parkinson disease]] vs [[essential "
+    "tremor]] vs [[Wilson disease]] ([[ceruloplasmin 12 mg/dL]]). MRI brain on {date2} showed [[no acute "
+    "infarct]]. Plan: [[DaTscan]], [[rasagiline 1 mg]]. Mr. {pt_last}'s son {kin} requests copies at {email}.",
+]
+ZH_DEV = [
+    "姓名：{pt}  性别：男  年龄：[[58岁]]  住院号：{zhuyuan}\n身份证号：{idcard}\n入院日期：{date1}\n"
+    "主诉：[[反复咳嗽、咳痰10年]]，加重伴[[气促]]3天。既往[[高血压病]]史，服用[[氨氯地平5mg qd]]。查体："
+    "[[体温38.6℃]]，[[血压150/90mmHg]]，[[心率102次/分]]。[[白细胞12.3×10^9/L]]。诊断：[[慢性阻塞性肺疾病急性加重]]。"
+    "主治医师：{doc}。联系电话：{phone}。",
+    "患者{pt}，女，{age90}岁，家住{address}，因[[帕金森病]]10年、[[吞咽困难]]1周于{date1}就诊于{hospital}。"
+    "长期口服[[多巴丝肼片0.25g tid]]。家属{kin}，手机号{phone}。门诊号：{menzhen}。",
+    "门诊病历 {date1}\n患者{pt}，男，[[45岁]]。[[桥本甲状腺炎]]病史5年，[[TSH 7.8mIU/L]]，[[FT4 10.2pmol/L]]，"
+    "予[[左甲状腺素钠片50μg]]口服。医保卡号：{yibao}。复诊日期：{date2}。医师：{doc}。邮箱：{email}",
+    "入院记录\n患者{pt}，因[[腹痛、腹泻]]2月余入院。2年前在{hospital}诊断为[[克罗恩病]]，予[[美沙拉嗪]]治疗。"
+    "[[血红蛋白98g/L]]，[[C反应蛋白45mg/L]]，[[粪钙卫蛋白>600μg/g]]。近期去过{city}。住院号：{zhuyuan}。"
+    "联系人：{kin}（配偶），电话{phone2}。",
+    "患者{pt}，[[32岁]]，于{date1}出现[[四肢无力]]，呈[[上升性]]，{date2}转入{hospital}。[[脑脊液蛋白1.5g/L]]，"
+    "[[细胞数正常]]，诊断[[格林-巴利综合征]]，予[[静注人免疫球蛋白0.4g/kg/d]]×5天。责任护士：{nurse}。",
+    "出院小结\n姓名：{pt}　年龄：{age90}岁　病案号：{zhuyuan}\n出院诊断：[[2型糖尿病]]，[[糖化血红蛋白9.2%]]，"
+    "[[空腹血糖11.3mmol/L]]。出院带药：[[二甲双胍0.5g bid]]，[[甘精胰岛素10U qn]]。出院日期：{date3}。"
+    "随访请至{hospital}内分泌科，或访问{url}。{doc}医师",
+    "急诊记录：{date1}，患者{pt}由其子{kin}送入我院。[[意识模糊]]，[[血压88/50mmHg]]，[[血钠126mmol/L]]，"
+    "[[血肌酐156μmol/L]]。既往[[艾迪生病]]，服用[[氢化可的松20mg]]。身份证号码：{idcard}，"
+    "联系电话：{phone}，传真：{fax}。",
+    "远程会诊记录（{date2}）：患者{pt}，女，[[67岁]]，来自{city}。会诊终端IP：{ip}。[[震颤]]、[[运动迟缓]]3年，"
+    "考虑[[帕金森病]]，建议[[普拉克索0.25mg tid]]。会诊医生：{hospital}{doc}。",
+]
+EN_HELDOUT = [
+    "HPI: {pt} ({age90} yo M) was transferred from {hospital} on {date1} with [[acute decompensated heart "
+    "failure]], [[BNP 1840 pg/mL]], [[EF 25%]]. Home meds: [[furosemide 40 mg]], [[sacubitril-valsartan "
+    "49/51 mg]]. [[Hodgkin lymphoma]] treated with [[ABVD]] in 1998. Lives with partner {kin} at {street}, "
+    "{city}, {state} {zip}; home phone {phone}. Seen by {doc}, MD.",
+    "CLINIC LETTER  {date2}\nDear Dr. {doc_last},\nI saw your patient {pt_first} {pt_last} (DOB {dob}; "
+    "Medicare ID {insurance}) regarding [[Graves disease]]: [[TSH <0.01 mIU/L]], [[free T4 3.9 ng/dL]], "
+    "[[TRAb 12 IU/L]]. Started [[methimazole 20 mg daily]] and [[propranolol 20 mg TID]]. [[Heart rate 112 "
+    "bpm]], [[BP 142/76]]. Kind regards, {nurse}, NP, {hospital}. Tel {phone2} / Fax {fax}",
+    "Admission {date1}. {pt} is an {age90}-year-old retired teacher from {city2} with [[Lyme disease]] "
+    "exposure, [[erythema migrans]], and [[Down syndrome]] in her grandson. Labs: [[ALT 88 U/L]], "
+    "[[platelets 98 x10^9/L]]. Given [[doxycycline 100 mg BID]]. Portal: {url}. SSN on file: {ssn}. "
+    "Account MRN: {mrn}. Notify daughter ({kin}) via {email}.",
+    "Progress note - {date3}\nS: {pt_first} reports [[chest pain]] radiating to left arm. [[Troponin T 0.45 "
+    "ng/mL]]; [[ECG: ST elevation V1-V4]]. [[Killip class II]].\nO: [[BP 160/95]], [[RR 22/min]], "
+    "[[SpO2 94% on 2 L]].\nA/P: [[anterior STEMI]]; [[primary PCI]] at {hospital}. [[Heparin 5000 units IV]]. "
+    "Logged from workstation {ip} by {doc}. Patient phone {phone}, MRN {mrn}.",
+]
+ZH_HELDOUT = [
+    "病历首页　患者姓名：{pt}　身份证：{idcard}　医保卡：{yibao}\n现住址：{address}\n于{date1}因[[胸痛]]2小时"
+    "来院，[[心电图示V1-V4导联ST段抬高]]，[[肌钙蛋白I 3.2ng/mL]]，诊断[[急性前壁心肌梗死]]，行[[急诊PCI]]。"
+    "术后予[[阿司匹林100mg qd]]、[[替格瑞洛90mg bid]]。主管医生：{doc}，护士：{nurse}。",
+    "会诊意见（{date2}）\n患者{pt}，{age90}周岁，[[阿尔茨海默病]]史6年，[[MMSE 14分]]，近1周[[发热]]、"
+    "[[咳嗽]]，[[降钙素原0.8ng/mL]]。曾于{date1}在{hospital}住院。其女{kin}（手机{phone}）代诉病史。"
+    "门诊号{menzhen}，住院号{zhuyuan}。",
+    "{date1}随访：{pt}（女，[[39岁]]），[[系统性红斑狼疮]]，[[抗dsDNA抗体阳性]]，[[补体C3 0.52g/L]]，"
+    "[[尿蛋白2+]]。予[[羟氯喹0.2g bid]]、[[泼尼松30mg qd]]。患者从{city}来我院，联系邮箱{email}，"
+    "电话{phone2}。下次复诊{date3}。经治医师：{doc}",
+    "转诊单\n转出医院：{hospital}　转入医院：{hospital2}\n患者：{pt}，年龄{age90}岁，身份证号{idcard}\n"
+    "诊断：[[重症肌无力]]（[[乙酰胆碱受体抗体阳性]]），[[溴吡斯的明60mg tid]]。[[血压126/78mmHg]]。"
+    "转诊日期：{date2}。联系人：{kin}，{phone}；传真{fax}。",
+]
+
+SLOT = re.compile(r"\{(\w+)\}|\[\[(.+?)\]\]")
+
+
+def render(template: str, values: dict[str, tuple[str, str]]) -> tuple[str, list[dict], list[dict]]:
+    """Fill a template; return the text, the identifier spans and the clinical terms with offsets."""
+    out: list[str] = []
+    spans: list[dict] = []
+    keep: list[dict] = []
+    pos = 0
+    length = 0
+    for m in SLOT.finditer(template):
+        literal = template[pos : m.start()]
+        out.append(literal)
+        length += len(literal)
+        if m.group(1):
+            category, text = values[m.group(1)]
+            if category:
+                spans.append({"start": length, "end": length + len(text), "category": category, "text": text})
+        else:
+            text = m.group(2)
+            keep.append({"start": length, "end": length + len(text), "text": text})
+        out.append(text)
+        length += len(text)
+        pos = m.end()
+    out.append(template[pos:])
+    return "".join(out), spans, keep
+
+
+def main() -> None:
+    rng = random.Random(20261121)
+    rows = []
+    plan = [("dev", "en", EN_DEV, 9), ("dev", "zh", ZH_DEV, 9), ("heldout", "en", EN_HELDOUT, 9),
+            ("heldout", "zh", ZH_HELDOUT, 9)]
+    for split, lang, templates, copies in plan:
+        for t_index, template in enumerate(templates):
+            for copy in range(copies):
+                values = build_values(rng, lang, heldout=split == "heldout")
+                text, spans, keep = render(template, values)
+                rows.append({"id": f"{split}-{lang}-{t_index:02d}-{copy}", "split": split, "language": lang,
+                             "text": text, "spans": spans, "keep": keep})
+    with OUT.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} records to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
