@@ -1,0 +1,50 @@
+"""build_llm: a spec (or its string form) -> a ready LLM; generate_sync for synchronous callers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from clinical_r1.llm.base import LLM
+from clinical_r1.llm.cache import Ledger, ResponseCache
+from clinical_r1.llm.local import LocalLLM
+from clinical_r1.llm.openai_compat import OpenAICompatLLM
+from clinical_r1.llm.spec import ModelSpec
+from clinical_r1.llm.types import ChatRequest, ChatResponse
+
+
+def build_llm(
+    spec: ModelSpec | str | dict,
+    cache_path: str | Path | None = None,
+    ledger: Ledger | None = None,
+) -> LLM:
+    """The one way to get a model. `cache_path`: a SQLite file shared by any number of LLMs and
+    processes (None: no cache). `ledger`: share one between several LLMs to get one usage table."""
+    spec = ModelSpec.parse(spec)
+    cache = ResponseCache(cache_path) if cache_path is not None else None
+    backend = LocalLLM if spec.backend == "local" else OpenAICompatLLM
+    llm: LLM = backend(spec, cache=cache, ledger=ledger)
+    # Every model passes through here: wrappers that apply to all of them (de-identification,
+    # driven by spec.deid and llm.is_local) wrap `llm` at this point.
+    return llm
+
+
+def generate_sync(llm: LLM, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
+    """`await llm.generate(requests)` for synchronous code (works inside a running loop too)."""
+
+    async def run() -> list[ChatResponse]:
+        try:
+            return await llm.generate(requests)
+        finally:
+            close = getattr(llm, "aclose", None)
+            if close is not None:
+                await close()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    with ThreadPoolExecutor(max_workers=1) as pool:  # called from async code: use a loop of our own
+        return pool.submit(asyncio.run, run()).result()

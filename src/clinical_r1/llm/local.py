@@ -1,0 +1,317 @@
+"""A local transformers model (any HF folder or hub id): the tiny model, small local runs.
+
+Generation runs in one worker thread so the event loop stays free. Requests that share sampling
+parameters are batched (left padding, up to `spec.batch_size`). `stop` strings end generation and are
+cut from the text, as the OpenAI API does. `seed` seeds torch before the batch, so a seeded request
+is reproducible for the same batch composition (the cache makes reruns identical anyway).
+`json_mode` is not enforced locally (there is no constrained decoding here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from clinical_r1.llm.base import CachedBackend, LLMError, OnDone
+from clinical_r1.llm.types import ChatRequest, ChatResponse
+
+log = logging.getLogger(__name__)
+
+
+class LocalLLM(CachedBackend):
+    backend_name = "local"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-llm")
+        self._load_lock = threading.Lock()
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._device: str = "cpu"
+
+    def cache_identity(self) -> dict:
+        """A local folder can be retrained in place: its files' sizes and times are part of the key."""
+        identity = super().cache_identity()
+        folder = Path(self.spec.model).expanduser()
+        if folder.is_dir():
+            digest = hashlib.sha256()
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    stat = path.stat()
+                    digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+            identity["model"] = str(folder.resolve())
+            identity["fingerprint"] = digest.hexdigest()[:16]
+        return identity
+
+    # -- loading --------------------------------------------------------------------------------------
+    def _load(self) -> tuple[Any, Any]:
+        with self._load_lock:
+            if self._model is None:
+                import torch
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+
+                spec = self.spec
+                device = spec.device
+                if device == "auto":
+                    device = "cuda" if torch.cuda.is_available() else "cpu"
+                dtype: Any = spec.dtype
+                if dtype == "auto":
+                    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+                else:
+                    dtype = getattr(torch, dtype)
+                tokenizer = AutoTokenizer.from_pretrained(spec.model)
+                tokenizer.padding_side = "left"
+                if tokenizer.pad_token is None:
+                    tokenizer.pad_token = tokenizer.eos_token
+                model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype).to(device).eval()
+                self._tokenizer, self._model, self._device = tokenizer, model, device
+                log.info("loaded %s on %s (%s)", spec.model, device, dtype)
+            return self._tokenizer, self._model
+
+    def _eos_ids(self) -> set[int]:
+        eos = self._model.generation_config.eos_token_id
+        if eos is None:
+            eos = self._tokenizer.eos_token_id
+        return set(eos if isinstance(eos, list) else [eos])
+
+    def _encode(self, requests: list[ChatRequest]):
+        tokenizer, _ = self._load()
+        prompts = [
+            tokenizer.apply_chat_template(r.messages, tokenize=False, add_generation_prompt=True)
+            for r in requests
+        ]
+        return tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(
+            self._device
+        )
+
+    def _generation_kwargs(self, request: ChatRequest) -> dict:
+        kwargs: dict = {
+            "max_new_tokens": request.max_tokens,
+            # Greedy decoding gives one answer; _generate_batch repeats it n times.
+            "num_return_sequences": request.n if request.temperature > 0 else 1,
+            "pad_token_id": self._tokenizer.pad_token_id,
+        }
+        if request.temperature > 0:
+            kwargs.update(do_sample=True, temperature=request.temperature, top_p=request.top_p)
+        else:
+            kwargs.update(do_sample=False)
+        if request.stop:
+            kwargs.update(stop_strings=list(request.stop), tokenizer=self._tokenizer)
+        return kwargs
+
+    # -- batched generation (worker thread) ----------------------------------------------------------
+    def _generate_batch(self, requests: list[ChatRequest]) -> list[ChatResponse]:
+        """Requests with identical sampling parameters (the first one's are used)."""
+        import torch
+
+        start = time.perf_counter()
+        tokenizer, model = self._load()
+        head = requests[0]
+        encoded = self._encode(requests)
+        if head.seed is not None:
+            torch.manual_seed(head.seed)
+        with torch.inference_mode():
+            output = model.generate(**encoded, **self._generation_kwargs(head))
+        latency = time.perf_counter() - start
+        new_tokens = output[:, encoded["input_ids"].shape[1] :].tolist()
+        if head.temperature <= 0:
+            new_tokens = [row for row in new_tokens for _ in range(head.n)]
+        prompt_lengths = encoded["attention_mask"].sum(dim=1).tolist()
+        eos_ids, pad_id = self._eos_ids(), tokenizer.pad_token_id
+        responses = []
+        for r, request in enumerate(requests):
+            texts, reasons, used = [], [], 0
+            for row in new_tokens[r * head.n : (r + 1) * head.n]:
+                text, reason, count = _finish(
+                    row, tokenizer, eos_ids, pad_id, request.stop, request.max_tokens
+                )
+                texts.append(text)
+                reasons.append(reason)
+                used += count
+            responses.append(
+                ChatResponse(
+                    texts=texts,
+                    finish_reasons=reasons,
+                    prompt_tokens=int(prompt_lengths[r]),
+                    completion_tokens=used,
+                    latency_s=latency,
+                    model=self.spec.model,
+                )
+            )
+        return responses
+
+    async def _run(self, jobs: list[tuple[int, ChatRequest]], on_done: OnDone) -> None:
+        groups: dict[tuple, list[tuple[int, ChatRequest]]] = {}
+        for position, request in jobs:
+            params = (request.temperature, request.top_p, request.max_tokens, request.seed, request.n)
+            groups.setdefault((*params, tuple(request.stop or ())), []).append((position, request))
+        loop = asyncio.get_running_loop()
+        size = self.spec.batch_size
+        for members in groups.values():
+            for i in range(0, len(members), size):
+                batch = members[i : i + size]
+                try:
+                    answers = await loop.run_in_executor(
+                        self._executor, self._generate_batch, [request for _, request in batch]
+                    )
+                except Exception as exc:  # a model that cannot load or run fails these requests, clearly
+                    log.exception("local generation failed")
+                    reason = f"local generation failed: {type(exc).__name__}: {exc}"
+                    answers = [ChatResponse(error=reason, model=self.spec.model) for _ in batch]
+                for (position, _), answer in zip(batch, answers, strict=True):
+                    if answer.ok:
+                        self.ledger.add_call(
+                            self.spec.label,
+                            answer.prompt_tokens,
+                            answer.completion_tokens,
+                            answer.latency_s,
+                            self.spec.price_in_per_mtok,
+                            self.spec.price_out_per_mtok,
+                        )
+                    on_done(position, answer)
+
+    # -- streaming ------------------------------------------------------------------------------------
+    async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
+        """Text deltas from a TextIteratorStreamer; a stop string is never emitted (text is held back
+        while it could still be the start of one)."""
+        from transformers import TextIteratorStreamer
+
+        loop = asyncio.get_running_loop()
+        tokenizer, _ = await loop.run_in_executor(None, self._load)
+        request = request.model_copy(update={"n": 1})
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        start = time.perf_counter()
+
+        cancelled = threading.Event()  # set when the consumer stops reading: generation stops too
+
+        def work() -> list[ChatResponse]:
+            try:
+                return self._generate_batch_streaming(request, streamer, cancelled)
+            finally:
+                streamer.end()
+
+        future = loop.run_in_executor(self._executor, work)
+        holder = _StopHoldback(request.stop or [])
+        pieces = iter(streamer)
+        try:
+            while True:
+                piece = await loop.run_in_executor(None, next, pieces, None)
+                if piece is None:
+                    break
+                out = holder.feed(piece)
+                if out:
+                    yield out
+                if holder.stopped:
+                    break
+            tail = holder.flush()
+            if tail:
+                yield tail
+        finally:
+            cancelled.set()
+            try:
+                answers = await future
+            except Exception as exc:
+                self.ledger.add_request(self.spec.label, cached=False, failed=True)
+                raise LLMError(f"local generation failed: {type(exc).__name__}: {exc}") from exc
+        answer = answers[0]
+        self.ledger.add_call(
+            self.spec.label, answer.prompt_tokens, answer.completion_tokens, time.perf_counter() - start
+        )
+        self.ledger.add_request(self.spec.label, cached=False, failed=False)
+
+    def _generate_batch_streaming(
+        self, request: ChatRequest, streamer: Any, cancelled: threading.Event
+    ) -> list[ChatResponse]:
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        class _Cancelled(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return torch.full((input_ids.shape[0],), cancelled.is_set(), dtype=torch.bool)
+
+        _, model = self._load()
+        encoded = self._encode([request])
+        if request.seed is not None:
+            torch.manual_seed(request.seed)
+        with torch.inference_mode():
+            output = model.generate(
+                **encoded,
+                **self._generation_kwargs(request),
+                streamer=streamer,
+                stopping_criteria=StoppingCriteriaList([_Cancelled()]),
+            )
+        generated = output[0, encoded["input_ids"].shape[1] :].tolist()
+        _, _, count = _finish(
+            generated,
+            self._tokenizer,
+            self._eos_ids(),
+            self._tokenizer.pad_token_id,
+            None,
+            request.max_tokens,
+        )
+        return [ChatResponse(prompt_tokens=int(encoded["attention_mask"].sum()), completion_tokens=count)]
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _finish(
+    row: list[int],
+    tokenizer: Any,
+    eos_ids: set[int],
+    pad_id: int | None,
+    stop: list[str] | None,
+    max_tokens: int,
+) -> tuple[str, str, int]:
+    """One generated row -> (text, finish_reason, completion tokens)."""
+    end = next((i for i, token in enumerate(row) if token in eos_ids), None)
+    if end is not None:
+        ids, count, reason = row[:end], end + 1, "stop"
+    else:
+        ids = list(row)
+        while ids and ids[-1] == pad_id:  # finished by a stop string, padded to the batch length
+            ids.pop()
+        count = len(ids)
+        reason = "length" if count >= max_tokens else "stop"
+    text = tokenizer.decode(ids, skip_special_tokens=True)
+    cut = min((text.find(s) for s in stop or [] if s and s in text), default=-1)
+    if cut >= 0:
+        text, reason = text[:cut], "stop"
+    return text, reason, count
+
+
+class _StopHoldback:
+    """Streams text but never a stop string: holds back a tail that could still begin one."""
+
+    def __init__(self, stops: list[str]) -> None:
+        self.stops = [s for s in stops if s]
+        self.buffer = ""
+        self.sent = 0
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        self.buffer += piece
+        cut = min((self.buffer.find(s) for s in self.stops if s in self.buffer), default=-1)
+        if cut >= 0:
+            self.stopped = True
+            out, self.sent = self.buffer[self.sent : cut], cut
+            return out
+        hold = max(
+            (k for s in self.stops for k in range(1, len(s)) if self.buffer.endswith(s[:k])), default=0
+        )
+        safe = max(self.sent, len(self.buffer) - hold)
+        out, self.sent = self.buffer[self.sent : safe], safe
+        return out
+
+    def flush(self) -> str:
+        if self.stopped:
+            return ""
+        out, self.sent = self.buffer[self.sent :], len(self.buffer)
+        return out

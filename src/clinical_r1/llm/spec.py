@@ -1,0 +1,116 @@
+"""ModelSpec: how to reach a model (backend, name, endpoint, limits, prices). Never holds a secret."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import Field
+
+from clinical_r1.config import ConfigError, StrictModel, validate_config
+from clinical_r1.llm.types import Backend
+
+# Short provider prefixes for ModelSpec.parse: "deepseek:deepseek-chat" reaches DeepSeek's API.
+PROVIDERS: dict[str, dict[str, str]] = {
+    "openai": {},
+    "deepseek": {"base_url": "https://api.deepseek.com/v1", "api_key_env": "DEEPSEEK_API_KEY"},
+    "ollama": {"base_url": "http://127.0.0.1:11434/v1"},
+}
+
+
+class ModelSpec(StrictModel):
+    """How to reach one model. The API key is read from `api_key_env` at call time, never stored."""
+
+    backend: Backend = "openai"
+    model: str = Field(min_length=1)  # API model name, or an HF folder / hub id for "local"
+    base_url: str | None = None  # None: the openai client's default (OPENAI_BASE_URL or api.openai.com)
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = Field(16, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(6, ge=0)
+    backoff_s: float = Field(0.5, ge=0)  # first retry waits about this long, doubling each time
+    backoff_max_s: float = Field(30.0, ge=0)
+    price_in_per_mtok: float = Field(0.0, ge=0)  # USD per million prompt tokens
+    price_out_per_mtok: float = Field(0.0, ge=0)  # USD per million completion tokens
+    deid: Literal["required", "off"] | None = None  # None: auto (required unless is_local)
+    # Local backend only.
+    device: str = "auto"  # "auto" (cuda if available), "cpu", "cuda", "cuda:1", ...
+    dtype: str = "auto"  # "auto", "float32", "bfloat16", "float16"
+    batch_size: int = Field(8, ge=1)
+
+    @property
+    def is_local(self) -> bool:
+        """True when no text leaves this machine: the local backend, or a server on a loopback host."""
+        if self.backend == "local":
+            return True
+        return self.base_url is not None and is_loopback_url(self.base_url)
+
+    @property
+    def label(self) -> str:
+        """A short human name, e.g. for ledger rows: "openai:gpt-4o-mini"."""
+        return f"{self.backend}:{self.model}"
+
+    def api_key(self) -> str:
+        """Read the key now from the environment. Loopback servers (vLLM, Ollama) need none."""
+        key = os.environ.get(self.api_key_env)
+        if key:
+            return key
+        if self.is_local:
+            return "EMPTY"
+        raise ConfigError(
+            f"environment variable {self.api_key_env} is not set: it must hold the API key for "
+            f"{self.model} at {self.base_url or 'the default OpenAI endpoint'} (api_key_env in the spec)"
+        )
+
+    @classmethod
+    def parse(cls, value: ModelSpec | str | dict[str, Any]) -> ModelSpec:
+        """Accept a spec, a dict (from YAML) or a string:
+
+        - "openai:MODEL" / "openai:MODEL@http://host:port/v1" (also "deepseek:", "ollama:" prefixes)
+        - "local:/path/to/hf_folder" or "local:org/hub-id"
+        - a bare existing folder or a hub id ("Qwen/Qwen2.5-7B-Instruct") -> local
+        """
+        if isinstance(value, ModelSpec):
+            return value
+        if isinstance(value, dict):
+            return validate_config(value, cls, source="<model spec>")
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"model spec must be a non-empty string or mapping, got {value!r}")
+        text = value.strip()
+        prefix, sep, rest = text.partition(":")
+        if sep and prefix == "local":
+            return cls(backend="local", model=rest)
+        if sep and prefix in PROVIDERS:
+            model, at, url = rest.partition("@")
+            fields: dict[str, Any] = {"backend": "openai", "model": model, **PROVIDERS[prefix]}
+            if at:
+                if not url.startswith(("http://", "https://")):
+                    raise ConfigError(f"model spec {text!r}: the part after '@' must be an http(s) URL")
+                fields["base_url"] = url
+            return validate_config(fields, cls, source=f"model spec {text!r}")
+        if Path(text).expanduser().is_dir():
+            return cls(backend="local", model=str(Path(text).expanduser()))
+        if _looks_like_hub_id(text):
+            return cls(backend="local", model=text)
+        raise ConfigError(
+            f"model spec {text!r}: not understood. Use 'openai:MODEL[@URL]', 'local:PATH_OR_HUB_ID', "
+            f"an existing model folder, or a hub id like 'org/name'"
+        )
+
+
+def _looks_like_hub_id(text: str) -> bool:
+    parts = text.split("/")
+    return len(parts) == 2 and all(parts) and not text.startswith((".", "~")) and ":" not in text
+
+
+def is_loopback_url(url: str) -> bool:
+    host = (urlparse(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback  # 127.0.0.0/8 and ::1
+    except ValueError:
+        return False
