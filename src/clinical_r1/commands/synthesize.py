@@ -1,0 +1,57 @@
+"""`clinical-r1 synthesize`: records -> verified long chain-of-thought training examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("synthesize")
+    def synthesize(
+        records: Path = typer.Option(..., "--records", help="Records JSONL (the record schema)."),
+        out: Path = typer.Option(..., "--out", help="Output folder (also holds the resume journal)."),
+        config: Path = typer.Option(None, "--config", help="Synthesis config YAML (SynthConfig)."),
+        teacher: str = typer.Option(
+            None, "--teacher", help="Teacher model spec, e.g. 'openai:gpt-4o' (overrides the config)."
+        ),
+        concurrency: int = typer.Option(None, "--concurrency", help="Records in flight."),
+        limit: int = typer.Option(None, "--limit", help="Only the first N records."),
+        hf: bool = typer.Option(None, "--hf/--no-hf", help="Also write a datasets folder OUT/hf."),
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+    ) -> None:
+        """Search a verified reasoning path per record; rerun the same command to resume."""
+        from clinical_r1.config import ConfigError, load_config
+        from clinical_r1.records import RecordError
+        from clinical_r1.synth.config import SynthConfig
+        from clinical_r1.synth.runner import run_synthesis
+
+        overrides = {"teacher": teacher, "concurrency": concurrency, "limit": limit, "export_hf": hf}
+        try:
+            cfg = load_config(config, SynthConfig, overrides=overrides)
+            stats = run_synthesis(cfg, records, out, progress=progress)
+        except (ConfigError, RecordError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        table = Table(title=f"synthesis: {stats.records} records -> {out}")
+        table.add_column("outcome")
+        table.add_column("records", justify="right")
+        for route, count in stats.routes.items():
+            table.add_row(f"example ({route})", str(count))
+        for reason, count in stats.dropped.items():
+            table.add_row(f"dropped ({reason})", str(count))
+        table.add_row("[bold]total", f"[bold]{stats.examples + stats.rejected}")
+        console.print(table)
+        console.print(
+            f"{stats.calls} teacher calls, {stats.prompt_tokens + stats.completion_tokens} tokens, "
+            f"${stats.cost_usd:.4f} at list price; verified after a restart: {stats.after_restart}"
+        )
+        if stats.errors:
+            console.print(
+                f"[yellow]{stats.errors} records hit teacher errors: rerun the command to retry them"
+            )
