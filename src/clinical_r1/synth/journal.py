@@ -61,3 +61,9 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
