@@ -1,0 +1,43 @@
+"""`clinical-r1 sft`: supervised fine-tuning on training examples (thin: parse, call, print)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("sft")
+    def sft(
+        data: Path = typer.Option(..., "--data", help="Training examples (JSONL, TrainingExample schema)."),
+        model: str = typer.Option(..., "--model", help="Base model: HF folder or hub id."),
+        out: Path = typer.Option(..., "--out", help="Output folder: final model, metrics.json, loss.png."),
+        config: Path | None = typer.Option(None, "--config", help="YAML with SFTStageConfig fields."),
+        max_steps: int | None = typer.Option(None, help="Override: stop after this many optimiser steps."),
+        max_length: int | None = typer.Option(None, help="Override: tokens per packed row."),
+        resume: bool = typer.Option(True, help="Continue from the last checkpoint in OUT/checkpoints."),
+    ) -> None:
+        """Fine-tune MODEL on EXAMPLES (assistant-only loss, packed samples, isolated attention)."""
+        from clinical_r1.config import load_config
+        from clinical_r1.train.sft import SFTStageConfig, run_sft
+
+        cfg = load_config(config, SFTStageConfig, {"max_steps": max_steps, "max_length": max_length})
+        folder = run_sft(cfg, data, model, out, resume=resume)
+        metrics_path = folder / "metrics.json"
+        if metrics_path.exists():
+            m = json.loads(metrics_path.read_text())
+            ex = m["examples"]
+            console.print(
+                f"[green]model saved to[/green] {folder}  steps {m['global_step']} "
+                f"(resumed from {m['resumed_from_step']})  loss {m['loss_first']:.4f} -> {m['loss_last']:.4f}"
+            )
+            console.print(
+                f"examples: {ex['kept']} used ({ex['truncated']} with thinking shortened), "
+                f"{ex['dropped']} dropped as too long; rows {m['rows']}, fill {m['packing']['fill_ratio']}"
+            )
+            console.print(f"loss curve: {folder / 'loss.png'}")
