@@ -102,9 +102,15 @@ class LocalLLM(CachedBackend):
             kwargs.update(do_sample=True, temperature=request.temperature, top_p=request.top_p)
         else:
             kwargs.update(do_sample=False)
-        if request.stop:
-            kwargs.update(stop_strings=list(request.stop), tokenizer=self._tokenizer)
         return kwargs
+
+    def _stopping(self, request: ChatRequest, prompt_length: int, extra: list | None = None):
+        from transformers import StoppingCriteriaList
+
+        criteria = list(extra or [])
+        if request.stop:
+            criteria.append(_StopOnText(self._tokenizer, list(request.stop), prompt_length))
+        return StoppingCriteriaList(criteria)
 
     # -- batched generation (worker thread) ----------------------------------------------------------
     def _generate_batch(self, requests: list[ChatRequest]) -> list[ChatResponse]:
@@ -118,7 +124,11 @@ class LocalLLM(CachedBackend):
         if head.seed is not None:
             torch.manual_seed(head.seed)
         with torch.inference_mode():
-            output = model.generate(**encoded, **self._generation_kwargs(head))
+            output = model.generate(
+                **encoded,
+                **self._generation_kwargs(head),
+                stopping_criteria=self._stopping(head, encoded["input_ids"].shape[1]),
+            )
         latency = time.perf_counter() - start
         new_tokens = output[:, encoded["input_ids"].shape[1] :].tolist()
         if head.temperature <= 0:
@@ -230,7 +240,7 @@ class LocalLLM(CachedBackend):
         self, request: ChatRequest, streamer: Any, cancelled: threading.Event
     ) -> list[ChatResponse]:
         import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList
+        from transformers import StoppingCriteria
 
         class _Cancelled(StoppingCriteria):
             def __call__(self, input_ids, scores, **kwargs):
@@ -245,7 +255,7 @@ class LocalLLM(CachedBackend):
                 **encoded,
                 **self._generation_kwargs(request),
                 streamer=streamer,
-                stopping_criteria=StoppingCriteriaList([_Cancelled()]),
+                stopping_criteria=self._stopping(request, encoded["input_ids"].shape[1], [_Cancelled()]),
             )
         generated = output[0, encoded["input_ids"].shape[1] :].tolist()
         _, _, count = _finish(
@@ -285,6 +295,26 @@ def _finish(
     if cut >= 0:
         text, reason = text[:cut], "stop"
     return text, reason, count
+
+
+class _StopOnText:
+    """Stops a row once its generated text contains a stop string. (transformers' own stop_strings
+    also match across the end of the prompt, e.g. "\n\n" right after "assistant\n".) Only a tail of
+    tokens is decoded each step: a stop string that just completed lies within it."""
+
+    def __init__(self, tokenizer: Any, stops: list[str], prompt_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.stops = [s for s in stops if s]
+        self.prompt_length = prompt_length
+        self.window = 4 * max((len(s) for s in self.stops), default=1) + 4  # a CJK char can be 3 tokens
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        tails = input_ids[:, max(self.prompt_length, input_ids.shape[1] - self.window) :].tolist()
+        texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
+        hit = [any(s in text for s in self.stops) for text in texts]
+        return torch.tensor(hit, dtype=torch.bool, device=input_ids.device)
 
 
 class _StopHoldback:

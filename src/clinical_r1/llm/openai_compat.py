@@ -110,10 +110,10 @@ class OpenAICompatLLM(CachedBackend):
         params = self._params(request)
         reason = ""
         for attempt in range(self.spec.max_retries + 1):
-            if self._fatal:
-                return self._failure(self._fatal)
             try:
                 async with state.semaphore:
+                    if self._fatal:  # checked after the wait: the key may have failed meanwhile
+                        return self._failure(self._fatal)
                     start = time.perf_counter()
                     async with asyncio.timeout(self.spec.timeout_s):
                         completion = await state.client.chat.completions.create(**params)
@@ -207,11 +207,11 @@ class OpenAICompatLLM(CachedBackend):
         params.update(stream=True, stream_options={"include_usage": True})
         reason = ""
         for attempt in range(self.spec.max_retries + 1):
-            if self._fatal:
-                raise LLMError(self._fatal)
             sent_any = False
             try:
                 async with state.semaphore:
+                    if self._fatal:
+                        raise LLMError(self._fatal)
                     start = time.perf_counter()
                     stream = await state.client.chat.completions.create(**params)
                     usage = None

@@ -38,7 +38,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-FaultKind = Literal["ok", "429", "500", "drop", "malformed", "slow"]
+FaultKind = Literal["ok", "429", "500", "drop", "malformed", "slow", "400", "401"]
 
 
 @dataclass
@@ -57,7 +57,8 @@ Script = Callable[[dict], "str | Reply"] | Sequence["str | Reply"] | str | None
 @dataclass
 class Faults:
     """What goes wrong, and how often. `plan` fixes the fault of the first requests, in arrival order
-    (e.g. ["429", "drop", "ok"]); after it, each request draws a fault from the rates (seeded RNG)."""
+    (e.g. ["429", "drop", "ok"]); after it, each request draws a fault from the rates (seeded RNG).
+    "400" and "401" (bad request, bad key) exist only in `plan`."""
 
     delay_s: float = 0.0  # every reply waits this long (fixed latency)
     rate_429: float = 0.0
@@ -175,6 +176,8 @@ class Server:
         self.model = model
         self.faults = faults or Faults()
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most chat requests being answered at once
         self._script = _ScriptRunner(script)
         self._rng = random.Random(self.faults.seed)
         self._lock = threading.Lock()
@@ -233,7 +236,12 @@ class Server:
             except ValueError:
                 return _error(400, "request body is not valid JSON", "invalid_request_error")
             record = self._record("/v1/chat/completions", body, dict(request.headers))
-            return await self._answer(request, body, record)
+            self.in_flight += 1  # the server's event loop is one thread: no lock needed
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                return await self._answer(request, body, record)
+            finally:
+                self.in_flight -= 1
 
         return app
 
@@ -246,6 +254,10 @@ class Server:
         if record.fault == "429":
             headers = {} if f.retry_after_s is None else {"retry-after": f"{f.retry_after_s:g}"}
             return _error(429, "rate limited (injected)", "rate_limit_exceeded", headers)
+        if record.fault == "400":
+            return _error(400, "bad request (injected)", "invalid_request_error")
+        if record.fault == "401":
+            return _error(401, "invalid API key (injected)", "invalid_api_key")
         if record.fault == "500":
             return _error(500, "internal error (injected)", "server_error")
         if record.fault == "drop":
