@@ -82,7 +82,7 @@ class ModelSpec(StrictModel):
         text = value.strip()
         prefix, sep, rest = text.partition(":")
         if sep and prefix == "local":
-            return cls(backend="local", model=rest)
+            return validate_config({"backend": "local", "model": rest}, cls, source=f"model spec {text!r}")
         if sep and prefix in PROVIDERS:
             model, at, url = rest.partition("@")
             fields: dict[str, Any] = {"backend": "openai", "model": model, **PROVIDERS[prefix]}
