@@ -89,6 +89,11 @@ def lookup(code: str) -> CodeInfo | None:
     return CodeInfo(norm, icd.get_description(norm), category, block, chapter)
 
 
+def chapter_title(chapter: str) -> str:
+    """WHO title of a chapter given as its Roman numeral ("IX" -> "Diseases of the circulatory system")."""
+    return icd.get_description(chapter) if icd.is_valid_item(chapter) and icd.is_chapter(chapter) else ""
+
+
 # --- diagnosis name -> candidate codes ------------------------------------------------------------
 
 _WORD_RE = re.compile(r"[a-z0-9]+")

@@ -474,6 +474,9 @@ def validate_file(path: str | Path, config: ImportConfig | None = None) -> list[
 
 @dataclass
 class ImportReport:
+    out: Path
+    rejects: Path
+    mcq_out: Path | None = None  # only when the file had MCQ items
     records: int = 0
     mcq_items: int = 0
     rejected: int = 0
@@ -495,7 +498,7 @@ def import_file(
     out, rejects = Path(out), Path(rejects) if rejects else None
     rejects = rejects or out.with_name(out.stem + ".rejects.jsonl")
     mcq_out = Path(mcq_out) if mcq_out else out.with_name(out.stem + ".mcq.jsonl")
-    report = ImportReport()
+    report = ImportReport(out=out, rejects=rejects)
     with (
         JsonlWriter(out) as records,
         JsonlWriter(rejects) as rejected,
@@ -509,6 +512,7 @@ def import_file(
                 records.write(item.model_dump(mode="json"))
             elif isinstance(item, MCQItem):
                 report.mcq_items += 1
+                report.mcq_out = mcq_out
                 mcq.write(item.model_dump(mode="json"))
             else:
                 report.rejected += 1

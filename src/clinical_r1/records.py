@@ -280,3 +280,42 @@ def write_jsonl(path: str | Path, items: Iterable[BaseModel | dict[str, Any]]) -
             fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             count += 1
     return count
+
+
+class RecordStats(BaseModel):
+    """Counts over records: what a pool holds before it is used (`clinical-r1 records stats`)."""
+
+    records: int = 0
+    by_language: dict[str, int] = Field(default_factory=dict)
+    by_department: dict[str, int] = Field(default_factory=dict)
+    by_source: dict[str, int] = Field(default_factory=dict)
+    with_icd10: int = 0
+    by_chapter: dict[str, int] = Field(default_factory=dict)  # WHO chapter (Roman numeral) -> records
+
+    @property
+    def icd10_coverage(self) -> float:
+        return self.with_icd10 / self.records if self.records else 0.0
+
+
+def compute_stats(records: Iterable[ClinicalRecord]) -> RecordStats:
+    """Stream over records once; memory grows with the number of distinct values, not of records."""
+    from collections import Counter
+
+    from clinical_r1 import icd10
+
+    stats = RecordStats()
+    language, department, source, chapter = Counter(), Counter(), Counter(), Counter()
+    for record in records:
+        stats.records += 1
+        language[record.language] += 1
+        department[record.department or "(none)"] += 1
+        source[record.source or "(none)"] += 1
+        info = icd10.lookup(record.icd10) if record.icd10 else None
+        if info is not None:
+            stats.with_icd10 += 1
+            chapter[info.chapter] += 1
+    stats.by_language = dict(language.most_common())
+    stats.by_department = dict(department.most_common())
+    stats.by_source = dict(source.most_common())
+    stats.by_chapter = dict(chapter.most_common())
+    return stats

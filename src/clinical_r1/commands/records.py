@@ -1,0 +1,205 @@
+"""`clinical-r1 records import | validate | stats`: bring data into the record schema and check it.
+
+`records_app` is module level so other modules (e.g. `records deid`) can add commands to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+
+records_app = typer.Typer(
+    help="Import clinical records (DxBench, MedQA, medfound, HuatuoGPT-o1, any CSV/JSONL), validate, count.",
+    no_args_is_help=True,
+)
+
+FORMAT_HELP = "dxbench, medqa, medfound, huatuo, records or table (default: guessed from the first row)."
+MAP_HELP = "Schema field = column, comma-separated, e.g. 'case=text,diagnosis=dx,icd10=code' (implies table)."
+
+
+def parse_field_map(text: str | None) -> dict[str, str]:
+    """'case=text,diagnosis=dx' -> {'case': 'text', 'diagnosis': 'dx'}; BadParameter on a malformed pair."""
+    from clinical_r1.importers import SCHEMA_FIELDS
+
+    mapping: dict[str, str] = {}
+    for pair in (text or "").split(","):
+        if not pair.strip():
+            continue
+        field, sep, column = pair.partition("=")
+        field, column = field.strip(), column.strip()
+        if not sep or not field or not column:
+            raise typer.BadParameter(f"'{pair}' is not 'field=column'", param_hint="--map")
+        if field not in SCHEMA_FIELDS:
+            raise typer.BadParameter(
+                f"'{field}' is not one of {', '.join(SCHEMA_FIELDS)}", param_hint="--map"
+            )
+        mapping[field] = column
+    return mapping
+
+
+def _config(config: Path | None, **overrides: object):
+    from clinical_r1.config import ConfigError, load_config
+    from clinical_r1.importers import ImportConfig
+
+    try:
+        return load_config(config, ImportConfig, overrides=overrides)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@records_app.command("import")
+def import_(
+    path: Path = typer.Argument(..., help="Input file: JSONL, JSON array or CSV/TSV."),
+    out: Path = typer.Option(..., "--out", "-o", help="Records JSONL to write."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    field_map: str | None = typer.Option(None, "--map", help=MAP_HELP),
+    language: str | None = typer.Option(None, help="en or zh for every row (default: per row, detected)."),
+    source: str | None = typer.Option(None, help="Value of the records' `source` field."),
+    assign_departments: bool = typer.Option(
+        False, "--assign-departments", help="Give records without a department one from their ICD-10 code."
+    ),
+    code_diagnoses: bool = typer.Option(
+        False,
+        "--code-diagnoses",
+        help="Give records without a code one when the diagnosis name maps exactly.",
+    ),
+    rejects: Path | None = typer.Option(
+        None, help="Rejected rows with reasons (default <out>.rejects.jsonl)."
+    ),
+    mcq_out: Path | None = typer.Option(None, help="MCQ items of MedQA files (default <out>.mcq.jsonl)."),
+    config: Path | None = typer.Option(
+        None, "--config", help="YAML with ImportConfig fields (department map)."
+    ),
+) -> None:
+    """Stream a file into the record schema; rejected rows are written with their reasons, never dropped."""
+    from clinical_r1.importers import import_file
+    from clinical_r1.records import RecordError
+
+    mapping = parse_field_map(field_map)
+    cfg = _config(
+        config,
+        fmt=fmt if fmt else ("table" if mapping else None),
+        field_map=mapping or None,
+        language=language,
+        source=source,
+        assign_department=assign_departments or None,
+        code_diagnoses=code_diagnoses or None,
+    )
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task(f"importing {path.name}", total=None)
+        try:
+            report = import_file(
+                path, out, cfg, rejects=rejects, mcq_out=mcq_out,
+                progress=lambda n: bar.update(task, description=f"importing {path.name}: {n:,} rows"),
+            )  # fmt: skip
+        except RecordError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from exc
+    console.print(f"[green]{report.records:,} records[/green] -> {out}")
+    if report.mcq_items:
+        console.print(f"[green]{report.mcq_items:,} multiple-choice items[/green] -> {report.mcq_out}")
+    if report.rejected:
+        table = Table(title=f"{report.rejected:,} rows rejected -> {report.rejects}")
+        table.add_column("problem")
+        table.add_column("rows", justify="right")
+        for reason, count in report.reasons.most_common():
+            table.add_row(reason, f"{count:,}")
+        console.print(table)
+    else:
+        console.print("0 rows rejected")
+
+
+@records_app.command("validate")
+def validate(
+    path: Path = typer.Argument(..., help="File to check (any importable format)."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    field_map: str | None = typer.Option(None, "--map", help=MAP_HELP),
+    language: str | None = typer.Option(None, help="en or zh for every row."),
+    config: Path | None = typer.Option(None, "--config", help="YAML with ImportConfig fields."),
+) -> None:
+    """List EVERY problem of a file (file:line: field: message); exit code 1 if there is any."""
+    from clinical_r1.importers import validate_file
+    from clinical_r1.records import RecordError
+
+    mapping = parse_field_map(field_map)
+    cfg = _config(config, fmt=fmt if fmt else ("table" if mapping else None), field_map=mapping or None,
+                  language=language)  # fmt: skip
+    try:
+        problems = validate_file(path, cfg)
+    except RecordError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    for problem in problems:
+        console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+    if problems:
+        lines = len({p.line for p in problems})
+        console.print(f"[red]{len(problems)} problems on {lines} lines[/red] in {path}")
+        raise typer.Exit(1)
+    console.print(f"[green]no problems[/green] in {path}")
+
+
+@records_app.command("stats")
+def stats(
+    path: Path = typer.Argument(..., help="Records file (or any importable format)."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
+    field_map: str | None = typer.Option(None, "--map", help=MAP_HELP),
+) -> None:
+    """Counts by language, department and source; ICD-10 coverage and chapters."""
+    from clinical_r1 import icd10
+    from clinical_r1.importers import Rejected, scan
+    from clinical_r1.records import ClinicalRecord, RecordError, compute_stats
+
+    mapping = parse_field_map(field_map)
+    cfg = _config(None, fmt=fmt if fmt else ("table" if mapping else None), field_map=mapping or None)
+    rejected = 0
+
+    def records():
+        nonlocal rejected
+        for item in scan(path, cfg):
+            if isinstance(item, ClinicalRecord):
+                yield item
+            elif isinstance(item, Rejected):  # counted; MCQ items are not records and are not counted
+                rejected += 1
+
+    try:
+        result = compute_stats(records())
+    except RecordError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"{result.records:,} records in {path}; ICD-10 code on {result.with_icd10:,} "
+        f"({result.icd10_coverage:.1%})"
+        + (f"; {rejected:,} rows rejected (see `records validate`)" if rejected else "")
+    )
+    for title, counts in (
+        ("language", result.by_language),
+        ("department", result.by_department),
+        ("source", result.by_source),
+    ):
+        _print_counts(title, counts, result.records)
+    chapters = {f"{ch}  {icd10.chapter_title(ch)}": n for ch, n in result.by_chapter.items()}
+    if chapters:
+        _print_counts("ICD-10 chapter", chapters, result.with_icd10)
+
+
+def _print_counts(title: str, counts: dict[str, int], total: int) -> None:
+    table = Table(title=f"by {title}")
+    table.add_column(title)
+    table.add_column("records", justify="right")
+    table.add_column("share", justify="right")
+    for key, count in counts.items():
+        table.add_row(key, f"{count:,}", f"{count / total:.1%}" if total else "")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(records_app, name="records")
