@@ -1,0 +1,590 @@
+"""Find identifiers in clinical text (English and Chinese) with a rule set: patterns + context cues.
+
+Each recognizer returns `Span`s; `find_spans` runs them all, drops weak hits inside protected
+clinical phrases (eponyms such as "Parkinson disease"), and merges overlaps. Both languages' rules
+always run: records mix scripts (English drug names in Chinese notes, Chinese names in English).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from clinical_r1.deid import lexicon as lx
+
+Category = Literal["NAME", "DATE", "AGE", "PHONE", "EMAIL", "LOCATION", "ID", "HOSPITAL", "URL", "IP"]
+CATEGORIES: tuple[Category, ...] = (
+    "NAME",
+    "DATE",
+    "AGE",
+    "PHONE",
+    "EMAIL",
+    "LOCATION",
+    "ID",
+    "HOSPITAL",
+    "URL",
+    "IP",
+)
+# When two hits overlap, the merged span takes the category that comes first here.
+_PRIORITY = {
+    c: i
+    for i, c in enumerate(
+        ["EMAIL", "URL", "IP", "ID", "PHONE", "DATE", "HOSPITAL", "LOCATION", "NAME", "AGE"]
+    )
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    category: Category
+    text: str
+    # "strong" hits (patterns, explicit cues) survive protection; "weak" ones (guesses from word lists,
+    # propagation) are dropped when they fall inside a protected clinical phrase.
+    strong: bool = True
+
+
+CJK = "\u4e00-\u9fff"
+
+
+def _rx(pattern: str, flags: int = 0) -> re.Pattern:
+    # ASCII mode: a Chinese character next to "13812345678" or "John" must count as a word boundary.
+    return re.compile(pattern, flags | re.ASCII)
+
+
+_NAME_TOKEN = r"[A-Z][a-zA-Z'’\-]*[a-z][a-zA-Z'’\-]*"  # Capitalised, not an all-caps acronym
+_NAME_SEQ = rf"{_NAME_TOKEN}(?:[ \t]+(?:[A-Z]\.[ \t]+)?{_NAME_TOKEN}){{0,2}}"
+
+
+def _span(m: re.Match, group: int | str, category: Category, strong: bool = True) -> Span:
+    return Span(m.start(group), m.end(group), category, m.group(group), strong)
+
+
+# ----------------------------------------------------------------------------- simple patterns
+EMAIL_RE = _rx(r"[A-Za-z0-9][\w.+'\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+URL_RE = _rx(r"(?:https?://|ftp://|www\.)[^\s，。；、）)<>\"'\]]+", re.IGNORECASE)
+IPV4_RE = _rx(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)")
+IPV6_RE = _rx(
+    r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,6}|[0-9A-Fa-f]{1,4})(?![\w:])"
+)
+
+PHONE_RES = [
+    # North American: (617) 555-0134, 617.555.0134, +1 617 555 0134, 1-800-555-0199, ext. 214
+    _rx(
+        r"(?<![\w/.])(?:\+?1[\s.\-]?)?(?:\(\d{3}\)|\d{3})[\s.\-]?\d{3}[\s.\-]?\d{4}"
+        r"(?:\s*(?:ext\.?|x|extension)\s*\d{1,5})?(?![\w/]|\.\d)",
+        re.IGNORECASE,
+    ),
+    # Chinese mobile: 13812345678, 138 1234 5678, 138-1234-5678, +86 138…
+    _rx(r"(?<![\w.])(?:\+?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?![\w]|\.\d)"),
+    # Chinese landline: 010-12345678, (0755)23456789, 021 6543 2109
+    _rx(
+        r"(?<![\w.])(?:\+?86[\s\-]?)?(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[\s\-]?\d{3,4}[\s\-]?\d{4}(?![\w]|\.\d)"
+    ),
+    # International with a + prefix
+    _rx(r"(?<![\w.])\+\d{1,3}[\s\-]?\(?\d{1,4}\)?(?:[\s\-]?\d{2,4}){2,4}(?![\w]|\.\d)"),
+]
+
+CN_ID_RE = _rx(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
+)
+SSN_RE = _rx(r"(?<![\d\-])\d{3}-\d{2}-\d{4}(?![\d\-])")
+ID_CUES = (
+    r"MRN|medical\s+record(?:\s+(?:number|no\.?|#))?|record\s+(?:number|no\.?|#)|chart\s+(?:number|no\.?|#)|"
+    r"account(?:\s+(?:number|no\.?|#))?|acct\.?|SSN|social\s+security(?:\s+(?:number|no\.?|#))?|"
+    r"insurance(?:\s+(?:id|number|no\.?|#))?|member\s+id|policy(?:\s+(?:number|no\.?|#))?|"
+    r"subscriber\s+id|medicare(?:\s+(?:id|number|no\.?|#))?|medicaid(?:\s+(?:id|number|no\.?|#))?|"
+    r"(?:driver'?s\s+)?licen[cs]e(?:\s+(?:number|no\.?|#))?|passport(?:\s+(?:number|no\.?|#))?|"
+    r"patient\s+id|health\s+card|NHS\s+number|accession(?:\s+(?:number|no\.?|#))?|(?-i:ID)(?:\s+(?:number|no\.?|#))?|"
+    r"身份证(?:号码|号)?|住院号|门诊号|病案号|病历号|医保卡号?|医保号|社保卡号?|社保号|就诊卡号?|卡号|登记号|"
+    r"档案号|护照号?|证件号码?|ID号|床旁号"
+)
+ID_CUED_RE = _rx(
+    rf"(?<![A-Za-z])(?:{ID_CUES})(?:\s*(?:on\s+file|number|no\.?|is))?\s*[:：#]?\s*#?\s*"
+    r"(?P<v>(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9][A-Za-z0-9\-]*(?:[ ](?=\d{3,})\d+)*)",
+    re.IGNORECASE,
+)
+# Uncued long codes: 8+ digits, or letters mixed with 6+ digits (ZY2021000123, XJH123456789).
+LONG_CODE_RE = _rx(r"(?<![\w.\-/^])(?:\d{8,}|[A-Z]{1,4}\d{6,}|\d{6,}[A-Z]{1,3})(?![\w.\-/])")
+
+# ----------------------------------------------------------------------------- dates
+MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+ORD = r"(?:st|nd|rd|th)?"
+DATE_RES = [
+    _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}{ORD},?\s+\d{{4}}\b"),  # March 14, 2021 / Mar 14 2021
+    _rx(rf"\b\d{{1,2}}{ORD}\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}\b"),  # 14 March 2021
+    _rx(rf"\b\d{{1,2}}[\-\s/]{MONTH}[\-\s/]\d{{2,4}}\b"),  # 14-Mar-2021
+    _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}{ORD}\b(?!\s*(?:mg|ml|mcg|g|kg|units?|%))"),  # March 14
+    _rx(rf"\b{MONTH}\.?,?\s+\d{{4}}\b"),  # March 2021
+    _rx(r"(?<![\d./\-])\d{4}[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12]\d|3[01])(?![\d./\-]*\d)"),  # ISO
+    _rx(r"(?<![\d./\-])(?:0?[1-9]|1[0-2])[/\-.](?:0?[1-9]|[12]\d|3[01])[/\-.](?:\d{4}|\d{2})(?![\d./\-]*\d)"),
+    _rx(r"(?<![\d./\-])(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|1[0-2])[/.]\d{4}(?![\d./\-]*\d)"),  # 14.03.2021
+    # month/day without a year only after a word that introduces a date ("on 3/14")
+    _rx(
+        r"(?:\b(?:on|since|from|until|till|by|dated|before|after|as\s+of|admission|admitted|discharged?|"
+        r"note|letter|visit|seen|date|DOS|surgery|follow-up)[ \t]*:?[ \t]*(?:[-–][ \t]*)?)"
+        r"(?P<d>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\d/])(?![ \t]*(?:strength|power|tab|of)\b)",
+        re.IGNORECASE,
+    ),
+    _rx(r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?"),
+    _rx(r"(?<![\d年])\d{1,2}\s*月\s*\d{1,2}\s*[日号]"),
+]
+
+# ----------------------------------------------------------------------------- ages over 89
+AGE_RES = [
+    _rx(r"(?<![\d.])(?P<a>\d{2,3})(?=\s*-?\s*(?:years?|yrs?|y/?o|yo|y\.o\.)\b)", re.IGNORECASE),
+    _rx(r"\b(?:aged?|age:)\s*:?\s*(?P<a>\d{2,3})\b(?!\s*(?:mg|kg|%))", re.IGNORECASE),
+    _rx(r"(?<![\d.])(?P<a>\d{2,3})(?=\s*(?:岁|周岁))"),
+    _rx(r"年龄\s*[：:]?\s*(?P<a>\d{2,3})"),
+    _rx(r"(?<![\w.])(?P<a>\d{2,3})\s*(?:yo\s*)?[MF](?=\W)"),  # "92 M", "(99 yo M)"
+]
+
+# ----------------------------------------------------------------------------- hospitals
+_HOSP_HEAD = (
+    r"(?:Hospital|Medical\s+Cent(?:er|re)|Clinic|Infirmary|Health\s+(?:System|Cent(?:er|re))|Cancer\s+Cent(?:er|re)|"
+    r"Nursing\s+Home|Hospice|Rehabilitation\s+Cent(?:er|re)|Surgery\s+Cent(?:er|re)|Medical\s+Group)"
+)
+_HOSP_WORD = r"(?:[A-Z][A-Za-z'’.\-]*|St\.|&)"
+HOSPITAL_EN_RES = [
+    _rx(rf"(?:{_HOSP_WORD}[ \t]+(?:(?:and|of|for|the|de|la)[ \t]+)?){{1,6}}{_HOSP_HEAD}\b"),
+    _rx(
+        rf"\b(?:Hospital|Clinic|Infirmary)[ \t]+(?:for|of)[ \t]+(?:the[ \t]+)?(?:{_NAME_TOKEN}[ \t]?){{1,4}}"
+    ),
+]
+_HOSP_LEADING_NOISE = {
+    "The",
+    "At",
+    "To",
+    "From",
+    "In",
+    "Our",
+    "Outside",
+    "Local",
+    "Seen",
+    "Admitted",
+    "Transferred",
+    "Referred",
+    "Re",
+    "Dear",
+    "Kind",
+    "Regards",
+    "A",
+    "An",
+}
+HOSPITAL_ZH_RE = _rx(
+    rf"[{CJK}A-Za-z0-9（）()]{{2,30}}?(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部)"
+)
+_ZH_BOUNDARY = set("于在至到自往从送赴由经转入出为的后来去办给了把将向、，。：:；;！？ \t\n")
+
+# ----------------------------------------------------------------------------- locations
+_STREET_SUFFIX = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Place|Pl|Way|Terrace|Ter|"
+    r"Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Row|Alley)"
+)
+ADDRESS_EN_RE = _rx(
+    rf"(?P<street>\b\d{{1,6}}[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[A-Z][a-z]+\.?[ \t]+){{1,3}}{_STREET_SUFFIX}\b\.?"
+    r"(?:,?[ \t]+(?:Apt|Apartment|Unit|Suite|Ste|Fl|Floor|#)\.?[ \t]*#?[\w\-]+)?)"
+    r"(?:,[ \t]*(?P<city>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?))?"
+    r"(?:,?[ \t]*[A-Z]{2})?(?:[ \t]+(?P<zip>\d{5}(?:-\d{4})?))?"
+)
+ZIP_RE = _rx(
+    r"(?:\b[A-Z]{2}[ \t]+|\b(?:ZIP|zip|postal code|Zip code|ZIP code)[:\s]*)(?P<z>\d{5}(?:-\d{4})?)\b"
+)
+CITY_CUE_EN_RE = _rx(
+    r"\b(?:lives?(?:\s+alone)?\s+in|living\s+in|resides\s+in|resident\s+of|residing\s+in|travell?ed\s+to|"
+    r"trip\s+to|returned\s+from|visiting\s+from|moved\s+(?:here\s+)?from|originally\s+from|native\s+of|"
+    r"born\s+in|home\s+in|(?:teacher|worker|farmer|man|woman|resident|student|engineer|driver|nurse|"
+    r"veteran|retiree)\s+from)\s+(?P<c>(?:St\.[ \t]|Saint[ \t])?[A-Z][a-z]{2,}(?:[ \t][A-Z][a-z]+)?)"
+)
+_ZH_ADMIN = rf"[{CJK}]{{1,8}}?(?:省|自治区|市|自治州|地区|盟|区|县|旗|镇|乡|街道|村)"
+ADDRESS_ZH_RE = _rx(
+    rf"(?:{_ZH_ADMIN}){{2,6}}(?:[{CJK}\d]{{1,10}}?(?:路|街|大道|巷|弄|胡同))?(?:\d+号)?"
+    rf"(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦))?(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+(?:室|号|组))?"
+    rf"|[{CJK}]{{2,8}}?(?:路|街|大道)\d+号(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+室)?"
+)
+ADDRESS_ZH_CUED_RE = _rx(
+    r"(?:现住址|家庭住址|住址|地址|户籍地址?|居住地|家住|现住|住在|居住于|居住在)\s*[：:]?\s*"
+    rf"(?P<a>[{CJK}\dA-Za-z\-#（）()]{{2,40}})"
+)
+_ZH_ADDR_CUE_PREFIXES = [
+    "现住址",
+    "家庭住址",
+    "住址",
+    "地址",
+    "家住",
+    "现住",
+    "住在",
+    "居住于",
+    "居住在",
+    "位于",
+    "来自",
+    "户籍",
+]
+CITY_CUE_ZH_RE = _rx(
+    rf"(?:来自|去过|到过|前往|途经|返回|回到|赴|居住在|生活在|旅居|出差到|患者从|病人从|近期从|曾在)(?P<c>[{CJK}]{{2,4}})"
+)
+# what may follow a bare place name after such a cue
+_ZH_AFTER_PLACE = set("市县区镇村等地旅出回来返探打务工，。；、,.;（( \n")
+
+# ----------------------------------------------------------------------------- names
+_TITLE_RE = _rx(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Doctor|Sister|Nurse)\.?[ \t]+(?P<n>{_NAME_SEQ})")
+_CREDENTIAL_RE = _rx(
+    rf"(?P<n>{_NAME_SEQ}),?[ \t]+"
+    r"(?P<cred>MD|M\.D\.|DO|RN|NP|PA-C|PA|PhD|MBBS|DNP|LPN|CNA|FACP|FRCP|MRCP|APRN)\b"
+)
+_LABEL_RE = _rx(
+    r"(?i:\b(?:patient(?:\s+name)?|pt|name|attending|pcp|contact|emergency\s+contact|physician|provider|"
+    r"referring\s+physician|seen\s+by|signed\s+by|dictated\s+by|examined\s+by|reviewed\s+by|by|notify|"
+    r"caregiver|wife|husband|son|daughter|mother|father|brother|sister|partner|spouse|"
+    r"neighbou?r|friend|guardian|grandson|granddaughter|nurse|resident|surgeon|your\s+patient|patient|"
+    r"dear)[ \t]*[:(]?|"
+    r"\b(?:to|from|re|cc|dear)[ \t]*:)"
+    r"[ \t]*(?P<n>" + _NAME_SEQ + r"(?:,[ \t]*" + _NAME_TOKEN + r")?)"
+)
+# Single-token labels that are safe even for a one-word name: relatives and explicit name fields.
+_STRONG_LABELS = _rx(
+    r"(?i)^(?:patient\s+name|name|wife|husband|son|daughter|mother|father|brother|sister|partner|spouse|"
+    r"caregiver|guardian|emergency\s+contact|contact|attending|pcp|seen\s+by|signed\s+by|dictated\s+by)$"
+)
+_SUBJECT_RE = _rx(
+    rf"(?P<n>{_NAME_TOKEN}[ \t]+{_NAME_TOKEN})(?=[ \t]+(?:is|was|has|had|presents|presented|reports|reported|"
+    r"denies|complains|returns|returned|comes|came|underwent|states|notes|arrived|agrees)\b|[ \t]*\(\d)"
+)
+# SOAP style "S: Mei reports ...": one capitalised word before a reporting verb.
+_SINGLE_SUBJECT_RE = _rx(
+    rf"(?:^|[.:;!?\n][ \t]*)(?P<n>{_NAME_TOKEN})(?=[ \t]+(?:reports|reported|denies|denied|states|stated|"
+    r"complains|endorses|endorsed|presents|presented)\b)",
+    re.MULTILINE,
+)
+_FIRSTNAME_RE = _rx(rf"\b(?P<n>{_NAME_TOKEN})(?:[ \t]+(?P<l>{_NAME_TOKEN}))?")
+_EPONYM_RE = _rx(
+    rf"\b{_NAME_TOKEN}(?:[\-–][A-Z][a-zé]+)*(?:['’]s)?(?:[ \t]+{_NAME_TOKEN})?"
+    rf"[ \t]+(?i:{lx.EN_EPONYM_HEADS})\b"
+)
+_EPONYM_PHRASE_RE = _rx("|".join(re.escape(p) for p in sorted(lx.EN_EPONYM_PHRASES, key=len, reverse=True)))
+
+_ZH_SURNAME = "(?:" + "|".join(lx.ZH_SURNAMES_COMPOUND) + "|[" + "".join(sorted(lx.ZH_SURNAMES_SINGLE)) + "])"
+# After an explicit label (姓名：) even surnames that double as function words (于, 向...) are names.
+_ZH_SURNAME_ANY = (
+    "(?:"
+    + "|".join(lx.ZH_SURNAMES_COMPOUND)
+    + "|["
+    + "".join(sorted(lx.ZH_SURNAMES_SINGLE | lx.ZH_SURNAMES_AMBIGUOUS))
+    + "])"
+)
+_ZH_STRONG_LABEL_RE = _rx(
+    r"(?:患者姓名|病人姓名|姓名|联系人|家属|主治医师|主治医生|主管医生|主管医师|经治医师|会诊医生|会诊医师|"
+    r"接诊医生|医师签名|医生签名|签名|记录者|记录人|报告人|审核人|审核|申请医生|送检医生|代诉人|监护人|"
+    r"主任医师|副主任医师|住院医师|责任护士|护士|医师|医生|患者|病人|患儿|陈述者)\s*[：:]\s*"
+    rf"(?P<n>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})"
+)
+_ZH_WEAK_LABEL_RE = _rx(
+    r"(?:患者|病人|患儿|其子|其女|其妻|其夫|其母|其父|家属|之子|之女|陪同者|女儿|儿子|丈夫|妻子|母亲|父亲|"
+    r"配偶|孙子|孙女|由|请|致|送检者)"
+    rf"(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})"
+)
+_ZH_TITLE_RE = _rx(
+    rf"(?<![主责担信首])(?P<n>{_ZH_SURNAME}(?:[{CJK}]{{1,2}})?)(?=医生|医师|大夫|护士|主任|教授|院长|老师|先生|女士|同志)"
+)
+_ZH_SEX_AFTER_RE = _rx(
+    rf"(?:^|(?<=[\s，,。；;：:（(]))(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})(?=[，,（(、\s]+[男女](?:[，,）)、\s性]|$))"
+)
+
+
+def _trim_zh_name(candidate: str) -> str:
+    """Cut a Chinese name candidate at the first character that starts the following phrase."""
+    surname_len = 2 if candidate[:2] in lx.ZH_SURNAMES_COMPOUND else 1
+    given = ""
+    for ch in candidate[surname_len:]:
+        if ch in lx.ZH_NAME_STOP_CHARS:
+            break
+        given += ch
+    return candidate[:surname_len] + given if given else ""
+
+
+def _is_clinical_zh(name: str) -> bool:
+    return any(name.startswith(p) or p.startswith(name) for p in lx.ZH_CLINICAL_PREFIXES)
+
+
+def _en_name_tokens(text: str) -> list[tuple[int, int]]:
+    """Offsets of the usable name tokens in a name candidate, stopping at the first non-name word."""
+    out = []
+    for m in re.finditer(r"[A-Za-z][A-Za-z'’\-.]*", text):
+        word = m.group(0).rstrip(".")
+        if word in lx.EN_NOT_NAMES or word.lower() in {"and", "of", "the", "for"}:
+            break
+        if re.fullmatch(r"[A-Z]", word):  # middle initial
+            continue
+        end = m.start() + len(word)
+        if word.endswith(("'s", "’s")):
+            end -= 2
+        out.append((m.start(), end))
+    return out
+
+
+def _name_spans(text: str, m: re.Match, group: str, strong: bool, min_tokens: int = 1) -> list[Span]:
+    candidate = m.group(group)
+    base = m.start(group)
+    tokens = _en_name_tokens(candidate)
+    if len(tokens) < min_tokens:
+        return []
+    start, end = base + tokens[0][0], base + tokens[-1][1]
+    if text[start:end] in lx.EN_COARSE_PLACES:
+        return []
+    return [Span(start, end, "NAME", text[start:end], strong)]
+
+
+# ----------------------------------------------------------------------------- recognizers
+def _find_patterns(text: str) -> Iterable[Span]:
+    for m in EMAIL_RE.finditer(text):
+        yield _span(m, 0, "EMAIL")
+    for m in URL_RE.finditer(text):
+        url = m.group(0).rstrip(".,;:!?")
+        yield Span(m.start(), m.start() + len(url), "URL", url)
+    for m in IPV4_RE.finditer(text):
+        if all(int(part) <= 255 for part in m.group(0).split(".")):
+            yield _span(m, 0, "IP")
+    for m in IPV6_RE.finditer(text):
+        if "::" in m.group(0) or m.group(0).count(":") >= 5:
+            yield _span(m, 0, "IP")
+    for m in CN_ID_RE.finditer(text):
+        yield _span(m, 0, "ID")
+    for m in SSN_RE.finditer(text):
+        yield _span(m, 0, "ID")
+    for m in ID_CUED_RE.finditer(text):
+        yield _span(m, "v", "ID")
+    phones = [
+        _span(m, 0, "PHONE")
+        for pattern in PHONE_RES
+        for m in pattern.finditer(text)
+        if sum(c.isdigit() for c in m.group(0)) >= 7
+    ]
+    yield from phones
+    for m in LONG_CODE_RE.finditer(text):  # an uncued long number that is phone-shaped is a phone
+        if not any(p.start <= m.start() and m.end() <= p.end for p in phones):
+            yield _span(m, 0, "ID")
+
+
+def _find_dates(text: str) -> Iterable[Span]:
+    for pattern in DATE_RES:
+        for m in pattern.finditer(text):
+            yield _span(m, "d" if "d" in pattern.groupindex else 0, "DATE")
+
+
+def _find_ages(text: str) -> Iterable[Span]:
+    for pattern in AGE_RES:
+        for m in pattern.finditer(text):
+            if 90 <= int(m.group("a")) <= 130:
+                yield _span(m, "a", "AGE")
+
+
+def _find_hospitals(text: str) -> Iterable[Span]:
+    for pattern in HOSPITAL_EN_RES:
+        for m in pattern.finditer(text):
+            start, words = m.start(), m.group(0).split()
+            while words and words[0] in _HOSP_LEADING_NOISE:
+                start = text.index(words[1], start + len(words[0])) if len(words) > 1 else m.end()
+                words = words[1:]
+            if len(words) >= 2:
+                yield Span(start, m.end(), "HOSPITAL", text[start : m.end()])
+    for m in HOSPITAL_ZH_RE.finditer(text):
+        name, start = m.group(0), m.start()
+        cut = max((i for i, ch in enumerate(name) if ch in _ZH_BOUNDARY), default=-1)
+        name, start = name[cut + 1 :], start + cut + 1
+        prefix = re.sub(r"(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部)$", "", name)
+        generic = any(prefix.startswith(g) for g in lx.ZH_GENERIC_HOSPITAL_PREFIXES)
+        if len(prefix) < 2 or generic or (prefix.endswith("科") and len(prefix) <= 3):
+            continue
+        yield Span(start, start + len(name), "HOSPITAL", name)
+
+
+def _find_locations(text: str) -> Iterable[Span]:
+    for m in ADDRESS_EN_RE.finditer(text):
+        yield _span(m, "street", "LOCATION")
+        if m.group("city") and m.group("city") not in lx.EN_COARSE_PLACES:
+            yield _span(m, "city", "LOCATION")
+        if m.group("zip"):
+            yield _span(m, "zip", "LOCATION")
+    for m in ZIP_RE.finditer(text):
+        yield _span(m, "z", "LOCATION")
+    for m in CITY_CUE_EN_RE.finditer(text):
+        city = m.group("c")
+        words = city.split()
+        if city in lx.EN_COARSE_PLACES or words[0] in lx.EN_COARSE_PLACES or words[0] in lx.EN_NOT_NAMES:
+            continue
+        if len(words) == 2 and (words[1] in lx.EN_NOT_NAMES or words[1] in lx.EN_COARSE_PLACES):
+            yield Span(m.start("c"), m.start("c") + len(words[0]), "LOCATION", words[0], strong=False)
+        else:
+            yield _span(m, "c", "LOCATION", strong=False)
+    for m in ADDRESS_ZH_RE.finditer(text):
+        address, start = m.group(0), m.start()
+        for cue in _ZH_ADDR_CUE_PREFIXES:
+            if address.startswith(cue):
+                address, start = address[len(cue) :], start + len(cue)
+        cut = max((i for i, ch in enumerate(address) if ch in _ZH_BOUNDARY), default=-1)
+        address, start = address[cut + 1 :], start + cut + 1
+        if len(address) >= 4 and "某" not in address:
+            yield Span(start, start + len(address), "LOCATION", address)
+    for m in ADDRESS_ZH_CUED_RE.finditer(text):
+        yield _span(m, "a", "LOCATION")
+    for m in CITY_CUE_ZH_RE.finditer(text):
+        chunk, start = m.group("c"), m.start("c")
+        longer = next((c for c in lx.ZH_LONG_CITIES if chunk.startswith(c)), None)
+        city = longer or chunk[:2]
+        if len(chunk) > len(city) and chunk[len(city)] in "市县区":
+            city = chunk[: len(city) + 1]
+        after = text[start + len(city) : start + len(city) + 1]
+        if after and after not in _ZH_AFTER_PLACE:
+            continue
+        if city in lx.ZH_NOT_PLACES:
+            continue
+        if city[:2] in lx.ZH_PROVINCES or city[:3] in lx.ZH_PROVINCES or _is_clinical_zh(city):
+            continue
+        if re.fullmatch(r"[我本外该他当上下前后左右今明昨这那此某一二三四五六七八九十几每各多]\S*", city):
+            continue
+        yield Span(start, start + len(city), "LOCATION", city, strong=False)
+
+
+def _find_names(text: str) -> Iterable[Span]:
+    for m in _TITLE_RE.finditer(text):
+        yield from _name_spans(text, m, "n", strong=True)
+    for m in _CREDENTIAL_RE.finditer(text):
+        # "PA" and "DO" are also a state and a word: only after a full name ("Jane Roe, PA")
+        yield from _name_spans(
+            text, m, "n", strong=True, min_tokens=2 if m.group("cred") in ("PA", "DO") else 1
+        )
+    for m in _LABEL_RE.finditer(text):
+        label = re.sub(r"\s+", " ", text[m.start() : m.start("n")].strip(" \t:(")).lower()
+        strong_label = bool(_STRONG_LABELS.match(label))
+        yield from _name_spans(text, m, "n", strong=strong_label, min_tokens=1 if strong_label else 2)
+    for m in _SUBJECT_RE.finditer(text):
+        yield from _name_spans(text, m, "n", strong=False, min_tokens=2)
+    for m in _SINGLE_SUBJECT_RE.finditer(text):
+        yield from _name_spans(text, m, "n", strong=False)
+    for m in _FIRSTNAME_RE.finditer(text):
+        if m.group("n") in lx.EN_FIRST_NAMES and m.group("l"):
+            yield from _name_spans(text, m, 0, strong=False, min_tokens=2)
+    # Chinese
+    for pattern, strong in (
+        (_ZH_STRONG_LABEL_RE, True),
+        (_ZH_WEAK_LABEL_RE, False),
+        (_ZH_SEX_AFTER_RE, True),
+    ):
+        for m in pattern.finditer(text):
+            name = _trim_zh_name(m.group("n"))
+            if (
+                len(name) < 2
+                or "某" in name
+                or (not strong and _is_clinical_zh(name))
+                or name in lx.ZH_PROVINCES
+            ):
+                continue
+            after = text[m.start("n") + len(name) : m.start("n") + len(name) + 1]
+            if (
+                not strong
+                and after
+                and re.match(rf"[{CJK}\d]", after)
+                and after not in lx.ZH_WEAK_NAME_FOLLOWERS
+            ):
+                continue
+            yield Span(m.start("n"), m.start("n") + len(name), "NAME", name, strong)
+    for m in _ZH_TITLE_RE.finditer(text):
+        name = m.group("n")
+        if not _is_clinical_zh(name) and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name[1:]):
+            yield _span(m, "n", "NAME", strong=True)
+
+
+def _names_after_hospitals(text: str, hospitals: list[Span]) -> Iterable[Span]:
+    """'会诊医生：北京协和医院李明' — a name written straight after a hospital or department."""
+    pattern = _rx(rf"{_ZH_SURNAME}[{CJK}]{{1,2}}(?=[。，；;,\s]|$)")
+    for h in hospitals:
+        m = pattern.match(text, h.end)
+        if m:
+            yield Span(m.start(), m.end(), "NAME", m.group(0))
+
+
+def _protected(text: str) -> list[tuple[int, int]]:
+    spans = [(m.start(), m.end()) for m in _EPONYM_RE.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _EPONYM_PHRASE_RE.finditer(text)]
+    return spans
+
+
+def propagate_names(text: str, names: Iterable[str]) -> list[Span]:
+    """Every further occurrence of a name already found (e.g. 'Mr. Miller' later as 'Miller')."""
+    tokens: set[str] = set()
+    for name in names:
+        if re.search(f"[{CJK}]", name):
+            if len(name) >= 2:
+                tokens.add(name)
+        else:
+            tokens.update(
+                t
+                for t in re.findall(r"[A-Za-z][A-Za-z'’\-]+", name)
+                if len(t) >= 2 and t not in lx.EN_NOT_NAMES
+            )
+    out = []
+    for token in sorted(tokens, key=len, reverse=True):
+        boundary = "" if re.search(f"[{CJK}]", token) else r"\b"
+        for m in re.finditer(boundary + re.escape(token) + boundary, text, re.ASCII):
+            out.append(Span(m.start(), m.end(), "NAME", token, strong=False))
+    return out
+
+
+def raw_spans(text: str) -> list[Span]:
+    """All recognizer hits, before protection and merging."""
+    spans = [
+        *_find_patterns(text),
+        *_find_dates(text),
+        *_find_ages(text),
+        *_find_hospitals(text),
+        *_find_locations(text),
+        *_find_names(text),
+    ]
+    spans += _names_after_hospitals(text, [s for s in spans if s.category == "HOSPITAL"])
+    return spans
+
+
+def resolve(text: str, spans: list[Span], categories: Iterable[str] = CATEGORIES) -> list[Span]:
+    """Drop weak hits inside protected clinical phrases, then merge overlapping hits into one span."""
+    wanted = set(categories)
+    protected = _protected(text)
+    kept = [
+        s
+        for s in spans
+        if s.category in wanted
+        and s.end > s.start
+        and (s.strong or not any(s.start < pe and ps < s.end for ps, pe in protected))
+    ]
+    kept.sort(key=lambda s: (s.start, -s.end))
+    merged: list[Span] = []
+    for s in kept:
+        if merged and s.start < merged[-1].end:
+            last = merged[-1]
+            end = max(last.end, s.end)
+            category = min(last.category, s.category, key=_PRIORITY.__getitem__)
+            merged[-1] = Span(last.start, end, category, text[last.start : end], last.strong or s.strong)
+        else:
+            merged.append(s)
+    return merged
+
+
+def find_spans(
+    text: str, categories: Iterable[str] = CATEGORIES, extra_names: Iterable[str] = ()
+) -> list[Span]:
+    """Identifier spans in `text`, sorted and non-overlapping. `extra_names` are names already known
+    (from other messages of the same request) whose every occurrence must go too."""
+    spans = raw_spans(text)
+    protected = _protected(text)
+    names = [
+        s.text
+        for s in spans
+        if s.category == "NAME" and (s.strong or not any(s.start < pe and ps < s.end for ps, pe in protected))
+    ]
+    spans += propagate_names(text, [*names, *extra_names])
+    return resolve(text, spans, categories)
