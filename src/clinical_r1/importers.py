@@ -99,7 +99,8 @@ class _Row:
         if value in (None, ""):
             detected = detect_language(text)
             if detected is None:
-                self.problem(name, "unknown language (none given and no letters to detect it from)")
+                if not self.problems:  # no text because of another problem: that one is the news
+                    self.problem(name, "unknown language (none given and no letters to detect it from)")
                 return "en"
             return detected
         if isinstance(value, str) and value.strip().lower() in ("en", "zh"):
@@ -273,7 +274,8 @@ def _convert_medqa(row: _Row, cfg: ImportConfig) -> list[Item]:
         letter = None
     if letter is not None and options and letter not in options:
         row.problem("answer", f"answer '{letter}' is not one of the options {sorted(options)}")
-    language = row.language(question, cfg.language)
+    # Options count too: some stems are just an abbreviation ("1．LDL") with Chinese options.
+    language = row.language(question + " ".join(options.values()), cfg.language)
     if row.problems:
         return []
     source = cfg.source or str(
@@ -332,7 +334,9 @@ def _convert_huatuo(row: _Row, cfg: ImportConfig) -> list[Item]:
     return [_finish(record, cfg)]
 
 
-def _convert_mapped(row: _Row, cfg: ImportConfig, field_map: dict[str, str]) -> list[Item]:
+def _convert_mapped(
+    row: _Row, cfg: ImportConfig, field_map: dict[str, str], default_source: str
+) -> list[Item]:
     """Schema fields from columns named in `field_map` (or columns with the schema's own names)."""
     column = {name: field_map.get(name, name) for name in SCHEMA_FIELDS}
     case, diagnosis = row.text(column["case"]), row.text(column["diagnosis"])
@@ -345,7 +349,7 @@ def _convert_mapped(row: _Row, cfg: ImportConfig, field_map: dict[str, str]) -> 
         return []
     if raw_code and raw_code != code:
         meta = {**meta, "icd10_raw": raw_code}
-    source = cfg.source or row.text(column["source"], required=False) or Path(row.file).stem
+    source = cfg.source or row.text(column["source"], required=False) or default_source
     try:
         record = ClinicalRecord(id=record_id, language=language, department=department, case=case,
                                 diagnosis=diagnosis, icd10=code, source=source, meta=meta)  # fmt: skip
@@ -361,11 +365,11 @@ def _convert_records(row: _Row, cfg: ImportConfig) -> list[Item]:
         row.problem(name, "not a field of the record schema (use format 'table' with a field map)")
     if row.obj.get("meta") is not None and not isinstance(row.obj.get("meta"), dict):
         row.problem("meta", f"expected an object, got {type(row.obj['meta']).__name__}")
-    return _convert_mapped(row, cfg, {})
+    return _convert_mapped(row, cfg, {}, default_source="")
 
 
 def _convert_table(row: _Row, cfg: ImportConfig) -> list[Item]:
-    return _convert_mapped(row, cfg, cfg.field_map)
+    return _convert_mapped(row, cfg, cfg.field_map, default_source=Path(row.file).stem)
 
 
 CONVERTERS: dict[str, Converter] = {

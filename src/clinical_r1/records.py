@@ -231,19 +231,20 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
 def detect_language(text: str) -> Language | None:
-    """'zh' when CJK characters make up at least 30% of the letters, 'en' when Latin ones dominate.
+    """'zh' when Chinese characters hold their own against Latin words (2 x characters >= words), else 'en'.
 
-    The threshold is low because Chinese clinical text carries Latin abbreviations (CRP, WBC, CT)
-    while one Chinese character carries about as much as an English word.
+    Characters are weighed against whole Latin words because Chinese clinical text is full of Latin
+    abbreviations and units (CRP, WBC, mg/L, MCV) while an English text may quote a Chinese term.
+    None when the text has neither.
     """
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
-    if cjk + latin == 0:
+    cjk, words = len(_CJK.findall(text)), len(_LATIN_WORD.findall(text))
+    if cjk + words == 0:
         return None
-    return "zh" if cjk / (cjk + latin) >= 0.3 else "en"
+    return "zh" if 2 * cjk >= words else "en"
 
 
 def validation_errors(exc: ValidationError, file: str | Path, line: int | None) -> list[RecordError]:

