@@ -26,8 +26,10 @@ from clinical_r1.records import ClinicalRecord, MCQItem, RecordError, read_recor
 
 
 def write_jsonl(path: Path, rows: list) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows),
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -48,7 +50,8 @@ def test_dxbench_both_languages(shared_data: Path) -> None:
         "DxBench_1",
     )
     assert first_en.case == (
-        "Presenting symptoms: Dizziness, Headache. On further questioning: unsteady vision, Numbness in the left hand."
+        "Presenting symptoms: Dizziness, Headache. "
+        "On further questioning: unsteady vision, Numbness in the left hand."
     )
     assert first_zh.case == "主诉症状：头晕、头痛。进一步询问：看东西不稳、左手麻。"
     assert (first_en.diagnosis, first_zh.diagnosis) == ("Lacunar Stroke", "腔隙性脑梗塞")
@@ -150,14 +153,28 @@ def test_asks_for_diagnosis(question: str, language: str, expected: bool) -> Non
 
 
 def test_medqa_both_layouts_and_answers(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "mixed.jsonl", [
-        {"question": "A man has crushing chest pain. What is the most likely diagnosis?",
-         "options": {"A": "Pneumonia", "B": "Acute myocardial infarction"}, "answer": "Acute myocardial infarction"},
-        {"question": "胸痛3小时，心电图ST段抬高。最可能的诊断是", "options": "(A) 心绞痛.\n(B) 急性心肌梗死.",
-         "answer": "(B)", "source": "medqa-mcmle"},
-        {"question": "Which drug lowers LDL?", "options": {"A": "Statin", "B": "Insulin"}, "answer_idx": "A",
-         "answer": "Statin"},
-    ])  # fmt: skip
+    path = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            {
+                "question": "A man has crushing chest pain. What is the most likely diagnosis?",
+                "options": {"A": "Pneumonia", "B": "Acute myocardial infarction"},
+                "answer": "Acute myocardial infarction",
+            },
+            {
+                "question": "胸痛3小时，心电图ST段抬高。最可能的诊断是",
+                "options": "(A) 心绞痛.\n(B) 急性心肌梗死.",
+                "answer": "(B)",
+                "source": "medqa-mcmle",
+            },
+            {
+                "question": "Which drug lowers LDL?",
+                "options": {"A": "Statin", "B": "Insulin"},
+                "answer_idx": "A",
+                "answer": "Statin",
+            },
+        ],
+    )
     mcq, records = import_medqa(path)
     assert [m.answer for m in mcq] == ["B", "B", "A"]
     assert [m.language for m in mcq] == ["en", "zh", "en"]
@@ -172,13 +189,24 @@ def test_medqa_both_layouts_and_answers(tmp_path: Path) -> None:
 
 
 def test_medfound_records(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "medfound.jsonl", [
-        {"qid": "mf-1", "context": "男，56岁，反复上腹痛2年，胃镜示胃窦黏膜充血水肿。", "diagnosis": "慢性胃炎",
-         "diagnosis_code": "K29.701"},
-        {"qid": "mf-2", "context": "Woman, 60, polyuria and polydipsia; HbA1c 9.1%.",
-         "diagnosis": ["Type 2 diabetes", "Hypertension"], "diagnosis_code": "E11.9, I10"},
-        {"qid": "mf-3", "context": "头痛伴呕吐。", "diagnosis": "偏头痛", "diagnosis_code": ""},
-    ])  # fmt: skip
+    path = write_jsonl(
+        tmp_path / "medfound.jsonl",
+        [
+            {
+                "qid": "mf-1",
+                "context": "男，56岁，反复上腹痛2年，胃镜示胃窦黏膜充血水肿。",
+                "diagnosis": "慢性胃炎",
+                "diagnosis_code": "K29.701",
+            },
+            {
+                "qid": "mf-2",
+                "context": "Woman, 60, polyuria and polydipsia; HbA1c 9.1%.",
+                "diagnosis": ["Type 2 diabetes", "Hypertension"],
+                "diagnosis_code": "E11.9, I10",
+            },
+            {"qid": "mf-3", "context": "头痛伴呕吐。", "diagnosis": "偏头痛", "diagnosis_code": ""},
+        ],
+    )
     records = import_medfound(path, assign_department=True)
     assert [r.icd10 for r in records] == ["K29.7", "E11.9", None]
     assert records[0].meta["icd10_raw"] == "K29.701" and records[0].language == "zh"
@@ -189,11 +217,23 @@ def test_medfound_records(tmp_path: Path) -> None:
 
 def test_huatuo_verifiable_problems(tmp_path: Path) -> None:
     path = tmp_path / "huatuo.json"
-    path.write_text(json.dumps([
-        {"Open-ended Verifiable Question": "A 30-year-old with wheeze relieved by salbutamol. Diagnosis?",
-         "Ground-True Answer": "Asthma"},
-        {"Open-ended Verifiable Question": "患者，女，25岁，尿频尿急尿痛1天。诊断？", "Ground-True Answer": "急性膀胱炎"},
-    ], ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "Open-ended Verifiable Question": "Wheeze relieved by salbutamol. Diagnosis?",
+                    "Ground-True Answer": "Asthma",
+                },
+                {
+                    "Open-ended Verifiable Question": "患者，女，25岁，尿频尿急尿痛1天。诊断？",
+                    "Ground-True Answer": "急性膀胱炎",
+                },
+            ],
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     records = import_huatuo(path, code_diagnoses=True)
     assert [(r.id, r.language, r.diagnosis, r.icd10) for r in records] == [
         ("huatuo-0", "en", "Asthma", "J45.9"),
@@ -319,14 +359,24 @@ def test_strict_helpers_raise_the_first_problem(tmp_path: Path) -> None:
 
 
 def test_dxbench_bad_rows(tmp_path: Path) -> None:
-    good = {"id": "D1", "department": "内科", "explicit_symptoms": [["咳嗽", "True"]], "implicit_symptoms": [],
-            "candidate_diseases": ["肺炎"], "disease": "肺炎"}  # fmt: skip
+    good = {
+        "id": "D1",
+        "department": "内科",
+        "explicit_symptoms": [["咳嗽", "True"]],
+        "implicit_symptoms": [],
+        "candidate_diseases": ["肺炎"],
+        "disease": "肺炎",
+    }
     path = tmp_path / "dx.json"
-    text = json.dumps([
-        good,
-        {**good, "id": "D2", "explicit_symptoms": [["咳嗽", "maybe"]], "disease": ""},
-        {**good, "id": "D3", "implicit_symptoms": "发热"},
-    ], ensure_ascii=False, indent=2)  # fmt: skip
+    text = json.dumps(
+        [
+            good,
+            {**good, "id": "D2", "explicit_symptoms": [["咳嗽", "maybe"]], "disease": ""},
+            {**good, "id": "D3", "implicit_symptoms": "发热"},
+        ],
+        ensure_ascii=False,
+        indent=2,
+    )
     path.write_text(text, encoding="utf-8")
     starts = [number for number, line in enumerate(text.splitlines(), start=1) if line == "  {"]
     problems = validate_file(path)
@@ -375,15 +425,29 @@ def test_cli_validate_lists_every_planted_error(tmp_path: Path) -> None:
 
 
 def test_cli_import_with_map_and_stats(tmp_path: Path) -> None:
-    source = write_jsonl(tmp_path / "in.jsonl", [
-        {"text": "Crushing chest pain, ST elevation.", "dx": "STEMI", "code": "I21.3"},
-        {"text": "咳嗽咳痰，右下肺实变。", "dx": "大叶性肺炎", "code": "J18.1"},
-        {"text": "Headache.", "dx": "Migraine", "code": "BAD"},
-    ])  # fmt: skip
+    source = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"text": "Crushing chest pain, ST elevation.", "dx": "STEMI", "code": "I21.3"},
+            {"text": "咳嗽咳痰，右下肺实变。", "dx": "大叶性肺炎", "code": "J18.1"},
+            {"text": "Headache.", "dx": "Migraine", "code": "BAD"},
+        ],
+    )
     out = tmp_path / "out.jsonl"
     runner = CliRunner()
-    result = runner.invoke(app, ["records", "import", str(source), "-o", str(out),
-                                 "--map", "case=text,diagnosis=dx,icd10=code", "--assign-departments"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "records",
+            "import",
+            str(source),
+            "-o",
+            str(out),
+            "--map",
+            "case=text,diagnosis=dx,icd10=code",
+            "--assign-departments",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "2 records" in result.output and "1 rows rejected" in result.output
     assert [r.department for r in read_records(out)] == ["Cardiology", "Respiratory"]
