@@ -722,7 +722,16 @@ class Verifier:
         verdict = self.decide_offline(item)
         if verdict is not None or not self.config.judge:
             return verdict or Verdict(label="undecided", source="none", reason="no enabled tier could decide")
-        return _run_sync(self.verify_many([item]))[0]
+
+        async def judge_then_close() -> list[Verdict]:
+            try:
+                return await self.verify_many([item])
+            finally:  # the model's HTTP client belongs to this short-lived event loop
+                close = getattr(self.llm, "aclose", None)
+                if close is not None:
+                    await close()
+
+        return _run_sync(judge_then_close())[0]
 
     async def _judge(self, pairs: list[tuple[str, str, str]]) -> list[Verdict]:
         assert self.llm is not None
@@ -780,3 +789,64 @@ def _run_sync(coro):  # noqa: ANN001, ANN202 - small helper around asyncio.run
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+# --- measuring the verifier on a labelled set --------------------------------------------------
+
+
+@dataclass
+class VerifierScore:
+    """How a verifier did on labelled pairs. Undecided counts as "not a match", as callers treat it."""
+
+    n: int
+    accuracy: float
+    false_match_rate: float  # share of true non-matches called match
+    false_matches: int
+    negatives: int
+    missed_matches: int  # true matches not called match (mismatch or undecided)
+    decided_by: dict[str, int]  # "rule" / "code" / "judge" / "none" -> pairs decided (undecided: "none")
+
+
+def score(verdicts: Sequence[Verdict], gold: Sequence[bool]) -> VerifierScore:
+    if len(verdicts) != len(gold):
+        raise ValueError(f"{len(verdicts)} verdicts for {len(gold)} labels")
+    negatives = sum(1 for g in gold if not g)
+    false_matches = sum(1 for v, g in zip(verdicts, gold, strict=True) if v.is_match and not g)
+    correct = sum(1 for v, g in zip(verdicts, gold, strict=True) if v.is_match == g)
+    decided_by = Counter(v.source if v.label != "undecided" else "none" for v in verdicts)
+    return VerifierScore(
+        n=len(gold),
+        accuracy=correct / len(gold) if gold else 0.0,
+        false_match_rate=false_matches / negatives if negatives else 0.0,
+        false_matches=false_matches,
+        negatives=negatives,
+        missed_matches=sum(1 for v, g in zip(verdicts, gold, strict=True) if g and not v.is_match),
+        decided_by={source: decided_by.get(source, 0) for source in ("rule", "code", "judge", "none")},
+    )
+
+
+@dataclass
+class LabelledPair:
+    item: VerifyItem
+    match: bool
+    kind: str
+    id: str
+
+
+def load_labelled(path: str | Path) -> list[LabelledPair]:
+    """A labelled JSONL set: prediction, reference, match, language, optional reference_icd10, kind, id."""
+    from pydantic import ValidationError
+
+    from clinical_r1.records import RecordError, iter_jsonl
+
+    pairs = []
+    for line, obj in iter_jsonl(path):
+        if not isinstance(obj.get("match"), bool):
+            raise RecordError(path, line, "match", "must be true or false")
+        try:
+            item = VerifyItem.model_validate({k: obj.get(k) for k in VerifyItem.model_fields if k in obj})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise RecordError(path, line, ".".join(map(str, err["loc"])), err["msg"]) from exc
+        pairs.append(LabelledPair(item, obj["match"], str(obj.get("kind", "")), str(obj.get("id", line))))
+    return pairs
