@@ -57,7 +57,7 @@ DATASHEET_MD = "datasheet.md"
 PLOT_FILE = "spread.png"
 
 _OUT_OF_SCOPE = -1
-_NO_ANCHOR = 127  # rank of a line that cannot anchor a case (out of scope)
+_OUT_OF_SCOPE_RANK = 64  # out-of-scope lines rank after every in-scope one (still first language first)
 
 
 class BenchConfig(StrictModel):
@@ -109,100 +109,113 @@ class _PoolScan:
         self.config = config
         self.lang_index = {lang: i for i, lang in enumerate(config.languages)}
         self.departments = set(config.departments)
-        self.report = PoolReport(by_language=dict.fromkeys(config.languages, 0))
         self.slots: dict[Slot, int] = {}
+        # Per pool line in a configured language (about 30 bytes a line).
         self.offsets, self.langs, self.slot_ids = array("Q"), array("b"), array("i")
-        self.pairs, self.keys, self.ranks = array("Q"), array("Q"), array("b")
-        self._name_codes: dict[tuple[str, str], icd10.CodeInfo | None] = {}
-        self._code_departments: dict[str, str | None] = {}
-        self._out_of_scope: Counter[str] = Counter()
-        self._unmapped: Counter[str] = Counter()
+        self.pairs, self.ranks, self.source_department_ids = array("Q"), array("b"), array("i")
+        self.source_departments: dict[str, int] = {}  # the records' own department labels, interned
+        # What a record resolves to depends only on these four fields: resolve each combination once.
+        self._resolved: dict[tuple, tuple[int, int, bool, bool, bool]] = {}
+        self.lines = self.other_language = self.unmapped = self.coded_from_name = self.invalid_codes = 0
+        self.by_language: Counter[str] = Counter()
+        self._unmapped_names: Counter[str] = Counter()
 
-    def name_code(self, name: str, language: str) -> icd10.CodeInfo | None:
-        key = (name, language)
-        if key not in self._name_codes:
-            info = None
-            if self.config.code_names == "exact":
-                code = icd10.code_for(name, language)
-                info = icd10.lookup(code) if code else None
-            elif self.config.code_names == "candidates":
-                found = icd10.candidates(name, language, limit=1)
-                info = found[0] if found else None
-            if len(self._name_codes) > 200_000:
-                self._name_codes.clear()
-            self._name_codes[key] = info
-        return self._name_codes[key]
+    def _name_code(self, name: str, language: str) -> icd10.CodeInfo | None:
+        if self.config.code_names == "exact":
+            code = icd10.code_for(name, language)
+            return icd10.lookup(code) if code else None
+        if self.config.code_names == "candidates":
+            found = icd10.candidates(name, language, limit=1)
+            return found[0] if found else None
+        return None
 
-    def code_of(self, record: ClinicalRecord) -> tuple[icd10.CodeInfo | None, bool]:
-        """The record's ICD-10 code info, and whether it came from its diagnosis name."""
-        if record.icd10:
-            info = icd10.lookup(record.icd10)
-            if info is not None:
-                return info, False
-            self.report.invalid_codes += 1
-        info = self.name_code(record.diagnosis, record.language) if self.config.code_names != "off" else None
-        return info, info is not None
-
-    def department_of(self, record: ClinicalRecord, info: icd10.CodeInfo | None) -> str | None:
-        if record.department in self.departments:
-            return record.department
+    def _resolve(self, record: ClinicalRecord) -> tuple[int, int, bool, bool, bool]:
+        """(slot id or _OUT_OF_SCOPE, anchor rank, code from name, no code, invalid code)."""
+        info = icd10.lookup(record.icd10) if record.icd10 else None
+        invalid = bool(record.icd10) and info is None
+        from_name = False
         if info is None:
-            return None
-        if info.code not in self._code_departments:
-            self._code_departments[info.code] = icd10.department_for(info.code, self.config.department_map)
-        department = self._code_departments[info.code]
-        return department if department in self.departments else None
-
-    def stratum_of(self, record: ClinicalRecord, info: icd10.CodeInfo | None) -> str:
+            info = self._name_code(record.diagnosis, record.language)
+            from_name = info is not None
+        department = record.department if record.department in self.departments else None
+        if department is None and info is not None:
+            mapped = icd10.department_for(info.code, self.config.department_map)
+            department = mapped if mapped in self.departments else None
+        lang = self.lang_index[record.language]
+        if department is None:
+            # Out-of-scope lines never decide a pair's department (first language first among them).
+            return _OUT_OF_SCOPE, _OUT_OF_SCOPE_RANK + lang, from_name, info is None, invalid
         if info is None:
-            return f"name:{normalise_text(record.diagnosis)}"
-        return f"{self.config.level}:{getattr(info, self.config.level)}"
+            slot = Slot(department, f"name:{normalise_text(record.diagnosis)}", "")
+        else:
+            slot = Slot(department, f"{self.config.level}:{getattr(info, self.config.level)}", info.code)
+        slot_id = self.slots.setdefault(slot, len(self.slots))
+        # The line that decides a pair's department and stratum: coded before uncoded, first language first.
+        rank = (0 if info else len(self.lang_index)) + lang
+        return slot_id, rank, from_name, info is None, invalid
 
     def add(self, record: ClinicalRecord, offset: int) -> None:
-        report = self.report
-        report.lines += 1
+        self.lines += 1
         lang = self.lang_index.get(record.language)
         if lang is None:
-            report.other_language += 1
+            self.other_language += 1
             return
-        report.by_language[record.language] += 1
-        info, from_name = self.code_of(record)
-        report.coded_from_name += from_name
-        if info is None:
-            report.unmapped += 1
-            self._unmapped[record.diagnosis.strip()] += 1
-        department = self.department_of(record, info)
-        if department is None:
-            report.out_of_scope += 1
-            self._out_of_scope[record.department or "<none>"] += 1
-            slot_id = _OUT_OF_SCOPE
-        else:
-            report.in_scope += 1
-            slot = Slot(department, self.stratum_of(record, info), info.code if info else "")
-            slot_id = self.slots.setdefault(slot, len(self.slots))
-        pair = str(record.meta.get("pair_id") or record.id)
+        self.by_language[record.language] += 1
+        key = (record.language, record.department, record.icd10, record.diagnosis)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            if len(self._resolved) > 500_000:
+                self._resolved.clear()
+            resolved = self._resolved[key] = self._resolve(record)
+        slot_id, rank, from_name, uncoded, invalid = resolved
+        self.coded_from_name += from_name
+        self.invalid_codes += invalid
+        if uncoded:
+            self.unmapped += 1
+            self._unmapped_names[record.diagnosis.strip()] += 1
+        label = record.department or "<none>"
+        self.source_department_ids.append(
+            self.source_departments.setdefault(label, len(self.source_departments))
+        )
         self.offsets.append(offset)
         self.langs.append(lang)
         self.slot_ids.append(slot_id)
-        self.pairs.append(_hash64(pair))
-        self.keys.append(_hash64(f"{self.config.seed}\x00{pair}"))
-        # The line that decides a pair's department and stratum: in scope, coded, first language.
-        rank = _NO_ANCHOR if slot_id == _OUT_OF_SCOPE else (0 if info else len(self.lang_index)) + lang
+        self.pairs.append(_hash64(str(record.meta.get("pair_id") or record.id)))
         self.ranks.append(rank)
 
-    def finish(self) -> None:
-        self.report.out_of_scope_departments = dict(self._out_of_scope.most_common(20))
-        self.report.unmapped_names = len(self._unmapped)
-        self.report.unmapped_examples = [name for name, _ in self._unmapped.most_common(20)]
+    def report(self) -> PoolReport:
+        return PoolReport(
+            lines=self.lines,
+            by_language={lang: self.by_language[lang] for lang in self.config.languages},
+            other_language=self.other_language,
+            unmapped=self.unmapped,
+            unmapped_names=len(self._unmapped_names),
+            unmapped_examples=[name for name, _ in self._unmapped_names.most_common(20)],
+            coded_from_name=self.coded_from_name,
+            invalid_codes=self.invalid_codes,
+        )
 
 
 def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def sampling_keys(pair_hashes: np.ndarray, seed: int) -> np.ndarray:
+    """Seeded sampling keys (splitmix64 of pair hash + seed): translations share theirs, and the
+    keys, hence the sample, do not depend on the order of the pool."""
+    with np.errstate(over="ignore"):
+        z = pair_hashes + np.uint64((seed * 0x9E3779B97F4A7C15) & _MASK64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
 def _parse_line(raw: bytes, path: Path, line: int | None) -> ClinicalRecord:
     try:
-        obj = json.loads(raw)
+        obj = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RecordError(path, line, None, f"not valid JSON ({exc})") from exc
     if not isinstance(obj, dict):
@@ -243,15 +256,15 @@ class _Units:
         return np.logical_or.reduceat(leaked_lines[self.order], self.starts)
 
 
-def _units(scan: _PoolScan, mode: str) -> _Units:
+def _units(scan: _PoolScan, config: BenchConfig, pool: PoolReport) -> _Units:
     langs = np.frombuffer(scan.langs, dtype=np.int8).astype(np.int64)
     slots = np.frombuffer(scan.slot_ids, dtype=np.int32).astype(np.int64)
-    keys = np.frombuffer(scan.keys, dtype=np.uint64)
+    pairs = np.frombuffer(scan.pairs, dtype=np.uint64)
+    keys = sampling_keys(pairs, config.seed)
     n = len(langs)
-    if mode == "per_language":
+    if config.mode == "per_language":
         order = np.arange(n)
         return _Units(order, order.copy(), np.ones(n, np.int64), langs, slots, keys, slots >= 0)
-    pairs = np.frombuffer(scan.pairs, dtype=np.uint64)
     ranks = np.frombuffer(scan.ranks, dtype=np.int8)
     order = np.lexsort((ranks, pairs))
     sorted_pairs = pairs[order]
@@ -267,10 +280,22 @@ def _units(scan: _PoolScan, mode: str) -> _Units:
         bits = np.zeros(0, np.int64)
     complete = (bits == (1 << nlang) - 1) & (counts == nlang)
     slot = slots[anchors]
-    scan.report.incomplete_pairs = int(((slot >= 0) & ~complete).sum())
+    pool.incomplete_pairs = int(((slot >= 0) & ~complete).sum())
     return _Units(
         order, starts, counts, np.zeros(len(starts), np.int64), slot, keys[anchors], complete & (slot >= 0)
     )
+
+
+def _count_scope(scan: _PoolScan, units: _Units, pool: PoolReport) -> None:
+    """Cases in and out of scope, and the most frequent own departments of those out of scope."""
+    in_scope = units.slot >= 0
+    pool.in_scope, pool.out_of_scope = int(in_scope.sum()), int((~in_scope).sum())
+    anchors = units.order[units.starts[~in_scope]]
+    labels = np.frombuffer(scan.source_department_ids, dtype=np.int32)[anchors]
+    names = sorted(scan.source_departments, key=scan.source_departments.__getitem__)
+    ids, counts = np.unique(labels, return_counts=True)
+    top = sorted(zip(counts.tolist(), ids.tolist(), strict=True), key=lambda c: (-c[0], c[1]))[:20]
+    pool.out_of_scope_departments = {names[i]: n for n, i in top}
 
 
 @dataclass
@@ -363,7 +388,6 @@ def _scan_pool(config: BenchConfig, path: Path, show: bool) -> _PoolScan:
             if raw.strip():
                 scan.add(_parse_line(raw, path, number), start)
         progress.update(task, completed=offset)
-    scan.finish()
     return scan
 
 
@@ -373,10 +397,10 @@ def _leakage_index(config: BenchConfig, train_files: Sequence[Path], show: bool)
         for path in train_files:
             if not path.exists():
                 raise RecordError(path, None, None, "training file not found")
-            task = progress.add_task(f"indexing {path.name}", total=None)
-            for _, text in training_texts(path):
-                index.add(text)
-                progress.advance(task)
+            task = progress.add_task(f"indexing {path.name} (bytes)", total=path.stat().st_size)
+            for _, offset, text in training_texts(path):
+                index.add(text, (path, offset))
+                progress.update(task, completed=offset)
     return index
 
 
@@ -410,6 +434,43 @@ def _items(
     return items
 
 
+def _choose_clean(
+    units: _Units,
+    slots: list[Slot],
+    config: BenchConfig,
+    scan: _PoolScan,
+    records_path: Path,
+    index: LeakageIndex | None,
+    leakage: LeakageReport,
+    show: bool,
+) -> _Plan:
+    """Choose, check the chosen against the training texts, drop the leaked, choose again, until every
+    chosen case is clean. Only candidates are checked, so the cost follows the benchmark, not the pool."""
+    checked = np.zeros(len(scan.langs), dtype=bool)
+    leaked = np.zeros(len(scan.langs), dtype=bool)
+    offsets = np.frombuffer(scan.offsets, dtype=np.uint64)
+    while True:
+        plan = _plan(units, units.eligible & ~units.leaked(leaked), config, slots)
+        if index is None or len(plan.chosen) == 0:
+            return plan
+        lines = np.concatenate([units.lines(u) for u in plan.chosen])
+        todo = lines[~checked[lines]]
+        found = 0
+        with records_path.open("rb") as fh, _progress(show) as progress:
+            for line in progress.track(todo, description="checking leakage"):
+                record = _parse_line(_read_at(fh, int(offsets[line])), records_path, None)
+                match = index.match(record.case)
+                if match:
+                    leaked[line] = True
+                    found += 1
+                    setattr(leakage, match, getattr(leakage, match) + 1)
+        checked[todo] = True
+        leakage.checked += len(todo)
+        leakage.removed_cases = int((units.eligible & units.leaked(leaked)).sum())
+        if not found:
+            return plan
+
+
 def build_benchmark(
     config: BenchConfig,
     records_path: str | Path,
@@ -426,48 +487,25 @@ def build_benchmark(
     index = _leakage_index(config, train_paths, show_progress) if train_paths else None
     scan = _scan_pool(config, records_path, show_progress)
     slots = sorted(scan.slots, key=scan.slots.__getitem__)
-    units = _units(scan, config.mode)
+    pool = scan.report()
+    units = _units(scan, config, pool)
+    _count_scope(scan, units, pool)
 
-    # Choose, check the chosen against the training texts, drop the leaked, choose again.
-    nlines = len(scan.langs)
-    checked = np.zeros(nlines, dtype=bool)
-    leaked = np.zeros(nlines, dtype=bool)
     leakage = LeakageReport(
         train_files=[str(p) for p in train_paths],
         train_texts=len(index) if index else 0,
         method=(
-            f"exact match of normalised text, or MinHash LSH ({config.num_perm} permutations) over "
-            f"character {config.shingle_size}-shingles with estimated Jaccard >= {config.leakage_threshold}"
+            f"exact match of the normalised text, or Jaccard similarity of character "
+            f"{config.shingle_size}-shingles >= {config.leakage_threshold} (candidates from MinHash LSH, "
+            f"{config.num_perm} permutations; similarity computed exactly)"
         ),
         threshold=config.leakage_threshold,
         shingle_size=config.shingle_size,
         num_perm=config.num_perm,
     )
-    offsets = np.frombuffer(scan.offsets, dtype=np.uint64)
-    while True:
-        plan = _plan(units, units.eligible & ~units.leaked(leaked), config, slots)
-        if index is None:
-            break
-        lines = (
-            np.concatenate([units.lines(u) for u in plan.chosen]) if len(plan.chosen) else np.zeros(0, int)
-        )
-        todo = lines[~checked[lines]]
-        if len(todo) == 0:
-            break
-        found = 0
-        with records_path.open("rb") as fh, _progress(show_progress) as progress:
-            for line in progress.track(todo, description="checking leakage"):
-                record = _parse_line(_read_at(fh, int(offsets[line])), records_path, None)
-                match = index.match(record.case)
-                if match:
-                    leaked[line] = True
-                    found += 1
-                    setattr(leakage, match, getattr(leakage, match) + 1)
-        checked[todo] = True
-        leakage.checked += len(todo)
-        if not found:
-            break
-    leakage.removed_cases = int((units.eligible & units.leaked(leaked)).sum())
+    plan = _choose_clean(units, slots, config, scan, records_path, index, leakage, show_progress)
+    if index is not None:
+        index.close()
 
     items = _items(plan.chosen, units, scan, slots, config, records_path)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -488,7 +526,7 @@ def build_benchmark(
             plan.available,
             plan.pool_strata,
         ),
-        pool=scan.report,
+        pool=pool,
         leakage=leakage,
         warnings=plan.warnings,
         files={"items": BENCH_FILE, "datasheet": DATASHEET_JSON, "report": DATASHEET_MD},

@@ -52,9 +52,11 @@ class PoolReport(BaseModel):
     lines: int = 0
     by_language: dict[str, int] = Field(default_factory=dict)
     other_language: int = 0  # records in a language not configured
-    in_scope: int = 0  # records in a configured department (own or mapped through ICD-10)
+    # Cases (a record; in paired mode a pair of translations) in a configured department, their own
+    # or mapped through ICD-10, and the others with their most frequent own department labels.
+    in_scope: int = 0
     out_of_scope: int = 0
-    out_of_scope_departments: dict[str, int] = Field(default_factory=dict)  # the 20 most frequent
+    out_of_scope_departments: dict[str, int] = Field(default_factory=dict)
     unmapped: int = 0  # records without a usable ICD-10 code after name lookup
     unmapped_names: int = 0  # distinct diagnosis names among them
     unmapped_examples: list[str] = Field(default_factory=list)  # the 20 most frequent names
@@ -181,8 +183,9 @@ def render_markdown(sheet: Datasheet) -> str:
         "",
         f"- Lines read: {pool.lines} ({', '.join(f'{k}: {v}' for k, v in pool.by_language.items())}); "
         f"other languages skipped: {pool.other_language}",
-        f"- In scope: {pool.in_scope}; out of scope (department not configured and not mappable through "
-        f"ICD-10): {pool.out_of_scope}",
+        f"- Cases in scope: {pool.in_scope}; out of scope (department not configured and not mappable "
+        f"through ICD-10): {pool.out_of_scope}"
+        + (" (a pair of translations is one case)" if sheet.mode == "paired" else ""),
         f"- Unmapped (no usable ICD-10 code, even from the diagnosis name): {pool.unmapped} records, "
         f"{pool.unmapped_names} distinct names; codes found from the name: {pool.coded_from_name}; "
         f"invalid codes: {pool.invalid_codes}",

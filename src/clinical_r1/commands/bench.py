@@ -28,6 +28,9 @@ def build(
         [], "--language", help="Language to include; repeat (default en, zh)."
     ),
     department: list[str] = typer.Option([], "--department", help="Department to include; repeat."),
+    code_names: str | None = typer.Option(
+        None, help="Codes for records without one: 'exact' (default), 'candidates' or 'off'."
+    ),
 ) -> None:
     """Sample N cases per department, spread over ICD-10 categories, and write a datasheet."""
     from clinical_r1.bench import BenchConfig, build_benchmark
@@ -40,6 +43,7 @@ def build(
         "mode": mode,
         "languages": language or None,
         "departments": department or None,
+        "code_names": code_names,
     }
     try:
         cfg = load_config(config, BenchConfig, overrides=overrides)
