@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -34,6 +35,8 @@ def register(app: typer.Typer) -> None:
         overrides = {"teacher": teacher, "concurrency": concurrency, "limit": limit, "export_hf": hf}
         try:
             cfg = load_config(config, SynthConfig, overrides=overrides)
+            if concurrency:  # records in flight and the teacher's open requests go up together
+                cfg.teacher = cfg.teacher.model_copy(update={"concurrency": concurrency})
             stats = run_synthesis(cfg, records, out, progress=progress)
         except (ConfigError, RecordError) as exc:
             console.print(f"[red]error:[/red] {exc}")
@@ -47,9 +50,12 @@ def register(app: typer.Typer) -> None:
             table.add_row(f"dropped ({reason})", str(count))
         table.add_row("[bold]total", f"[bold]{stats.examples + stats.rejected}")
         console.print(table)
+        run = json.loads((out / "ledger.json").read_text(encoding="utf-8"))["total"]
         console.print(
-            f"{stats.calls} teacher calls, {stats.prompt_tokens + stats.completion_tokens} tokens, "
-            f"${stats.cost_usd:.4f} at list price; verified after a restart: {stats.after_restart}"
+            f"dataset: {stats.calls} teacher calls, {stats.prompt_tokens + stats.completion_tokens} tokens, "
+            f"${stats.cost_usd:.4f} at list price; verified after a restart: {stats.after_restart}\n"
+            f"this run: {run['calls']} calls made, {run['cache_hits']} answered by the cache, "
+            f"${run['cost_usd']:.4f} spent (ledger.json)"
         )
         if stats.errors:
             console.print(

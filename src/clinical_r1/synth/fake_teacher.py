@@ -137,3 +137,33 @@ def _chain(answer: str, continuation: bool = False, note: str = "") -> str:
         {"action": "Verification", "content": "The conclusion fits the findings."},
     ]
     return "```json\n" + json.dumps({"CoT": steps}, ensure_ascii=False, indent=1) + "\n```"
+
+
+def main() -> None:
+    """Serve the scripted teacher on 127.0.0.1 (try the whole pipeline without an API key)."""
+    import argparse
+    import time
+
+    from clinical_r1.records import write_jsonl
+    from clinical_r1.testing.fake_openai_server import Faults, Server
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds per reply")
+    parser.add_argument("--write-records", type=str, default=None, help="also write demo records here")
+    args = parser.parse_args()
+    if args.write_records:
+        write_jsonl(args.write_records, make_records(list(SCENARIOS)))
+    server = Server(FakeTeacher(), faults=Faults(delay_s=args.delay))
+    server.port = args.port
+    server.start()
+    print(f"scripted teacher at {server.base_url} (model name: any)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
