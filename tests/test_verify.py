@@ -389,3 +389,40 @@ def test_labelled_file_errors_name_the_line(tmp_path: Path) -> None:
     path.write_text(json.dumps({**good, "language": "fr"}) + "\n")
     with pytest.raises(RecordError, match=r":1: field 'language'"):
         load_labelled(path)
+
+
+def test_a_whole_paragraph_is_left_to_the_judge() -> None:
+    paragraph = (
+        "At first this did not look like pneumonia because the chest was clear, but the repeat film two "
+        "days later showed consolidation in the right lower lobe, so in the end the answer is pneumonia."
+    )
+    assert OFFLINE.verify(paragraph, "pneumonia").label == "undecided"
+    verdicts, requests = _judged(
+        '{"match": true, "reason": "concludes pneumonia"}',
+        [VerifyItem(prediction=paragraph, reference="pneumonia")],
+    )
+    assert verdicts[0].source == "judge" and len(requests) == 1
+
+
+def test_cli_verify_with_and_without_a_judge() -> None:
+    from typer.testing import CliRunner
+
+    from clinical_r1.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["verify", "慢阻肺", "慢性阻塞性肺疾病", "--language", "zh"])
+    assert result.exit_code == 0 and "match (source: rule)" in result.output
+    result = runner.invoke(app, ["verify", "--output", "<think>unfinished", "pneumonia"])
+    assert result.exit_code == 0 and "no closing </think>" in result.output and "mismatch" in result.output
+    with running_server('{"match": false, "reason": "aspiration is not the reference"}') as server:
+        result = runner.invoke(
+            app,
+            [
+                "verify",
+                "aspiration pneumonia",
+                "pneumonia",
+                "--judge-model",
+                f"openai:judge@{server.base_url}",
+            ],
+        )
+    assert result.exit_code == 0 and "mismatch (source: judge)" in result.output, result.output

@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from clinical_r1 import icd10
 from clinical_r1.config import ConfigError, StrictModel
@@ -69,6 +69,11 @@ class VerifierConfig(StrictModel):
     judge_cache: Path | None = None  # request cache for the judge (None: no cache file)
     judge_retries: int = Field(2, ge=0)  # extra attempts after an invalid judge reply
     judge_max_tokens: int = Field(256, ge=16)
+
+    @field_validator("judge_model", mode="before")
+    @classmethod
+    def _spec_from_string(cls, value: object) -> object:
+        return ModelSpec.parse(value) if isinstance(value, str) else value  # "openai:MODEL@URL"
 
 
 class VerifyItem(BaseModel):
@@ -332,6 +337,15 @@ def _is_negated(clause: str) -> bool:
     return bool(_NEGATION_EN.search(cleaned) or _NEGATION_ZH.search(cleaned))
 
 
+MAX_NAME_WORDS = 25  # longer predictions (whole responses, no diagnosis extracted) skip rules and codes
+MAX_NAME_CJK = 50
+
+
+def _too_long_for_rules(text: str) -> bool:
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return cjk > MAX_NAME_CJK or len(re.findall(r"[A-Za-z0-9]+", text)) > MAX_NAME_WORDS
+
+
 # --- tier 1: rules -----------------------------------------------------------------------------
 
 
@@ -565,12 +579,12 @@ def _zh_rules(pred: _Name, ref: _Name) -> Verdict | None:
 # --- tier 2: ICD-10 codes ----------------------------------------------------------------------
 
 
-def confident_code(name: str, language: str) -> icd10.CodeInfo | None:
+def confident_code(name: str) -> icd10.CodeInfo | None:
     """The ICD-10 code of a name when the mapping is unambiguous, else None.
 
-    Confident means: the name is itself a code, a synonym group with a code, an exact synonym of the
-    records' ICD-10 table, or exactly a WHO title. Fuzzy candidates are not trusted (the nearest WHO
-    title to plain "hypertension" is "Portal hypertension").
+    Confident means: the name is itself a code, a synonym group with a code, `icd10.code_for` (the
+    records' exact synonym table or WHO title), or a WHO title equal to it after normalisation.
+    Fuzzy candidates are not trusted (the nearest WHO title to "hypertension" is "Portal hypertension").
     """
     as_code = icd10.lookup(name.strip()) if re.fullmatch(r"\s*[A-Za-z]\d{2}(\.?\w*)?\s*", name) else None
     if as_code is not None:
@@ -578,20 +592,15 @@ def confident_code(name: str, language: str) -> icd10.CodeInfo | None:
     n = _name(name)
     if n.group is not None and n.group in tables().group_codes:
         return icd10.lookup(tables().group_codes[n.group])
+    lang = "zh" if n.is_zh else "en"  # the script decides: an English name in a zh record is English
+    exact = icd10.code_for(n.text, lang) or icd10.code_for(name, lang)
+    if exact is not None:
+        return icd10.lookup(exact)
     key = _name_key(n.text)
-    table = _icd10_synonyms("zh" if n.is_zh else "en")
-    if key in table:
-        return icd10.lookup(table[key])
-    for info in icd10.candidates(n.text, "zh" if n.is_zh else "en", limit=5):
+    for info in icd10.candidates(n.text, lang, limit=5):
         if _name_key(info.description) == key:
             return info
     return None
-
-
-@lru_cache(maxsize=2)
-def _icd10_synonyms(language: str) -> dict[str, str]:
-    """The records engineer's name -> code table, re-keyed with this module's normalisation."""
-    return {_name_key(name): code for name, code in icd10.synonyms(language).items()}
 
 
 def _is_unspecific(code: str) -> bool:
@@ -600,13 +609,13 @@ def _is_unspecific(code: str) -> bool:
 
 
 def code_verdict(
-    prediction: str, reference: str, reference_icd10: str | None, language: str, level: str = "category"
+    prediction: str, reference: str, reference_icd10: str | None = None, level: str = "category"
 ) -> Verdict | None:
     ref_info = icd10.lookup(reference_icd10) if reference_icd10 else None
-    ref_info = ref_info or confident_code(reference, language)
+    ref_info = ref_info or confident_code(reference)
     if ref_info is None:
         return None
-    pred_info = confident_code(prediction, language)
+    pred_info = confident_code(prediction)
     if pred_info is None:
         return None
     pred, ref = _name(prediction), _name(reference)
@@ -684,14 +693,14 @@ class Verifier:
         prediction = (item.prediction or "").strip()
         if not prediction:
             return Verdict(label="mismatch", source="rule", reason="no prediction")
+        if _too_long_for_rules(prediction):
+            return None  # a paragraph, not a name: only the judge can read it
         if self.config.rules:
             verdict = rule_verdict(prediction, item.reference)
             if verdict is not None:
                 return verdict
         if self.config.codes:
-            verdict = code_verdict(
-                prediction, item.reference, item.reference_icd10, item.language, self.config.code_level
-            )
+            verdict = code_verdict(prediction, item.reference, item.reference_icd10, self.config.code_level)
             if verdict is not None:
                 return verdict
         return None
