@@ -14,6 +14,7 @@ numbers, addresses and institutions are invented or used only as realistic-looki
 Run:  python tests/data/make_deid_corpus.py   (deterministic; rewrites the JSONL beside it)
 """
 
+# ruff: noqa: E501  (template and value-pool data: long literal lines read better unbroken)
 from __future__ import annotations
 
 import datetime as dt
@@ -26,44 +27,143 @@ OUT = Path(__file__).with_name("deid_corpus.jsonl")
 
 # ---------------------------------------------------------------- value pools
 EN_FIRST = [
-    "John", "Mary", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "James", "Susan",
-    "William", "Elizabeth", "Thomas", "Karen", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony",
-    "Margaret", "Kevin", "Dorothy", "Brian", "Helen", "George", "Sandra", "Edward", "Donna",
+    "John",
+    "Mary",
+    "Robert",
+    "Linda",
+    "Michael",
+    "Patricia",
+    "David",
+    "Jennifer",
+    "James",
+    "Susan",
+    "William",
+    "Elizabeth",
+    "Thomas",
+    "Karen",
+    "Daniel",
+    "Nancy",
+    "Matthew",
+    "Lisa",
+    "Anthony",
+    "Margaret",
+    "Kevin",
+    "Dorothy",
+    "Brian",
+    "Helen",
+    "George",
+    "Sandra",
+    "Edward",
+    "Donna",
 ]
 EN_FIRST_HELDOUT = [
-    "Aaliyah", "Xavier", "Siobhan", "Tobias", "Priya", "Declan", "Mei", "Olusegun", "Ingrid",
-    "Rafael", "Beatriz", "Hamish", "Yuki", "Esperanza", "Cormac", "Zainab",
+    "Aaliyah",
+    "Xavier",
+    "Siobhan",
+    "Tobias",
+    "Priya",
+    "Declan",
+    "Mei",
+    "Olusegun",
+    "Ingrid",
+    "Rafael",
+    "Beatriz",
+    "Hamish",
+    "Yuki",
+    "Esperanza",
+    "Cormac",
+    "Zainab",
 ]
 EN_LAST = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson",
-    "Taylor", "Thomas", "Moore", "Martin", "Jackson", "Thompson", "White", "Harris", "Clark",
-    "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Martin",
+    "Jackson",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
 ]
 EN_LAST_HELDOUT = [
-    "O'Brien", "McAllister", "Kowalski", "Nguyen", "Okafor", "Hernandez-Lopez", "Van Dyke",
-    "Fitzgerald", "Abernathy", "Lindqvist", "Castellano", "Oyelaran", "DeMarco", "Sato",
+    "O'Brien",
+    "McAllister",
+    "Kowalski",
+    "Nguyen",
+    "Okafor",
+    "Hernandez-Lopez",
+    "Van Dyke",
+    "Fitzgerald",
+    "Abernathy",
+    "Lindqvist",
+    "Castellano",
+    "Oyelaran",
+    "DeMarco",
+    "Sato",
 ]
-ZH_SURNAME = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")  # noqa: E501
+ZH_SURNAME = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 ZH_SURNAME_COMPOUND = ["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容"]
 ZH_GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红梅玉晓东斌婷宇浩然")
 ZH_GIVEN_HELDOUT = list("翊昊珂琳璐嘉懿萱泽瑾彤钰骁煜锦琪晗沐")
 
 EN_HOSPITALS = [
-    "Massachusetts General Hospital", "St. Mary's Medical Center", "Mayo Clinic",
-    "Brigham and Women's Hospital", "Mercy Hospital", "Cedars-Sinai Medical Center",
-    "Riverside Community Hospital", "Lakeview Regional Medical Center", "Johns Hopkins Hospital",
+    "Massachusetts General Hospital",
+    "St. Mary's Medical Center",
+    "Mayo Clinic",
+    "Brigham and Women's Hospital",
+    "Mercy Hospital",
+    "Cedars-Sinai Medical Center",
+    "Riverside Community Hospital",
+    "Lakeview Regional Medical Center",
+    "Johns Hopkins Hospital",
 ]
 EN_HOSPITALS_HELDOUT = [
-    "Hospital for Special Surgery", "Beth Israel Deaconess Medical Center", "Cleveland Clinic",
-    "Providence St. Joseph Hospital", "Boston Children's Hospital", "Kaiser Permanente Oakland Medical Center",
+    "Hospital for Special Surgery",
+    "Beth Israel Deaconess Medical Center",
+    "Cleveland Clinic",
+    "Providence St. Joseph Hospital",
+    "Boston Children's Hospital",
+    "Kaiser Permanente Oakland Medical Center",
 ]
 ZH_HOSPITALS = [
-    "北京协和医院", "复旦大学附属中山医院", "四川大学华西医院", "上海市第六人民医院", "浙江省人民医院",
-    "中山大学附属第一医院", "武汉市中心医院", "南京鼓楼医院", "湘雅二医院",
+    "北京协和医院",
+    "复旦大学附属中山医院",
+    "四川大学华西医院",
+    "上海市第六人民医院",
+    "浙江省人民医院",
+    "中山大学附属第一医院",
+    "武汉市中心医院",
+    "南京鼓楼医院",
+    "湘雅二医院",
 ]
 ZH_HOSPITALS_HELDOUT = [
-    "广州市妇女儿童医疗中心", "郑州大学第一附属医院", "青田县人民医院", "仁和镇卫生院",
-    "首都医科大学附属北京天坛医院", "西安交通大学第二附属医院",
+    "广州市妇女儿童医疗中心",
+    "郑州大学第一附属医院",
+    "青田县人民医院",
+    "仁和镇卫生院",
+    "首都医科大学附属北京天坛医院",
+    "西安交通大学第二附属医院",
 ]
 EN_CITIES = ["Springfield", "Worcester", "Cambridge", "Dayton", "Fresno", "Tulsa", "Boise", "Albany"]
 EN_CITIES_HELDOUT = ["Cedar Rapids", "Bakersfield", "Ann Arbor", "Sioux Falls", "Chattanooga"]
@@ -88,8 +188,20 @@ def chinese_id(rng: random.Random) -> str:
     return body + check
 
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def fmt_date_en(d: dt.date, rng: random.Random, heldout: bool) -> str:
@@ -104,7 +216,9 @@ def fmt_date_en(d: dt.date, rng: random.Random, heldout: bool) -> str:
     if heldout:
         styles += [
             lambda: f"{d.day:02d}-{MONTHS[d.month - 1][:3]}-{d.year}",
-            lambda: f"{MONTHS[d.month - 1]} {d.day}{'th' if d.day not in (1, 2, 3, 21, 22, 23, 31) else {1: 'st', 2: 'nd', 3: 'rd', 21: 'st', 22: 'nd', 23: 'rd', 31: 'st'}[d.day]}, {d.year}",  # noqa: E501
+            lambda: (
+                f"{MONTHS[d.month - 1]} {d.day}{'th' if d.day not in (1, 2, 3, 21, 22, 23, 31) else {1: 'st', 2: 'nd', 3: 'rd', 21: 'st', 22: 'nd', 23: 'rd', 31: 'st'}[d.day]}, {d.year}"
+            ),
             lambda: f"{d.month}/{d.day}",
             lambda: d.strftime("%Y/%m/%d"),
         ]
@@ -131,7 +245,12 @@ def phone_en(rng: random.Random, heldout: bool) -> str:
     a, b, c = rng.randrange(201, 990), rng.randrange(200, 999), rng.randrange(0, 10000)
     styles = [f"({a}) {b}-{c:04d}", f"{a}.{b}.{c:04d}", f"+1 {a} {b} {c:04d}", f"{a}-{b}-{c:04d}"]
     if heldout:
-        styles += [f"1-{a}-{b}-{c:04d}", f"+1 ({a}) {b}-{c:04d}", f"{a}{b}{c:04d}", f"{a}-{b}-{c:04d} ext. 214"]
+        styles += [
+            f"1-{a}-{b}-{c:04d}",
+            f"+1 ({a}) {b}-{c:04d}",
+            f"{a}{b}{c:04d}",
+            f"{a}-{b}-{c:04d} ext. 214",
+        ]
     return rng.choice(styles)
 
 
@@ -164,10 +283,17 @@ def build_values(rng: random.Random, lang: str, heldout: bool) -> dict[str, tupl
             v[f"{who}_first"], v[f"{who}_last"] = ("NAME", first), ("NAME", last)
             v[who] = ("NAME", f"{first} {last}")
         v["phone"], v["phone2"], v["fax"] = (("PHONE", phone_en(rng, heldout)) for _ in range(3))
-        user = rng.choice([f"{v['pt_first'][1].lower()}.{v['pt_last'][1].lower()}",
-                           f"{v['pt_first'][1][0].lower()}{v['pt_last'][1].lower()}{rng.randrange(10, 99)}"])
+        user = rng.choice(
+            [
+                f"{v['pt_first'][1].lower()}.{v['pt_last'][1].lower()}",
+                f"{v['pt_first'][1][0].lower()}{v['pt_last'][1].lower()}{rng.randrange(10, 99)}",
+            ]
+        )
         user = re.sub(r"[^a-z0-9.]", "", user)
-        v["email"] = ("EMAIL", f"{user}@{rng.choice(['gmail.com', 'yahoo.com', 'mgh.harvard.edu', 'comcast.net'])}")
+        v["email"] = (
+            "EMAIL",
+            f"{user}@{rng.choice(['gmail.com', 'yahoo.com', 'mgh.harvard.edu', 'comcast.net'])}",
+        )
         num = rng.randrange(3, 9999)
         unit = rng.choice(["", f", Apt {rng.randrange(1, 40)}{rng.choice('ABCD')}"]) if heldout else ""
         v["street"] = ("LOCATION", f"{num} {rng.choice(EN_STREETS)} {rng.choice(EN_STREET_SUFFIX)}{unit}")
@@ -175,18 +301,40 @@ def build_values(rng: random.Random, lang: str, heldout: bool) -> dict[str, tupl
         v["city2"] = ("LOCATION", rng.choice(EN_CITIES + (EN_CITIES_HELDOUT if heldout else [])))
         v["state"] = ("", rng.choice(EN_STATES))  # a state is allowed under Safe Harbor: not annotated
         v["zip"] = ("LOCATION", f"{rng.randrange(1000, 99999):05d}")
-        v["mrn"] = ("ID", rng.choice([f"{rng.randrange(0, 10**8):08d}", f"A{rng.randrange(10**6, 10**7)}",
-                                      f"{rng.randrange(2010, 2024)}-{rng.randrange(0, 10**6):06d}"]))
+        v["mrn"] = (
+            "ID",
+            rng.choice(
+                [
+                    f"{rng.randrange(0, 10**8):08d}",
+                    f"A{rng.randrange(10**6, 10**7)}",
+                    f"{rng.randrange(2010, 2024)}-{rng.randrange(0, 10**6):06d}",
+                ]
+            ),
+        )
         v["ssn"] = ("ID", f"{rng.randrange(100, 900)}-{rng.randrange(10, 100)}-{rng.randrange(1000, 10000)}")
-        v["insurance"] = ("ID", rng.choice([f"XJH{rng.randrange(10**8, 10**9)}",
-                                            f"{rng.randrange(1, 10)}EG{rng.randrange(1, 10)}-TE{rng.randrange(1, 10)}-MK{rng.randrange(10, 99)}",  # noqa: E501
-                                            f"W{rng.randrange(10**9, 10**10)}"]))
+        v["insurance"] = (
+            "ID",
+            rng.choice(
+                [
+                    f"XJH{rng.randrange(10**8, 10**9)}",
+                    f"{rng.randrange(1, 10)}EG{rng.randrange(1, 10)}-TE{rng.randrange(1, 10)}-MK{rng.randrange(10, 99)}",
+                    f"W{rng.randrange(10**9, 10**10)}",
+                ]
+            ),
+        )
         v["license"] = ("ID", f"S{rng.randrange(10**7, 10**8)}")
         v["hospital"] = ("HOSPITAL", rng.choice(EN_HOSPITALS + (EN_HOSPITALS_HELDOUT if heldout else [])))
         v["hospital2"] = ("HOSPITAL", rng.choice(EN_HOSPITALS + (EN_HOSPITALS_HELDOUT if heldout else [])))
-        v["url"] = ("URL", rng.choice([f"https://portal.mercyhealth.org/patient/{rng.randrange(10**4, 10**5)}",
-                                       f"www.{v['pt_last'][1].lower().replace(chr(39), '')}family.net",
-                                       f"http://emr.riverside.local/chart?id={rng.randrange(10**5, 10**6)}"]))
+        v["url"] = (
+            "URL",
+            rng.choice(
+                [
+                    f"https://portal.mercyhealth.org/patient/{rng.randrange(10**4, 10**5)}",
+                    f"www.{v['pt_last'][1].lower().replace(chr(39), '')}family.net",
+                    f"http://emr.riverside.local/chart?id={rng.randrange(10**5, 10**6)}",
+                ]
+            ),
+        )
     else:
         givens = ZH_GIVEN + (ZH_GIVEN_HELDOUT if heldout else [])
         for who in ("pt", "doc", "kin", "nurse"):
@@ -195,26 +343,69 @@ def build_values(rng: random.Random, lang: str, heldout: bool) -> dict[str, tupl
             v[f"{who}_last"] = ("NAME", surname)
             v[who] = ("NAME", surname + given)
         v["phone"], v["phone2"], v["fax"] = (("PHONE", phone_zh(rng, heldout)) for _ in range(3))
-        v["email"] = ("EMAIL", rng.choice([f"zhang{rng.randrange(1970, 2005)}@163.com",
-                                           f"{rng.randrange(10**8, 10**10)}@qq.com",
-                                           f"li.na_{rng.randrange(10, 99)}@126.com"]))
+        v["email"] = (
+            "EMAIL",
+            rng.choice(
+                [
+                    f"zhang{rng.randrange(1970, 2005)}@163.com",
+                    f"{rng.randrange(10**8, 10**10)}@qq.com",
+                    f"li.na_{rng.randrange(10, 99)}@126.com",
+                ]
+            ),
+        )
         prov = rng.choice(ZH_PROVINCES)
-        v["address"] = ("LOCATION", rng.choice([
-            f"{prov}{rng.choice(ZH_CITIES)}市{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_ROADS)}{rng.randrange(1, 300)}号",
-            f"{rng.choice(ZH_CITIES)}市{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_COMPOUNDS)}{rng.randrange(1, 30)}栋{rng.randrange(1, 6)}单元{rng.randrange(101, 2999)}室",  # noqa: E501
-            f"{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_ROADS)}{rng.randrange(1, 300)}号{rng.randrange(1, 20)}楼",
-        ] + ([f"{prov}{rng.choice(ZH_CITIES_HELDOUT)}市青田县仁和镇东岙村{rng.randrange(1, 12)}组"] if heldout else [])))
+        v["address"] = (
+            "LOCATION",
+            rng.choice(
+                [
+                    f"{prov}{rng.choice(ZH_CITIES)}市{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_ROADS)}{rng.randrange(1, 300)}号",
+                    f"{rng.choice(ZH_CITIES)}市{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_COMPOUNDS)}{rng.randrange(1, 30)}栋{rng.randrange(1, 6)}单元{rng.randrange(101, 2999)}室",
+                    f"{rng.choice(ZH_DISTRICTS)}{rng.choice(ZH_ROADS)}{rng.randrange(1, 300)}号{rng.randrange(1, 20)}楼",
+                ]
+                + (
+                    [f"{prov}{rng.choice(ZH_CITIES_HELDOUT)}市青田县仁和镇东岙村{rng.randrange(1, 12)}组"]
+                    if heldout
+                    else []
+                )
+            ),
+        )
         v["city"] = ("LOCATION", rng.choice(ZH_CITIES + (ZH_CITIES_HELDOUT if heldout else [])))
         v["idcard"] = ("ID", chinese_id(rng))
-        v["zhuyuan"] = ("ID", rng.choice([f"ZY{rng.randrange(2015, 2024)}{rng.randrange(0, 10**6):06d}",
-                                          f"{rng.randrange(10**7, 10**8)}", f"{rng.randrange(10**5, 10**6)}"]))
-        v["menzhen"] = ("ID", rng.choice([f"MZ{rng.randrange(10**6, 10**7)}", f"{rng.randrange(10**9, 10**10)}"]))
-        v["yibao"] = ("ID", rng.choice([f"{rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",  # noqa: E501
-                                        f"J{rng.randrange(10**8, 10**9)}", f"{rng.randrange(10**11, 10**12)}"]))
+        v["zhuyuan"] = (
+            "ID",
+            rng.choice(
+                [
+                    f"ZY{rng.randrange(2015, 2024)}{rng.randrange(0, 10**6):06d}",
+                    f"{rng.randrange(10**7, 10**8)}",
+                    f"{rng.randrange(10**5, 10**6)}",
+                ]
+            ),
+        )
+        v["menzhen"] = (
+            "ID",
+            rng.choice([f"MZ{rng.randrange(10**6, 10**7)}", f"{rng.randrange(10**9, 10**10)}"]),
+        )
+        v["yibao"] = (
+            "ID",
+            rng.choice(
+                [
+                    f"{rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",
+                    f"J{rng.randrange(10**8, 10**9)}",
+                    f"{rng.randrange(10**11, 10**12)}",
+                ]
+            ),
+        )
         v["hospital"] = ("HOSPITAL", rng.choice(ZH_HOSPITALS + (ZH_HOSPITALS_HELDOUT if heldout else [])))
         v["hospital2"] = ("HOSPITAL", rng.choice(ZH_HOSPITALS + (ZH_HOSPITALS_HELDOUT if heldout else [])))
-        v["url"] = ("URL", rng.choice([f"https://his.hospital-demo.cn/patient/{rng.randrange(10**4, 10**5)}",
-                                       f"www.jiankang{rng.randrange(10, 99)}.com.cn"]))
+        v["url"] = (
+            "URL",
+            rng.choice(
+                [
+                    f"https://his.hospital-demo.cn/patient/{rng.randrange(10**4, 10**5)}",
+                    f"www.jiankang{rng.randrange(10, 99)}.com.cn",
+                ]
+            ),
+        )
     octets = [rng.choice([10, 172, 192]), rng.randrange(0, 256), rng.randrange(0, 256), rng.randrange(1, 255)]
     v["ip"] = ("IP", ".".join(map(str, octets)))
     return v
@@ -342,15 +533,27 @@ def render(template: str, values: dict[str, tuple[str, str]]) -> tuple[str, list
 def main() -> None:
     rng = random.Random(20261121)
     rows = []
-    plan = [("dev", "en", EN_DEV, 9), ("dev", "zh", ZH_DEV, 9), ("heldout", "en", EN_HELDOUT, 9),
-            ("heldout", "zh", ZH_HELDOUT, 9)]
+    plan = [
+        ("dev", "en", EN_DEV, 9),
+        ("dev", "zh", ZH_DEV, 9),
+        ("heldout", "en", EN_HELDOUT, 9),
+        ("heldout", "zh", ZH_HELDOUT, 9),
+    ]
     for split, lang, templates, copies in plan:
         for t_index, template in enumerate(templates):
             for copy in range(copies):
                 values = build_values(rng, lang, heldout=split == "heldout")
                 text, spans, keep = render(template, values)
-                rows.append({"id": f"{split}-{lang}-{t_index:02d}-{copy}", "split": split, "language": lang,
-                             "text": text, "spans": spans, "keep": keep})
+                rows.append(
+                    {
+                        "id": f"{split}-{lang}-{t_index:02d}-{copy}",
+                        "split": split,
+                        "language": lang,
+                        "text": text,
+                        "spans": spans,
+                        "keep": keep,
+                    }
+                )
     with OUT.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -442,7 +442,7 @@ def _find_locations(text: str) -> Iterable[Span]:
         after = text[start + len(city) : start + len(city) + 1]
         if after and after not in _ZH_AFTER_PLACE:
             continue
-        if city in lx.ZH_NOT_PLACES:
+        if city in lx.ZH_NOT_PLACES or any(chunk.startswith(c) for c in lx.ZH_COUNTRIES):
             continue
         if city[:2] in lx.ZH_PROVINCES or city[:3] in lx.ZH_PROVINCES or _is_clinical_zh(city):
             continue

@@ -206,6 +206,9 @@ class DeidSession:
                 person, position = index, known.index(tokens[0])
             elif len(tokens) == 1 and chinese and len(original) <= 2 and known[0].startswith(original):
                 person, position = index, -1  # a surname alone (李医生)
+            elif not chinese and len(known) == 1 and len(tokens) > 1 and known[0] in tokens:
+                person = index  # "Ingrid" first, then "Ingrid Lindqvist": the same person, now in full
+                self._persons[index] = tokens
         if person is None:
             self._persons.append(tokens)
             person = len(self._persons) - 1
