@@ -1,8 +1,11 @@
 """Any OpenAI-compatible chat server: OpenAI, DeepSeek, vLLM, SGLang, Ollama, `transformers serve`.
 
-The official client with its own retries off (max_retries=0): retries happen here, so the ledger's
-counts are exact. Retried: 408, 409, 429 (honouring Retry-After), 5xx, timeouts, dropped connections
-and malformed bodies. Not retried: other 4xx. 401/403 stop every later request of this LLM at once.
+Spoken over plain httpx (one pooled HTTP/1.1 client per event loop) rather than the `openai` client:
+on a busy 2-core machine the client's request transformation and response models cost about 3 ms of
+CPU per request, which capped throughput near a third of the target (see docs/models.md). Retries are
+ours, so the ledger's counts are exact. Retried: 408, 409, 429 (honouring Retry-After), 5xx, timeouts,
+dropped connections and malformed bodies. Not retried: other 4xx. A 401/403 stops every later request
+of this LLM at once (a bad key will not get better).
 """
 
 from __future__ import annotations
@@ -11,21 +14,21 @@ import asyncio
 import email.utils
 import json
 import logging
+import os
 import random
 import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import httpx
-import openai
-from pydantic import ValidationError
+import httpx2 as httpx  # pydantic's maintained httpx (the openai client uses it): a pool that scales
 
 from clinical_r1.llm.base import CachedBackend, LLMError, OnDone
 from clinical_r1.llm.types import ChatRequest, ChatResponse
 
 log = logging.getLogger(__name__)
 
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRYABLE_STATUS = {408, 409, 429}  # plus every 5xx
 AUTH_STATUS = {401, 403}
 _KEY_LIKE = re.compile(r"\b(sk|key|api)[-_][A-Za-z0-9*_\-.]{6,}", re.IGNORECASE)
@@ -36,15 +39,18 @@ class _LoopState:
     """The client and semaphore belong to one event loop (generate_sync makes a new loop per call)."""
 
     loop: asyncio.AbstractEventLoop
-    client: openai.AsyncOpenAI
+    client: httpx.AsyncClient
     semaphore: asyncio.Semaphore
 
 
 class _Retryable(Exception):
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
+        self.reason, self.retry_after = reason, retry_after
+
+
+class _Failed(Exception):
+    """Not worth retrying (e.g. 400: the request itself is wrong)."""
 
 
 class OpenAICompatLLM(CachedBackend):
@@ -55,21 +61,23 @@ class OpenAICompatLLM(CachedBackend):
         self._state: _LoopState | None = None
         self._fatal: str | None = None  # set after an authentication failure
 
+    @property
+    def base_url(self) -> str:
+        return (self.spec.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
     # -- connection ---------------------------------------------------------------------------------
     def _loop_state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
         if self._state is None or self._state.loop is not loop:
             spec = self.spec
-            limits = httpx.Limits(
-                max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency
-            )
-            timeout = httpx.Timeout(spec.timeout_s, connect=min(10.0, spec.timeout_s))
-            client = openai.AsyncOpenAI(
-                api_key=spec.api_key(),  # read from the environment now; never stored on self.spec
-                base_url=spec.base_url,
-                max_retries=0,
-                timeout=timeout,
-                http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout),
+            client = httpx.AsyncClient(
+                base_url=self.base_url + "/",
+                # The key is read from the environment now and lives only in this client's headers.
+                headers={"Authorization": f"Bearer {spec.api_key()}"},
+                limits=httpx.Limits(
+                    max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency
+                ),
+                timeout=httpx.Timeout(spec.timeout_s, connect=min(10.0, spec.timeout_s)),
             )
             self._state = _LoopState(loop, client, asyncio.Semaphore(spec.concurrency))
         return self._state
@@ -77,7 +85,7 @@ class OpenAICompatLLM(CachedBackend):
     async def aclose(self) -> None:
         state, self._state = self._state, None
         if state is not None and state.loop is asyncio.get_running_loop():
-            await state.client.close()
+            await state.client.aclose()
 
     # -- generate -----------------------------------------------------------------------------------
     async def _run(self, jobs: list[tuple[int, ChatRequest]], on_done: OnDone) -> None:
@@ -88,8 +96,8 @@ class OpenAICompatLLM(CachedBackend):
 
         await asyncio.gather(*(one(position, request) for position, request in jobs))
 
-    def _params(self, request: ChatRequest) -> dict:
-        params: dict = {
+    def _body(self, request: ChatRequest) -> dict:
+        body: dict = {
             "model": self.spec.model,
             "messages": request.messages,
             "temperature": request.temperature,
@@ -97,17 +105,17 @@ class OpenAICompatLLM(CachedBackend):
             "max_tokens": request.max_tokens,
         }
         if request.n != 1:
-            params["n"] = request.n
+            body["n"] = request.n
         if request.seed is not None:
-            params["seed"] = request.seed
+            body["seed"] = request.seed
         if request.stop:
-            params["stop"] = request.stop
+            body["stop"] = request.stop
         if request.json_mode:
-            params["response_format"] = {"type": "json_object"}
-        return params
+            body["response_format"] = {"type": "json_object"}
+        return body
 
     async def _complete(self, state: _LoopState, request: ChatRequest) -> ChatResponse:
-        params = self._params(request)
+        body = self._body(request)
         reason = ""
         for attempt in range(self.spec.max_retries + 1):
             try:
@@ -116,31 +124,19 @@ class OpenAICompatLLM(CachedBackend):
                         return self._failure(self._fatal)
                     start = time.perf_counter()
                     async with asyncio.timeout(self.spec.timeout_s):
-                        completion = await state.client.chat.completions.create(**params)
+                        response = await state.client.post("chat/completions", json=body)
+                        self._check_status(response.status_code, response.headers, response.content)
+                        payload = _json(response.content)
                     latency = time.perf_counter() - start
-                return self._to_response(completion, latency)
-            except _Retryable as exc:  # a 200 whose body made no sense
+                return self._to_response(payload, latency)
+            except _Failed as exc:
+                return self._failure(str(exc))
+            except _Retryable as exc:
                 reason, retry_after = exc.reason, exc.retry_after
-            except openai.APIStatusError as exc:
-                status = exc.status_code
-                if status in AUTH_STATUS:
-                    self._fatal = (
-                        f"HTTP {status}: authentication failed for {self.spec.model} at "
-                        f"{self.spec.base_url or 'the default endpoint'}; check ${self.spec.api_key_env}"
-                    )
-                    log.error(self._fatal)
-                    return self._failure(self._fatal)
-                message = f"HTTP {status}: {self._redact(_error_message(exc))}"
-                if status not in RETRYABLE_STATUS and status < 500:
-                    return self._failure(message)
-                reason, retry_after = message, _retry_after(exc.response.headers)
-            except (openai.APITimeoutError, TimeoutError):
+            except (httpx.TimeoutException, TimeoutError):
                 reason, retry_after = f"timeout after {self.spec.timeout_s:g} s", None
-            except openai.APIConnectionError as exc:
-                cause = exc.__cause__ or exc
-                reason, retry_after = f"connection error: {type(cause).__name__}", None
-            except (json.JSONDecodeError, openai.APIResponseValidationError, ValidationError) as exc:
-                reason, retry_after = f"malformed response body: {type(exc).__name__}", None
+            except httpx.TransportError as exc:  # refused, reset, closed without a response, ...
+                reason, retry_after = f"connection error: {type(exc).__name__}", None
             if attempt == self.spec.max_retries:
                 break
             self.ledger.add_retry(self.spec.label)
@@ -149,31 +145,44 @@ class OpenAICompatLLM(CachedBackend):
             await asyncio.sleep(delay)
         return self._failure(f"gave up after {self.spec.max_retries + 1} attempts: {reason}")
 
-    def _to_response(self, completion, latency: float) -> ChatResponse:
+    def _check_status(self, status: int, headers: httpx.Headers, content: bytes) -> None:
+        if status < 300:
+            return
+        if status in AUTH_STATUS:
+            self._fatal = (
+                f"HTTP {status}: authentication failed for {self.spec.model} at {self.base_url}; "
+                f"check ${self.spec.api_key_env}"
+            )
+            log.error(self._fatal)
+            raise _Failed(self._fatal)
+        message = f"HTTP {status}: {self._redact(_error_message(content))}"
+        if status in RETRYABLE_STATUS or status >= 500:
+            raise _Retryable(message, _retry_after(headers))
+        raise _Failed(message)
+
+    def _to_response(self, payload: dict, latency: float) -> ChatResponse:
         try:
-            choices = sorted(completion.choices, key=lambda c: c.index or 0)
-            texts = [(c.message.content or "") for c in choices]
-            reasons = [c.finish_reason or "stop" for c in choices]
-        except (AttributeError, TypeError) as exc:
-            raise _Retryable(f"malformed response body: {type(exc).__name__}") from exc
-        usage = completion.usage
-        prompt = getattr(usage, "prompt_tokens", 0) or 0
-        completion_tokens = getattr(usage, "completion_tokens", 0) or 0
-        self.ledger.add_call(
-            self.spec.label,
-            prompt,
-            completion_tokens,
-            latency,
-            self.spec.price_in_per_mtok,
-            self.spec.price_out_per_mtok,
-        )
+            choices = sorted(payload["choices"], key=lambda c: c.get("index") or 0)
+            texts = [(c["message"].get("content") or "") for c in choices]
+            reasons = [c.get("finish_reason") or "stop" for c in choices]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise _Retryable(f"malformed response body: no {exc}") from exc
+        usage = payload.get("usage") or {}
+        prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        self._record_call(prompt, completion, latency)
         return ChatResponse(
             texts=texts,
             finish_reasons=reasons,
             prompt_tokens=prompt,
-            completion_tokens=completion_tokens,
+            completion_tokens=completion,
             latency_s=latency,
-            model=completion.model or self.spec.model,
+            model=payload.get("model") or self.spec.model,
+        )
+
+    def _record_call(self, prompt: int, completion: int, latency: float) -> None:
+        spec = self.spec
+        self.ledger.add_call(
+            spec.label, prompt, completion, latency, spec.price_in_per_mtok, spec.price_out_per_mtok
         )
 
     def _failure(self, reason: str) -> ChatResponse:
@@ -182,30 +191,26 @@ class OpenAICompatLLM(CachedBackend):
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter; a server's Retry-After wins when it asks for longer."""
         spec = self.spec
-        base = min(spec.backoff_max_s, spec.backoff_s * 2**attempt)
-        delay = base * random.uniform(0.5, 1.0)
+        delay = min(spec.backoff_max_s, spec.backoff_s * 2**attempt) * random.uniform(0.5, 1.0)
         if retry_after is not None:
             delay = max(delay, min(retry_after, spec.backoff_max_s * 4) + random.uniform(0, 0.1))
         return delay
 
     def _redact(self, text: str) -> str:
         """Error texts come from the server; some quote (part of) the key back. Remove it."""
-        try:
-            key = self.spec.api_key()
-        except Exception:
-            key = ""
-        if key and key != "EMPTY":
+        key = os.environ.get(self.spec.api_key_env, "")
+        if key:
             text = text.replace(key, "[redacted]")
         return _KEY_LIKE.sub("[redacted]", text)
 
     # -- stream -------------------------------------------------------------------------------------
     async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
-        """Text deltas of one completion. Retries only before the first delta; after that a broken
-        stream raises LLMError. Not cached; counted in the ledger."""
+        """Text deltas of one completion (server-sent events). Retries only before the first delta;
+        after that a broken stream raises LLMError. Not cached; counted in the ledger."""
         state = self._loop_state()
-        params = self._params(request.model_copy(update={"n": 1}))
-        params.update(stream=True, stream_options={"include_usage": True})
-        reason = ""
+        body = self._body(request.model_copy(update={"n": 1}))
+        body.update(stream=True, stream_options={"include_usage": True})
+        reason, retry_after = "", None
         for attempt in range(self.spec.max_retries + 1):
             sent_any = False
             try:
@@ -213,37 +218,35 @@ class OpenAICompatLLM(CachedBackend):
                     if self._fatal:
                         raise LLMError(self._fatal)
                     start = time.perf_counter()
-                    stream = await state.client.chat.completions.create(**params)
-                    usage = None
-                    async for chunk in stream:
-                        if chunk.usage is not None:
-                            usage = chunk.usage
-                        for choice in chunk.choices or []:
-                            if choice.delta and choice.delta.content:
-                                sent_any = True
-                                yield choice.delta.content
+                    usage: dict = {}
+                    async with state.client.stream("POST", "chat/completions", json=body) as response:
+                        if response.status_code >= 300:
+                            self._check_status(response.status_code, response.headers, await response.aread())
+                        async for line in response.aiter_lines():
+                            data = line[5:].strip() if line.startswith("data:") else ""
+                            if not data:
+                                continue
+                            if data == "[DONE]":
+                                break
+                            chunk = _json(data.encode())
+                            usage = chunk.get("usage") or usage
+                            for choice in chunk.get("choices") or []:
+                                content = (choice.get("delta") or {}).get("content")
+                                if content:
+                                    sent_any = True
+                                    yield content
                     latency = time.perf_counter() - start
-                self.ledger.add_call(
-                    self.spec.label,
-                    getattr(usage, "prompt_tokens", 0) or 0,
-                    getattr(usage, "completion_tokens", 0) or 0,
-                    latency,
-                    self.spec.price_in_per_mtok,
-                    self.spec.price_out_per_mtok,
+                self._record_call(
+                    int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), latency
                 )
                 self.ledger.add_request(self.spec.label, cached=False, failed=False)
                 return
-            except openai.APIStatusError as exc:
-                if exc.status_code in AUTH_STATUS:
-                    self._fatal = (
-                        f"HTTP {exc.status_code}: authentication failed; check ${self.spec.api_key_env}"
-                    )
-                    raise LLMError(self._fatal) from None
-                reason = f"HTTP {exc.status_code}: {self._redact(_error_message(exc))}"
-                if exc.status_code not in RETRYABLE_STATUS and exc.status_code < 500:
-                    raise LLMError(reason) from None
-                retry_after = _retry_after(exc.response.headers)
-            except (openai.APIConnectionError, json.JSONDecodeError, httpx.HTTPError) as exc:
+            except _Failed as exc:
+                self.ledger.add_request(self.spec.label, cached=False, failed=True)
+                raise LLMError(str(exc)) from None
+            except _Retryable as exc:
+                reason, retry_after = exc.reason, exc.retry_after
+            except httpx.TransportError as exc:
                 reason, retry_after = f"stream error: {type(exc).__name__}", None
             if sent_any or attempt == self.spec.max_retries:
                 self.ledger.add_request(self.spec.label, cached=False, failed=True)
@@ -252,13 +255,29 @@ class OpenAICompatLLM(CachedBackend):
             await asyncio.sleep(self._backoff(attempt, retry_after))
 
 
-def _error_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
+def _json(content: bytes) -> dict:
+    try:
+        payload = json.loads(content)
+    except ValueError as exc:
+        raise _Retryable(f"malformed response body: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise _Retryable("malformed response body: not a JSON object")
+    return payload
+
+
+def _error_message(content: bytes) -> str:
+    """The server's own words: OpenAI-style {"error": {"message": ...}}, or the first 300 bytes."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return content[:300].decode("utf-8", "replace").strip() or "(empty body)"
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])
-    return exc.message
+        if isinstance(inner, str):
+            return inner
+    return str(body)[:300]
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
