@@ -83,13 +83,16 @@ class _Row:
     def problem(self, name: str | None, message: str) -> None:
         self.problems.append(RecordError(self.file, self.line, name, message))
 
-    def text(self, name: str, required: bool = True) -> str:
+    def text(self, name: str, required: bool = True, is_id: bool = False) -> str:
+        """The field as stripped text; ids may also be integers (MedQA realidx, numeric qids)."""
         value = self.obj.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.problem(name, "missing" if value is None else "empty")
             return ""
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if not isinstance(value, str) and not (
+            is_id and isinstance(value, int) and not isinstance(value, bool)
+        ):
             self.problem(name, f"expected text, got {type(value).__name__}")
             return ""
         return str(value).strip()
@@ -172,7 +175,7 @@ def _symptoms(row: _Row, name: str) -> list[tuple[str, bool]]:
 
 
 def _convert_dxbench(row: _Row, cfg: ImportConfig) -> list[Item]:
-    pair_id = row.text("id")
+    pair_id = row.text("id", is_id=True)
     department = row.text("department", required=False) or None
     disease = row.text("disease")
     explicit, implicit = _symptoms(row, "explicit_symptoms"), _symptoms(row, "implicit_symptoms")
@@ -306,7 +309,7 @@ def _text_or_list(row: _Row, name: str) -> str:
 
 
 def _convert_medfound(row: _Row, cfg: ImportConfig) -> list[Item]:
-    qid, case = row.text("qid"), row.text("context")
+    qid, case = row.text("qid", is_id=True), row.text("context")
     diagnosis = _text_or_list(row, "diagnosis")
     code, raw_code = row.code("diagnosis_code", row.obj.get("diagnosis_code"))
     language = row.language(case, cfg.language)
@@ -340,7 +343,7 @@ def _convert_mapped(
     """Schema fields from columns named in `field_map` (or columns with the schema's own names)."""
     column = {name: field_map.get(name, name) for name in SCHEMA_FIELDS}
     case, diagnosis = row.text(column["case"]), row.text(column["diagnosis"])
-    record_id = row.text(column["id"], required=False) or f"{Path(row.file).stem}-{row.index}"
+    record_id = row.text(column["id"], required=False, is_id=True) or f"{Path(row.file).stem}-{row.index}"
     department = row.text(column["department"], required=False) or None
     code, raw_code = row.code(column["icd10"], row.obj.get(column["icd10"]))
     language = row.language(case, cfg.language, name=column["language"])
