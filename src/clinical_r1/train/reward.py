@@ -1,0 +1,149 @@
+"""The paper's result-based reward (ClinicalGPT-R1, 2.2.2): 1.0 right, 0.1 wrong, 0 without reasoning.
+
+One module, used by our PPO, by TRL's GRPO/RLOO and by the verl reward file:
+
+- the output goes through the shared parser (`clinical_r1.formatting.parse`); an output that does not
+  reason before answering (no thinking, unparseable, two answers, cut off at the token limit) scores
+  `no_reasoning` (0);
+- otherwise the extracted diagnosis goes to the shared verifier (`clinical_r1.verify.Verifier`: rules,
+  ICD-10 codes, optional LLM judge): a match scores `correct` (1.0), anything else `wrong` (0.1).
+  An *undecided* verdict (no tier could decide, or the judge never gave valid JSON) counts as wrong:
+  the model reasoned, so it earns the 0.1, but never the 1.0 for an answer nobody confirmed. A
+  reasoned response with no extractable diagnosis is wrong too.
+
+Verdicts are cached per (diagnosis, reference, code, language) for the life of the `Rewarder`, and
+each batch is sent to the verifier at once, so the LLM judge sees each distinct pair exactly once
+(the judge's own request cache, `verifier.judge_cache`, makes that hold across runs too).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from clinical_r1.config import StrictModel
+from clinical_r1.formatting import Style, parse
+from clinical_r1.verify import Verdict, Verifier, VerifierConfig, VerifyItem, _run_sync
+
+Outcome = Literal["correct", "wrong", "no_reasoning"]
+OUTCOMES: tuple[Outcome, ...] = ("correct", "wrong", "no_reasoning")
+
+
+class RewardConfig(StrictModel):
+    correct: float = 1.0
+    wrong: float = 0.1
+    no_reasoning: float = 0.0
+    # Output style to parse; None = detect from the markers present ("r1" or "markdown").
+    style: Style | None = None
+
+
+@dataclass(frozen=True)
+class RewardResult:
+    score: float
+    outcome: Outcome
+    # Which verifier tier decided ("rule" | "code" | "judge" | "none"), or "parser" for no reasoning.
+    source: str
+    diagnosis: str | None
+    reason: str
+
+
+class Rewarder:
+    """Scores completions against reference diagnoses; keeps counts of outcomes and verdict sources."""
+
+    def __init__(
+        self,
+        config: RewardConfig | None = None,
+        verifier: Verifier | None = None,
+        verifier_config: VerifierConfig | None = None,
+    ) -> None:
+        self.config = config or RewardConfig()
+        self.verifier = verifier or Verifier(verifier_config)
+        self._verdicts: dict[tuple[str, str, str | None, str], Verdict] = {}
+        self.outcomes: Counter[str] = Counter()
+        self.sources: Counter[str] = Counter()
+        self.verifier_calls = 0  # distinct pairs sent to the verifier (cache misses)
+
+    def value(self, outcome: Outcome) -> float:
+        return float(getattr(self.config, outcome))
+
+    async def score_details_async(
+        self,
+        completions: Sequence[str],
+        references: Sequence[str],
+        reference_icd10: Sequence[str | None] | None = None,
+        languages: Sequence[str] | None = None,
+        truncated: Sequence[bool] | None = None,
+    ) -> list[RewardResult]:
+        n = len(completions)
+        if len(references) != n:
+            raise ValueError(f"{n} completions but {len(references)} references")
+        codes = list(reference_icd10) if reference_icd10 is not None else [None] * n
+        langs = list(languages) if languages is not None else ["en"] * n
+        cut = list(truncated) if truncated is not None else [False] * n
+
+        parsed = [
+            parse(text, self.config.style, truncated=t) for text, t in zip(completions, cut, strict=True)
+        ]
+        keys: list[tuple[str, str, str | None, str] | None] = []
+        for p, ref, code, lang in zip(parsed, references, codes, langs, strict=True):
+            reasoned = p.valid and p.has_reasoning
+            keys.append(((p.diagnosis or "").strip(), ref.strip(), code, lang) if reasoned else None)
+
+        missing = list(dict.fromkeys(k for k in keys if k is not None and k not in self._verdicts))
+        if missing:
+            items = [
+                VerifyItem(prediction=d or None, reference=r, reference_icd10=c, language=lang)
+                for d, r, c, lang in missing
+            ]
+            verdicts = await self.verifier.verify_many(items)
+            self.verifier_calls += len(missing)
+            self._verdicts.update(zip(missing, verdicts, strict=True))
+
+        results = []
+        for p, key in zip(parsed, keys, strict=True):
+            if key is None:
+                result = RewardResult(
+                    self.value("no_reasoning"), "no_reasoning", "parser", None, p.error or ""
+                )
+            else:
+                verdict = self._verdicts[key]
+                outcome: Outcome = "correct" if verdict.is_match else "wrong"
+                reason = verdict.reason if verdict.label != "undecided" else f"undecided: {verdict.reason}"
+                result = RewardResult(self.value(outcome), outcome, verdict.source, p.diagnosis, reason)
+            self.outcomes[result.outcome] += 1
+            self.sources[result.source] += 1
+            results.append(result)
+        return results
+
+    def score_details(self, *args, **kwargs) -> list[RewardResult]:
+        """Synchronous `score_details_async` (the judge, when enabled, runs on its own event loop)."""
+        return _run_sync(self._score_then_close(*args, **kwargs))
+
+    async def _score_then_close(self, *args, **kwargs) -> list[RewardResult]:
+        try:
+            return await self.score_details_async(*args, **kwargs)
+        finally:  # a judge's HTTP client belongs to the short-lived event loop it was used on
+            close = getattr(self.verifier.llm, "aclose", None)
+            if close is not None:
+                await close()
+
+    def score_many(
+        self,
+        completions: Sequence[str],
+        references: Sequence[str],
+        reference_icd10: Sequence[str | None] | None = None,
+        languages: Sequence[str] | None = None,
+        truncated: Sequence[bool] | None = None,
+    ) -> list[float]:
+        """Rewards in input order (see the module docstring for the rule)."""
+        details = self.score_details(completions, references, reference_icd10, languages, truncated)
+        return [r.score for r in details]
+
+
+def outcome_shares(results: Sequence[RewardResult]) -> dict[str, float]:
+    """Share of each outcome (correct / wrong / no_reasoning) in a batch."""
+    counts = Counter(r.outcome for r in results)
+    total = max(len(results), 1)
+    return {o: counts[o] / total for o in OUTCOMES}
