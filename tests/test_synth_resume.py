@@ -40,7 +40,7 @@ def _command(records: Path, out: Path, base_url: str) -> list[str]:
 
 def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_output(tmp_path: Path) -> None:
     records = tmp_path / "records.jsonl"
-    write_jsonl(records, make_records(MIX * 5))
+    write_jsonl(records, make_records(MIX * 3))
     with running_server(FakeTeacher(), faults=Faults(delay_s=0.03)) as server:
         config = SynthConfig(teacher=f"openai:fake-teacher@{server.base_url}", concurrency=RECORDS_IN_FLIGHT)
         run_synthesis(config, records, tmp_path / "reference", progress=False)
@@ -56,7 +56,7 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_output(tmp_path: Pat
         first = server.requests[start:]
         with Journal(tmp_path / "out" / "journal.sqlite") as journal:
             finished = len(journal.all())
-        assert 0 < finished < 40  # killed mid-run, with some records journalled
+        assert 0 < finished < 24  # killed mid-run, with some records journalled
 
         resumed_from = len(server.requests)
         done = subprocess.run(_command(records, tmp_path / "out", server.base_url), capture_output=True)

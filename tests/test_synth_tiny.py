@@ -13,8 +13,8 @@ from clinical_r1.synth.runner import run_synthesis
 def test_tiny_local_teacher_runs_every_record_to_a_reasoned_end(tiny_model_dir: Path, tmp_path: Path) -> None:
     config = SynthConfig(
         teacher=f"local:{tiny_model_dir}",
-        max_tokens=24,
-        limit=4,
+        max_tokens=16,
+        limit=2,
         max_reasks=1,
         temperature=0.0,
     )
@@ -22,7 +22,7 @@ def test_tiny_local_teacher_runs_every_record_to_a_reasoned_end(tiny_model_dir: 
     rejects = [
         json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text("utf-8").splitlines()
     ]
-    assert stats.records == 4 and stats.examples + stats.rejected == 4
+    assert stats.records == 2 and stats.examples + stats.rejected == 2
     assert sum(stats.dropped.values()) == stats.rejected and stats.errors == 0
     for reject in rejects:
         # noise is not JSON: re-asked once, then dropped with the parser's reason
