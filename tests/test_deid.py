@@ -118,6 +118,9 @@ CLINICAL = [
     "患者高血压病史10年，黄疸3天，白细胞12.3×10^9/L，桥本甲状腺炎，克罗恩病。",
     "予阿司匹林100mg qd、氯吡格雷75mg qd，格林-巴利综合征，肌酐156μmol/L，体温38.6℃。",
     "患者高热3天伴咳嗽，既往体健，男，45岁，白蛋白32g/L。",
+    "Contact Dermatitis; IDH2 Mutation; Feeling Life is Joyless; uric acid is 12 mg/dL; pulse id 110/min.",
+    "Recently traveled to Southeast Asia and Costa Rica; immigrated to the United States in 2019.",
+    "病人方面的意见不统一；32岁，农村女性；1周前由安徽来京；近期去过流行区。",
 ]
 
 

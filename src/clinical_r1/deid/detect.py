@@ -103,7 +103,7 @@ ID_CUES = (
     r"档案号|护照号?|证件号码?|ID号|床旁号"
 )
 ID_CUED_RE = _rx(
-    rf"(?<![A-Za-z])(?:{ID_CUES})(?:\s*(?:on\s+file|number|no\.?|is))?\s*[:：#]?\s*#?\s*"
+    rf"(?<![A-Za-z])(?:{ID_CUES})(?![A-Za-z])(?:\s*(?:on\s+file|number|no\.?|is))?\s*[:：#]?\s*#?\s*"
     r"(?P<v>(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9][A-Za-z0-9\-]*(?:[ ](?=\d{3,})\d+)*)",
     re.IGNORECASE,
 )
@@ -253,8 +253,9 @@ _STRONG_LABELS = _rx(
     r"caregiver|guardian|emergency\s+contact|contact|attending|pcp|seen\s+by|signed\s+by|dictated\s+by)$"
 )
 _SUBJECT_RE = _rx(
-    rf"(?P<n>{_NAME_TOKEN}[ \t]+{_NAME_TOKEN})(?=[ \t]+(?:is|was|has|had|presents|presented|reports|reported|"
-    r"denies|complains|returns|returned|comes|came|underwent|states|notes|arrived|agrees)\b|[ \t]*\(\d)"
+    rf"(?P<n>{_NAME_TOKEN}[ \t]+{_NAME_TOKEN})(?=[ \t]+(?:is[ \t]+an?|was[ \t]+an?|"
+    r"was[ \t]+(?:brought|admitted|seen|transferred|found|referred)|presents|presented|reports|reported|"
+    r"denies|complains|returns|returned|comes|came|underwent|arrived)\b|[ \t]*\(\d)"
 )
 # SOAP style "S: Mei reports ...": one capitalised word before a reporting verb.
 _SINGLE_SUBJECT_RE = _rx(
@@ -297,6 +298,14 @@ _ZH_SEX_AFTER_RE = _rx(
 )
 
 
+# Medical word endings (Dermatitis, Nephropathy, Anemia...): such a word is never part of a name.
+_MEDICAL_WORD = re.compile(
+    r"(?:itis|osis|emia|aemia|carcinoma|lymphoma|sarcoma|pathy|algia|ectomy|otomy|plasty|scopy|uria|"
+    r"penia|philia|plegia|trophy|genic|cardia|pnea|rrhea|rrhoea|lysis|megaly|sclerosis|spasm|aneurysm)$",
+    re.IGNORECASE,
+)
+
+
 def _trim_zh_name(candidate: str) -> str:
     """Cut a Chinese name candidate at the first character that starts the following phrase."""
     surname_len = 2 if candidate[:2] in lx.ZH_SURNAMES_COMPOUND else 1
@@ -317,7 +326,11 @@ def _en_name_tokens(text: str) -> list[tuple[int, int]]:
     out = []
     for m in re.finditer(r"[A-Za-z][A-Za-z'’\-.]*", text):
         word = m.group(0).rstrip(".")
-        if word in lx.EN_NOT_NAMES or word.lower() in {"and", "of", "the", "for"}:
+        if (
+            word in lx.EN_NOT_NAMES
+            or word.lower() in {"and", "of", "the", "for"}
+            or _MEDICAL_WORD.search(word)
+        ):
             break
         if re.fullmatch(r"[A-Z]", word):  # middle initial
             continue
