@@ -325,6 +325,7 @@ def test_import_writes_rejects_and_counts_them(tmp_path: Path) -> None:
         json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     assert [r["line"] for r in rejects] == [2, 3, 4, 5, 6, 7, 8, 9, 11, 12]
+    assert rejects[0]["raw"] == PLANTED[1]  # the text of a line that is not JSON
     assert rejects[1]["raw"] == PLANTED[2] and rejects[1]["errors"] == [
         {"field": "diagnosis", "message": "missing"}
     ]

@@ -61,7 +61,7 @@ class Rejected:
     file: str
     line: int
     errors: list[RecordError]
-    raw: dict[str, Any] | None = None
+    raw: dict[str, Any] | str | None = None  # the row, or its text when it did not parse
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,7 +108,7 @@ class _Row:
             return detected
         if isinstance(value, str) and value.strip().lower() in ("en", "zh"):
             return value.strip().lower()  # type: ignore[return-value]
-        self.problem(name, f"unknown language {value!r} (expected 'en' or 'zh')")
+        self.problem(name, f"unknown language {value!r} (expected en or zh)")
         return "en"
 
     def code(self, name: str, value: Any) -> tuple[str | None, str | None]:
@@ -422,7 +422,7 @@ def scan(path: str | Path, config: ImportConfig | None = None) -> Iterator[Item 
     converter: Converter | None = CONVERTERS[cfg.fmt] if cfg.fmt else None
     for index, (line, obj) in enumerate(iter_rows(path)):
         if isinstance(obj, RecordError):
-            yield Rejected(str(path), line, [obj])
+            yield Rejected(str(path), line, [obj], obj.raw)
             continue
         if converter is None:
             converter = CONVERTERS[detect_format(obj) if not cfg.field_map else "table"]

@@ -24,8 +24,11 @@ SAMPLE_RECORDS = PACKAGE_DATA / "samples" / "records.jsonl"
 class RecordError(ValueError):
     """A problem with one input line; names the file, the line (1-based) and the field."""
 
-    def __init__(self, file: str | Path, line: int | None, field: str | None, message: str):
+    def __init__(
+        self, file: str | Path, line: int | None, field: str | None, message: str, raw: str | None = None
+    ):
         self.file, self.line, self.field, self.message = str(file), line, field, message
+        self.raw = raw  # the offending text when it could not be parsed (kept for reject files)
         where = f"{self.file}:{line}" if line is not None else self.file
         what = f" field '{field}':" if field else ""
         super().__init__(f"{where}:{what} {message}")
@@ -96,7 +99,10 @@ def iter_jsonl_rows(path: str | Path) -> Iterator[Row]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield number, RecordError(path, number, None, f"not valid JSON ({exc.msg})")
+                yield (
+                    number,
+                    RecordError(path, number, None, f"not valid JSON ({exc.msg})", raw=line.rstrip("\n")),
+                )
                 continue
             if not isinstance(obj, dict):
                 yield (
