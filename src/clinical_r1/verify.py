@@ -485,6 +485,7 @@ _ZH_CONFLICTS = {
         ("前", "后"), ("高", "低"), ("", "不"), ("", "非"), ("胃", "十二指肠"), ("房", "室"),
         ("收缩", "舒张"), ("尿崩", "糖尿"), ("缺血", "出血"), ("原发", "继发"), ("溃疡性结肠炎", "克罗恩"),
         ("肾炎", "肾病"), ("狭窄", "关闭不全"), ("主动脉瓣", "二尖瓣"), ("病毒", "细菌"),
+        ("炎", ""), ("炎", "病"), ("炎", "症"),  # inflammation vs the organ's disease (憩室炎 / 憩室病)
     ]
 }
 # fmt: on
@@ -496,7 +497,23 @@ def _conflicting_words(a: str, b: str) -> bool:
     for x, y in (("hyper", "hypo"), ("hypo", "hyper")):
         if a.startswith(x) and b.startswith(y) and a[len(x) :] == b[len(y) :]:
             return True
+    if _different_suffix(a, b):
+        return True
     return any(a == prefix + b or b == prefix + a for prefix in ("un", "non", "in", "dys"))
+
+
+# Same stem, different suffix: inflammation vs condition vs tumour ("diverticulitis" / "diverticulosis").
+_SUFFIXES = ("itis", "osis", "oma", "iasis", "opathy")
+
+
+def _different_suffix(a: str, b: str) -> bool:
+    for sa in _SUFFIXES:
+        for sb in _SUFFIXES:
+            if sa != sb and a.endswith(sa) and b.endswith(sb):
+                stem = a[: -len(sa)]
+                if len(stem) >= 4 and stem == b[: -len(sb)]:
+                    return True
+    return False
 
 
 def _en_conflict(p: list[str], r: list[str]) -> str | None:
