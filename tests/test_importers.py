@@ -212,6 +212,7 @@ def test_medfound_records(tmp_path: Path) -> None:
     assert records[0].meta["icd10_raw"] == "K29.701" and records[0].language == "zh"
     assert records[1].diagnosis == "Type 2 diabetes; Hypertension" and records[1].language == "en"
     assert [r.department for r in records] == ["Gastroenterology", "Endocrinology", None]
+    assert records[0].meta["department_from"] == "icd10"
     assert records[0].source == "medfound"
 
 
@@ -239,6 +240,7 @@ def test_huatuo_verifiable_problems(tmp_path: Path) -> None:
         ("huatuo-0", "en", "Asthma", "J45.9"),
         ("huatuo-1", "zh", "急性膀胱炎", "N30.0"),
     ]
+    assert records[0].meta == {"icd10_from": "diagnosis name"}
 
 
 def test_csv_with_a_field_map(tmp_path: Path) -> None:

@@ -389,8 +389,12 @@ def _finish(record: ClinicalRecord, cfg: ImportConfig) -> ClinicalRecord:
     """Optional enrichment: a code from an exactly mapped diagnosis name, a department from the code."""
     if cfg.code_diagnoses and record.icd10 is None:
         record.icd10 = icd10.code_for(record.diagnosis, record.language)
+        if record.icd10:
+            record.meta["icd10_from"] = "diagnosis name"  # derived, not given by the source
     if cfg.assign_department and record.department is None and record.icd10:
         record.department = icd10.department_for(record.icd10, cfg.departments)
+        if record.department:
+            record.meta["department_from"] = "icd10"
     return record
 
 
