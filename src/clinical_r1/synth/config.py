@@ -22,12 +22,10 @@ DEFAULT_LEAK_PHRASES = {
         "labeled answer",
         "labelled answer",
         "expected answer",
-        "correct answer is",
         "i was told",
-        "been told",
         "the answer provided",
     ],
-    "zh": ["参考答案", "标准答案", "预期答案", "被告知", "告诉我", "正确答案是"],
+    "zh": ["参考答案", "标准答案", "预期答案", "被告知", "给出的答案"],
 }
 
 

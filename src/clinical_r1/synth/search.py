@@ -185,8 +185,9 @@ class RecordSearch:
 
     async def _verify_chain(self, steps: list[Step], log: dict[str, Any]) -> Verdict:
         text = conclusion(steps)
-        verdict = await self._verify(extract_diagnosis(text) or text)
-        log["verdicts"].append(verdict.model_dump(mode="json"))
+        prediction = extract_diagnosis(text) or text
+        verdict = await self._verify(prediction)
+        log["verdicts"].append({"prediction": prediction, **verdict.model_dump(mode="json")})
         return verdict
 
     async def _verify(self, prediction: str | None) -> Verdict:
