@@ -163,18 +163,16 @@ class LocalLLM(CachedBackend):
             params = (request.temperature, request.top_p, request.max_tokens, request.seed, request.n)
             groups.setdefault((*params, tuple(request.stop or ())), []).append((position, request))
         loop = asyncio.get_running_loop()
+        try:  # a model that will not load is not one request's problem: say so once
+            await loop.run_in_executor(self._executor, self._load)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            raise LLMError(f"cannot load local model {self.spec.model!r}: {reason}") from exc
         size = self.spec.batch_size
         for members in groups.values():
             for i in range(0, len(members), size):
                 batch = members[i : i + size]
-                try:
-                    answers = await loop.run_in_executor(
-                        self._executor, self._generate_batch, [request for _, request in batch]
-                    )
-                except Exception as exc:  # a model that cannot load or run fails these requests, clearly
-                    log.exception("local generation failed")
-                    reason = f"local generation failed: {type(exc).__name__}: {exc}"
-                    answers = [ChatResponse(error=reason, model=self.spec.model) for _ in batch]
+                answers = await self._answer_batch(loop, [request for _, request in batch])
                 for (position, _), answer in zip(batch, answers, strict=True):
                     if answer.ok:
                         self.ledger.add_call(
@@ -186,6 +184,20 @@ class LocalLLM(CachedBackend):
                             self.spec.price_out_per_mtok,
                         )
                     on_done(position, answer)
+
+    async def _answer_batch(
+        self, loop: asyncio.AbstractEventLoop, requests: list[ChatRequest]
+    ) -> list[ChatResponse]:
+        """Generate a batch; if it fails, try its requests one by one so only a bad one fails."""
+        try:
+            return await loop.run_in_executor(self._executor, self._generate_batch, requests)
+        except Exception as exc:
+            if len(requests) > 1:
+                log.warning("local batch of %d failed (%s); retrying one by one", len(requests), exc)
+                return [(await self._answer_batch(loop, [request]))[0] for request in requests]
+            log.exception("local generation failed")
+            reason = f"local generation failed: {type(exc).__name__}: {exc}"
+            return [ChatResponse(error=reason, model=self.spec.model)]
 
     # -- streaming ------------------------------------------------------------------------------------
     async def stream(self, request: ChatRequest) -> AsyncIterator[str]:

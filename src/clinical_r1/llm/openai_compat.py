@@ -92,7 +92,12 @@ class OpenAICompatLLM(CachedBackend):
         state = self._loop_state()
 
         async def one(position: int, request: ChatRequest) -> None:
-            on_done(position, await self._complete(state, request))
+            try:
+                response = await self._complete(state, request)
+            except Exception as exc:  # a bug or an odd request must not sink the other requests
+                log.exception("%s: request failed unexpectedly", self.spec.label)
+                response = self._failure(f"unexpected error: {type(exc).__name__}: {self._redact(str(exc))}")
+            on_done(position, response)
 
         await asyncio.gather(*(one(position, request) for position, request in jobs))
 
