@@ -240,13 +240,18 @@ def plot_spread(sheet: Datasheet, items: Sequence[BenchItem], path: Path) -> Non
         if item.language == language:
             shares[item.department or ""][disease_group(item)] += 1
     cmap = plt.get_cmap("tab20")
+    rows, widths, lefts, colors = [], [], [], []  # one barh call for every segment: fast for 1000s
     for row, name in enumerate(names):
         counts = sorted(shares[name].values(), reverse=True)
         total = sum(counts) or 1
         start = 0.0
         for j, n in enumerate(counts):
-            right.barh(row, n / total, left=start, color=cmap(j % 20), edgecolor="white", linewidth=0.3)
+            rows.append(row)
+            widths.append(n / total)
+            lefts.append(start)
+            colors.append(cmap(j % 20))
             start += n / total
+    right.barh(rows, widths, left=lefts, color=colors, edgecolor="white", linewidth=0.3)
     right.set_yticks(list(y), names)
     right.invert_yaxis()
     right.set_xlim(0, 1)
