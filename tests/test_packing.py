@@ -15,6 +15,17 @@ from clinical_r1.synth.example import TrainingExample
 from clinical_r1.train.packing import fill_ratio, fit_example, fit_examples, sample_spans
 from clinical_r1.train.sft import SFTStageConfig, build_trainer
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: with other test processes on the same 2 cores, more threads only spin-wait
+    (measured: 12 tiny training steps took 28 s with 2 threads under load, 2 s with 1)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 QUESTIONS = [
     "A 67-year-old man has fever, productive cough with rusty sputum and right pleuritic chest pain.",
     "男，45岁。上腹痛3天，向背部放射，血淀粉酶明显升高。",

@@ -94,6 +94,10 @@ def _trl_args(config: SFTStageConfig, out_dir: Path):
 
     cuda = _cuda()
     bf16 = config.bf16 if config.bf16 is not None else cuda and torch.cuda.is_bf16_supported()
+    # Under FSDP with its own activation checkpointing (configs/accelerate/fsdp.yaml) the trainer must not
+    # checkpoint as well (transformers refuses both at once).
+    fsdp_checkpoints = os.environ.get("FSDP_ACTIVATION_CHECKPOINTING", "false").lower() == "true"
+    checkpointing = config.gradient_checkpointing and not fsdp_checkpoints
     return SFTConfig(
         output_dir=str(out_dir / CHECKPOINTS),
         max_length=config.max_length,
@@ -108,8 +112,8 @@ def _trl_args(config: SFTStageConfig, out_dir: Path):
         max_grad_norm=config.max_grad_norm,
         per_device_train_batch_size=config.per_device_batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
-        activation_checkpointing=config.gradient_checkpointing,
-        activation_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
+        activation_checkpointing=checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
         bf16=bf16,
         use_cpu=not cuda,
         model_init_kwargs={"attn_implementation": resolve_attn_implementation(config)},
