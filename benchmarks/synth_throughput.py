@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]  # other jobs on the machine compete for the same cores
     ctx = mp.get_context("spawn")
     counter, urls = ctx.Value("i", 0), ctx.Queue()
     server = ctx.Process(target=_serve, args=(args.delay, counter, urls), daemon=True)
@@ -119,7 +120,8 @@ def main() -> None:
 
     rate1, raten = args.serial_records / t1, args.records / tn
     print(f"\nSynthesis throughput: fake teacher, {args.delay * 1000:.0f} ms per reply, "
-          f"{os.cpu_count()} CPUs, {callsn / args.records:.2f} calls per record\n")  # fmt: skip
+          f"{os.cpu_count()} CPUs (load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after), "
+          f"{callsn / args.records:.2f} calls per record\n")  # fmt: skip
     print("| run | records | teacher calls | seconds | records/s |")
     print("|---|---:|---:|---:|---:|")
     for name, n, calls, seconds in rows:
