@@ -297,6 +297,7 @@ def correct_typos(text: str) -> str:
     return re.sub(r"[a-z]+", fix, text)
 
 
+@lru_cache(maxsize=65536)
 def _name(text: str) -> _Name:
     expanded = correct_typos(expand_abbreviations(text))
     key = _name_key(expanded)
