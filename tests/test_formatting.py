@@ -104,6 +104,8 @@ def test_explicit_style_is_respected() -> None:
         ("患者诊断为2型糖尿病，需控制血糖。", "2型糖尿病"),
         ("１．诊断：痛风", "痛风"),  # full-width numbering
         ("急性胰腺炎", "急性胰腺炎"),
+        ("诊断：\n1. 社区获得性肺炎\n2. 2型糖尿病", "社区获得性肺炎"),  # primary diagnosis listed first
+        ("Diagnosis: 2. Type 2 diabetes mellitus", "Type 2 diabetes mellitus"),
     ],
 )
 def test_extract_diagnosis(response: str, expected: str) -> None:

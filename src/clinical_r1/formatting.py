@@ -200,6 +200,7 @@ _END_PHRASE = re.compile(
     re.IGNORECASE,
 )
 _SHORT_ANSWER_MAX_CHARS = 80
+_LIST_MARK = re.compile(r"^(?:\d{1,2}\s*[.)、．]\s*|[-*•]\s+)")
 
 
 def extract_diagnosis(response: str) -> str | None:
@@ -265,7 +266,7 @@ def _explicit_values(text: str) -> str | None:
 
 
 def _clean(value: str, end: re.Pattern[str]) -> str:
-    value = value.strip()
+    value = _LIST_MARK.sub("", value.strip())  # "1. Pneumonia" under a "Diagnosis:" label
     match = end.search(value)
     if match:
         value = value[: match.start()]
