@@ -108,6 +108,26 @@ def test_shared_files_validate_clean(shared_data: Path) -> None:
 # --- MedQA details ----------------------------------------------------------------------------
 
 
+def test_medqa_answer_problems(tmp_path: Path) -> None:
+    base = {"question": "Q?", "options": {"A": "x", "B": "y"}}
+    path = write_jsonl(
+        tmp_path / "bad_mcq.jsonl",
+        [
+            {**base, "answer": "(E)"},
+            {**base, "answer": "z"},
+            {**base, "answer": "x", "answer_idx": "B"},
+            {**base, "options": "no options here", "answer": "(A)"},
+        ],
+    )
+    problems = [(p.line, p.field, p.message) for p in validate_file(path, ImportConfig(fmt="medqa"))]
+    assert problems == [
+        (1, "answer", "answer 'E' is not one of the options ['A', 'B']"),
+        (2, "answer", "'z' is neither a letter nor the text of an option"),
+        (3, "answer", "answer text does not match option B given by answer_idx"),
+        (4, "options", "no '(A) ...' lines found"),
+    ]
+
+
 def test_parse_options_mcmle_layout() -> None:
     text = "(A) 2小时.\n(B) 4小时内.\n(C) a long option\ncontinued here.\n(D) 24小时内."
     assert parse_options(text) == {

@@ -277,6 +277,10 @@ def _convert_medqa(row: _Row, cfg: ImportConfig) -> list[Item]:
         letter = None
     if letter is not None and options and letter not in options:
         row.problem("answer", f"answer '{letter}' is not one of the options {sorted(options)}")
+    elif letter in options and "answer_idx" in row.obj:
+        text = row.obj.get("answer")
+        if isinstance(text, str) and not _ANSWER_LETTER.match(text) and text.strip() != options[letter]:
+            row.problem("answer", f"answer text does not match option {letter} given by answer_idx")
     # Options count too: some stems are just an abbreviation ("1．LDL") with Chinese options.
     language = row.language(question + " ".join(options.values()), cfg.language)
     if row.problems:
