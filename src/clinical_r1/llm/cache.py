@@ -179,10 +179,18 @@ class Ledger:
 
     def table(self) -> Table:
         table = Table(title="LLM usage")
-        for column in ("model", "requests", "cache hits", "calls", "retries", "failures", "tokens in"):
-            table.add_column(column, justify="left" if column == "model" else "right")
-        table.add_column("tokens out", justify="right")
-        table.add_column("cost USD", justify="right")
+        table.add_column("model", overflow="fold", min_width=16)
+        for column in (
+            "requests",
+            "cache hits",
+            "calls",
+            "retries",
+            "failures",
+            "tokens in",
+            "tokens out",
+            "cost USD",
+        ):
+            table.add_column(column, justify="right", no_wrap=True)
         rows = list(self.to_dict()["models"].items())
         if len(rows) > 1:
             rows.append(("total", self.total().model_dump()))
