@@ -236,6 +236,24 @@ def test_medfound_records(tmp_path: Path) -> None:
     assert records[0].source == "medfound"
 
 
+def test_medfound_bad_codes(tmp_path: Path) -> None:
+    row = {"qid": "q", "context": "Chest pain.", "diagnosis": "Angina"}
+    path = write_jsonl(
+        tmp_path / "mf.jsonl",
+        [
+            {**row, "diagnosis_code": 120},
+            {**row, "diagnosis_code": ["I20.9", 5]},
+            {**row, "diagnosis_code": "I20.9;XX"},
+        ],
+    )
+    problems = [(p.line, p.field, p.message) for p in validate_file(path, ImportConfig(fmt="medfound"))]
+    assert problems == [
+        (1, "diagnosis_code", "expected a code or a list of codes, got int"),
+        (2, "diagnosis_code", "expected a code, got int 5"),
+        (3, "diagnosis_code", "'XX' is not a valid ICD-10 code"),
+    ]
+
+
 def test_huatuo_verifiable_problems(tmp_path: Path) -> None:
     path = tmp_path / "huatuo.json"
     path.write_text(

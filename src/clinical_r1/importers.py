@@ -115,10 +115,16 @@ class _Row:
         """(first normalised code, raw text); several codes may be given as a list or 'A, B'."""
         if value is None or value == "" or value == []:
             return None, None
-        parts = value if isinstance(value, list) else re.split(r"[,;，；、\s]+", str(value).strip())
+        if not isinstance(value, str | list):
+            self.problem(name, f"expected a code or a list of codes, got {type(value).__name__}")
+            return None, None
+        parts = value if isinstance(value, list) else re.split(r"[,;，；、\s]+", value.strip())
         codes = []
         for part in parts:
-            if not isinstance(part, str) or not part.strip():
+            if not isinstance(part, str):
+                self.problem(name, f"expected a code, got {type(part).__name__} {part!r}")
+                continue
+            if not part.strip():
                 continue
             norm = icd10.normalize(part)
             if norm is None:
