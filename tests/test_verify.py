@@ -435,3 +435,12 @@ def test_held_out_pairs_written_after_the_rules(bench) -> None:
     result = bench.run_offline(heldout, codes=True)
     _print(bench, [("rules + codes (held-out set)", result, None)])
     assert result.false_matches == 0 and result.accuracy >= 0.85
+
+
+def test_reference_code_is_part_of_the_offline_decision() -> None:
+    items = [
+        VerifyItem(prediction="angina pectoris", reference="chest pain syndrome", reference_icd10="I20.9"),
+        VerifyItem(prediction="angina pectoris", reference="chest pain syndrome", reference_icd10="K35.8"),
+    ]
+    verdicts = asyncio.run(Verifier().verify_many(items))
+    assert [v.label for v in verdicts] == ["match", "mismatch"] and {v.source for v in verdicts} == {"code"}

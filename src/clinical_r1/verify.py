@@ -724,20 +724,22 @@ class Verifier:
         return None
 
     async def verify_many(self, items: Sequence[VerifyItem]) -> list[Verdict]:
-        """Verdicts in input order; each distinct (prediction, reference, language) is decided once."""
-        keys = [((it.prediction or "").strip(), it.reference.strip(), it.language) for it in items]
-        decided: dict[tuple[str, str, str], Verdict] = {}
-        for key, item in zip(keys, items, strict=True):
+        """Verdicts in input order. Rules and codes run once per distinct item; the judge is asked
+        once per distinct (prediction, reference, language), whatever the reference codes."""
+        decided: dict[tuple, Verdict] = {}  # item key -> verdict from rules/codes
+        for item in items:
+            key = _item_key(item)
             if key not in decided:
                 verdict = self.decide_offline(item)
                 if verdict is not None:
                     decided[key] = verdict
-        pending = list(dict.fromkeys(k for k in keys if k not in decided))
-        if pending and self.config.judge and self.llm is not None:
-            judged = await self._judge(pending)
-            decided.update(zip(pending, judged, strict=True))
+        open_items = [item for item in items if _item_key(item) not in decided]
+        judged: dict[tuple[str, str, str], Verdict] = {}
+        if open_items and self.config.judge and self.llm is not None:
+            pairs = list(dict.fromkeys(_pair_key(item) for item in open_items))
+            judged = dict(zip(pairs, await self._judge(pairs), strict=True))
         none = Verdict(label="undecided", source="none", reason="no enabled tier could decide")
-        return [decided.get(key, none) for key in keys]
+        return [decided.get(_item_key(item)) or judged.get(_pair_key(item), none) for item in items]
 
     def verify(
         self, prediction: str | None, reference: str, reference_icd10: str | None = None, language: str = "en"
@@ -804,6 +806,14 @@ class Verifier:
             verdict or Verdict(label="undecided", source="judge", reason=last_error[i])
             for i, verdict in enumerate(results)
         ]
+
+
+def _pair_key(item: VerifyItem) -> tuple[str, str, str]:
+    return (item.prediction or "").strip(), item.reference.strip(), item.language
+
+
+def _item_key(item: VerifyItem) -> tuple[str, str, str, str | None]:
+    return (*_pair_key(item), item.reference_icd10)
 
 
 def _run_sync(coro):  # noqa: ANN001, ANN202 - small helper around asyncio.run
