@@ -171,12 +171,12 @@ def _symptoms(row: _Row, name: str) -> list[tuple[str, bool]]:
         return []
     out = []
     for i, pair in enumerate(value):
-        flag = pair[1] if isinstance(pair, list) and len(pair) == 2 else None
-        flag = flag if isinstance(flag, bool) else {"true": True, "false": False}.get(str(flag).lower())
-        if not isinstance(pair[0] if isinstance(pair, list) and pair else None, str) or flag is None:
+        symptom, flag = pair if isinstance(pair, list) and len(pair) == 2 else (None, None)
+        present = flag if isinstance(flag, bool) else {"true": True, "false": False}.get(str(flag).lower())
+        if not isinstance(symptom, str) or not symptom.strip() or present is None:
             row.problem(f"{name}[{i}]", f"expected [symptom, 'True'/'False'], got {pair!r}")
             continue
-        out.append((pair[0].strip(), flag))
+        out.append((symptom.strip(), present))
     return out
 
 
