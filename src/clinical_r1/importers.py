@@ -357,7 +357,7 @@ def _convert_mapped(
     department = row.text(column["department"], required=False) or None
     code, raw_code = row.code(column["icd10"], row.obj.get(column["icd10"]))
     language = row.language(case, cfg.language, name=column["language"])
-    meta = row.obj.get("meta") if isinstance(row.obj.get("meta"), dict) else {}
+    meta = dict(row.obj["meta"]) if isinstance(row.obj.get("meta"), dict) else {}
     if row.problems:
         return []
     if raw_code and raw_code != code:

@@ -1,7 +1,10 @@
-"""Clinical records: the schema, JSONL read/write with line-numbered errors.
+"""Clinical records: the schema, reading rows with line-numbered errors, writing JSONL, stats.
 
 A record is one case the model must diagnose: `case` is the whole text the model sees,
-`diagnosis` the reference answer, `icd10` its code when known.
+`diagnosis` the reference answer, `icd10` its code when known. An `MCQItem` is a multiple-choice
+question (MedQA), kept to check that training does not erase knowledge. Turning other formats into
+records is `clinical_r1.importers`' job; this module reads rows (JSONL, JSON arrays, CSV) and never
+stops at a bad one: it yields a `RecordError` naming file, line and field instead.
 """
 
 from __future__ import annotations
