@@ -240,6 +240,8 @@ def test_departments_are_mapped_through_icd10_and_the_rest_reported(tmp_path):
     assert by_id["mi"]["department"] == "Cardiology" and by_id["mi"]["stratum"] == "category:I21"
     assert by_id["asthma-zh"]["department"] == "Respiratory"
     assert by_id["asthma-zh"]["meta"]["source_department"] == "内科"
+    assert by_id["asthma-zh"]["meta"]["department_from"] == "icd10"
+    assert by_id["badcode"]["meta"]["icd10_given"] == "XYZ"
     assert by_id["named"]["stratum"] == "name:weird heart syndrome"
     assert by_id["badcode"]["stratum"] == "name:something" and by_id["badcode"]["icd10"] is None
     assert "psoriasis" not in by_id and "mystery" not in by_id
@@ -259,7 +261,7 @@ def test_codes_found_from_the_diagnosis_name_are_written_and_marked(tmp_path):
     sheet, items = build(
         pool, tmp_path / "out", mode="per_language", languages=["en"], departments=[department]
     )
-    assert [i["icd10"] for i in items] == [code] and items[0]["meta"]["icd10_source"] == "name"
+    assert [i["icd10"] for i in items] == [code] and items[0]["meta"]["icd10_from"] == "diagnosis name"
     assert sheet.pool.coded_from_name == 1 and sheet.pool.unmapped == 0
 
 
@@ -408,3 +410,8 @@ def test_dxbench_with_its_own_departments_and_mapped_to_the_seven(shared_data, t
     assert seven.pool.out_of_scope > 0 and seven.pool.in_scope + seven.pool.out_of_scope == 1148
     mapped = [i for i in items7 if i["department"] != "Neurology" and i["language"] == "en"]
     assert mapped and all(icd10.department_for(i["icd10"]) == i["department"] for i in mapped)
+    assert all(i["meta"]["department_from"] == "icd10" for i in mapped)
+    # Chinese records carry Chinese department labels: their department comes with their English pair.
+    assert all(
+        i["meta"]["department_from"] in ("icd10", "translation") for i in items7 if i["language"] == "zh"
+    )

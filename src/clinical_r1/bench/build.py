@@ -420,15 +420,21 @@ def _items(
         for unit in chosen:
             slot = slots[int(units.slot[unit])]
             anchor = units.anchor(unit)
-            for line in sorted(units.lines(unit), key=lambda i: langs[i]):
-                record = _parse_line(_read_at(fh, int(offsets[line])), path, None)
+            lines = sorted(units.lines(unit), key=lambda i: langs[i])
+            records = {int(i): _parse_line(_read_at(fh, int(offsets[i])), path, None) for i in lines}
+            # Where the department came from: the anchor's own field, else its ICD-10 code.
+            own_department = records[anchor].department == slot.department
+            for line, record in records.items():
                 meta = dict(record.meta)
                 code = record.icd10 if record.icd10 and icd10.lookup(record.icd10) else None
+                if record.icd10 and code is None:
+                    meta["icd10_given"] = record.icd10  # not a WHO ICD-10 code
                 if code is None and slot.code:
                     code = slot.code
-                    meta["icd10_source"] = "name" if line == anchor else "pair"
+                    meta["icd10_from"] = "diagnosis name" if line == anchor else "translation"
                 if record.department != slot.department:
                     meta["source_department"] = record.department
+                    meta["department_from"] = "translation" if own_department else "icd10"
                 data = record.model_dump() | {"icd10": code, "department": slot.department, "meta": meta}
                 items.append(BenchItem(**data, stratum=slot.stratum, split=config.split))
     return items
