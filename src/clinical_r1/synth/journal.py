@@ -33,6 +33,9 @@ class Journal:
         # autocommit: each put is durable on its own, so SIGKILL loses at most the record in flight
         self._db = sqlite3.connect(self.path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: a commit survives the process being killed; only an OS crash can lose the last few
+        # records, and those rerun through the cache
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
 
     def get(self, record_id: str, fingerprint: str) -> Outcome | None:
