@@ -24,7 +24,7 @@ class TrainingExample(BaseModel):
     reference: str
     language: Language
     department: str | None = None
-    # "initial" | "strategy:<name>" | "guided"
+    # "initial" | "strategy:<name>" | "guided" (found by the synthesis search) | "curated" (hand-written)
     route: str = "initial"
     trace: dict[str, Any] = Field(default_factory=dict)
     usage: dict[str, Any] = Field(default_factory=dict)
@@ -39,9 +39,9 @@ class TrainingExample(BaseModel):
     @field_validator("route")
     @classmethod
     def _known_route(cls, value: str) -> str:
-        if value in ("initial", "guided") or (value.startswith("strategy:") and len(value) > 9):
+        if value in ("initial", "guided", "curated") or (value.startswith("strategy:") and len(value) > 9):
             return value
-        raise ValueError(f"must be 'initial', 'guided' or 'strategy:<name>', got {value!r}")
+        raise ValueError(f"must be 'initial', 'guided', 'curated' or 'strategy:<name>', got {value!r}")
 
 
 def example_from_dict(
