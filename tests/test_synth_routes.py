@@ -187,3 +187,17 @@ def test_persistent_teacher_failure_is_reported_and_retried_next_run(tmp_path: P
         server.faults.rate_500 = 0.0  # the outage ends; the same command picks the errors up again
         stats = run_synthesis(SynthConfig(teacher=spec), records, tmp_path / "out", progress=False)
     assert stats.errors == 0 and stats.examples == 2
+
+
+def test_teacher_behind_the_deid_policy_never_sees_identifiers(tmp_path: Path) -> None:
+    """Records reach the teacher through build_llm, so `deid: required` (the default for remote
+    endpoints) applies to every synthesis call."""
+    record = make_records(["refine1"])[0]
+    record.case += "\nPatient John Smith, phone 555-123-4567."
+    write_jsonl(tmp_path / "records.jsonl", [record])
+    with running_server(FakeTeacher()) as server:
+        spec = {"model": "fake-teacher", "base_url": server.base_url, "deid": "required"}
+        stats = run_synthesis(SynthConfig(teacher=spec), tmp_path / "records.jsonl", tmp_path / "out")
+        sent = [m["content"] for r in server.requests for m in r.body["messages"]]
+    assert stats.examples == 1 and stats.routes != {"initial": 1}  # the refinement ran, de-identified too
+    assert len(sent) >= 4 and not any("555-123-4567" in text or "John Smith" in text for text in sent)
