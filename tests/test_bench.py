@@ -201,7 +201,8 @@ def test_per_language_mode_samples_each_language_on_its_own(synthetic_pool, tmp_
     assert set(counts.values()) == {40} and len(counts) == 14
     en_pairs = {i["meta"]["pair_id"] for i in items if i["language"] == "en"}
     zh_pairs = {i["meta"]["pair_id"] for i in items if i["language"] == "zh"}
-    assert en_pairs != zh_pairs  # independent draws, not translations of each other
+    # Independent draws: far from the same cases (they share about a quarter; paired would share all).
+    assert len(en_pairs & zh_pairs) < 0.5 * len(en_pairs)
 
 
 # --- scope, ICD-10 mapping, name strata, caps --------------------------------------------------

@@ -10,7 +10,8 @@ How it stays within bounded memory on a pool of millions of records:
 2. Each department's quota is spread over its strata (round-robin or proportional with a cap, see
    `allocate`), then each stratum's share over its ICD-10 codes.
 3. In every (stratum, code) the cases with the smallest seeded hash keys are taken: a bottom-k
-   sample, reproducible and independent of the order of the pool. Translations share their key.
+   sample, reproducible and independent of the order of the pool. In paired mode translations share
+   their key (one case, drawn once); in per_language mode each language draws on its own.
 4. The chosen cases are compared with the training texts; leaked ones are dropped and the choice is
    remade until every chosen case is clean (only candidates are ever checked, not the whole pool).
 5. The chosen lines are read back by offset and written with their stratum; the datasheet is
@@ -204,8 +205,8 @@ _MASK64 = (1 << 64) - 1
 
 
 def sampling_keys(pair_hashes: np.ndarray, seed: int) -> np.ndarray:
-    """Seeded sampling keys (splitmix64 of pair hash + seed): translations share theirs, and the
-    keys, hence the sample, do not depend on the order of the pool."""
+    """Seeded sampling keys (splitmix64 of a 64-bit hash plus the seed): the keys, hence the sample,
+    do not depend on the order of the pool."""
     with np.errstate(over="ignore"):
         z = pair_hashes + np.uint64((seed * 0x9E3779B97F4A7C15) & _MASK64)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -260,11 +261,14 @@ def _units(scan: _PoolScan, config: BenchConfig, pool: PoolReport) -> _Units:
     langs = np.frombuffer(scan.langs, dtype=np.int8).astype(np.int64)
     slots = np.frombuffer(scan.slot_ids, dtype=np.int32).astype(np.int64)
     pairs = np.frombuffer(scan.pairs, dtype=np.uint64)
-    keys = sampling_keys(pairs, config.seed)
     n = len(langs)
     if config.mode == "per_language":
+        # Each language drawn on its own: its keys differ from those of its translations.
+        with np.errstate(over="ignore"):
+            keys = sampling_keys(pairs + langs.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15), config.seed)
         order = np.arange(n)
         return _Units(order, order.copy(), np.ones(n, np.int64), langs, slots, keys, slots >= 0)
+    keys = sampling_keys(pairs, config.seed)  # translations share their key
     ranks = np.frombuffer(scan.ranks, dtype=np.int8)
     order = np.lexsort((ranks, pairs))
     sorted_pairs = pairs[order]
