@@ -56,7 +56,7 @@ def _rx(pattern: str, flags: int = 0) -> re.Pattern:
 
 
 _NAME_TOKEN = r"[A-Z][a-zA-Z'’\-]*[a-z][a-zA-Z'’\-]*"  # Capitalised, not an all-caps acronym
-_NAME_SEQ = rf"{_NAME_TOKEN}(?:[ \t]+(?:[A-Z]\.[ \t]+)?{_NAME_TOKEN}){{0,2}}"
+_NAME_SEQ = rf"(?:[A-Z]\.[ \t]?){{0,2}}{_NAME_TOKEN}(?:[ \t]+(?:[A-Z]\.[ \t]+)?{_NAME_TOKEN}){{0,2}}"
 
 
 def _span(m: re.Match, group: int | str, category: Category, strong: bool = True) -> Span:
@@ -78,6 +78,7 @@ PHONE_RES = [
         r"(?:\s*(?:ext\.?|x|extension)\s*\d{1,5})?(?![\w/]|\.\d)",
         re.IGNORECASE,
     ),
+    _rx(r"(?<![\w/.])\d{3}/\d{3}/\d{4}(?![\w/])"),  # 408/555/0171
     # Chinese mobile: 13812345678, 138 1234 5678, 138-1234-5678, +86 138…
     _rx(r"(?<![\w.])(?:\+?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?![\w]|\.\d)"),
     # Chinese landline: 010-12345678, (0755)23456789, 021 6543 2109
@@ -100,15 +101,18 @@ ID_CUES = (
     r"(?:driver'?s\s+)?licen[cs]e(?:\s+(?:number|no\.?|#))?|passport(?:\s+(?:number|no\.?|#))?|"
     r"patient\s+id|health\s+card|NHS\s+number|accession(?:\s+(?:number|no\.?|#))?|(?-i:ID)(?:\s+(?:number|no\.?|#))?|"
     r"身份证(?:号码|号)?|住院号|门诊号|病案号|病历号|医保卡号?|医保号|社保卡号?|社保号|就诊卡号?|卡号|登记号|"
-    r"档案号|护照号?|证件号码?|ID号|床旁号"
+    r"档案号|护照号?|证件号码?|ID号|床旁号|微信号?|QQ号?|支付宝(?:账号)?|账号|用户名|车牌号?|"
+    r"(?:case|specimen|sample|lab|order|encounter|visit|claim|group|requisition)\s+(?:no\.?|number|#)"
 )
 ID_CUED_RE = _rx(
     rf"(?<![A-Za-z])(?:{ID_CUES})(?![A-Za-z])(?:\s*(?:on\s+file|number|no\.?|is))?\s*[:：#]?\s*#?\s*"
-    r"(?P<v>(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9][A-Za-z0-9\-]*(?:[ ](?=\d{3,})\d+)*)",
+    r"(?P<v>(?=[A-Za-z0-9_\-]*\d)[A-Za-z0-9][A-Za-z0-9_\-]*(?:[ ](?=\d{3,})\d+)*)",
     re.IGNORECASE,
 )
 # Uncued long codes: 8+ digits, or letters mixed with 6+ digits (ZY2021000123, XJH123456789).
-LONG_CODE_RE = _rx(r"(?<![\w.\-/^])(?:\d{8,}|[A-Z]{1,4}\d{6,}|\d{6,}[A-Z]{1,3})(?![\w.\-/])")
+LONG_CODE_RE = _rx(
+    r"(?<![\w.\-/^])(?:\d{8,}|[A-Z]{1,4}\d{6,}|\d{6,}[A-Z]{1,3}|[A-Z]{1,4}-\d{2,4}-\d{4,})(?![\w.\-/])"
+)
 
 # ----------------------------------------------------------------------------- dates
 MONTH = (
@@ -117,7 +121,7 @@ MONTH = (
 )
 ORD = r"(?:st|nd|rd|th)?"
 DATE_RES = [
-    _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}{ORD},?\s+\d{{4}}\b"),  # March 14, 2021 / Mar 14 2021
+    _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}(?:[-–]\d{{1,2}})?{ORD},?\s+\d{{4}}\b"),  # March 14, 2021 / Aug 9-10, 2021
     _rx(rf"\b\d{{1,2}}{ORD}\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}\b"),  # 14 March 2021
     _rx(rf"\b\d{{1,2}}[\-\s/]{MONTH}[\-\s/]\d{{2,4}}\b"),  # 14-Mar-2021
     _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}{ORD}\b(?!\s*(?:mg|ml|mcg|g|kg|units?|%))"),  # March 14
@@ -180,7 +184,7 @@ _HOSP_LEADING_NOISE = {
 HOSPITAL_ZH_RE = _rx(
     rf"[{CJK}A-Za-z0-9（）()]{{2,30}}?(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部)"
 )
-_ZH_BOUNDARY = set("于在至到自往从送赴由经转入出为的后来去办给了把将向、，。：:；;！？ \t\n")
+_ZH_BOUNDARY = set("于在至到自往从送赴由经转入出为的后来去办给了把将向是我你他她、，。：:；;！？ \t\n")
 
 # ----------------------------------------------------------------------------- locations
 _STREET_SUFFIX = (
@@ -192,6 +196,24 @@ ADDRESS_EN_RE = _rx(
     r"(?:,?[ \t]+(?:Apt|Apartment|Unit|Suite|Ste|Fl|Floor|#)\.?[ \t]*#?[\w\-]+)?)"
     r"(?:,[ \t]*(?P<city>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?))?"
     r"(?:,?[ \t]*[A-Z]{2})?(?:[ \t]+(?P<zip>\d{5}(?:-\d{4})?))?"
+)
+COUNTY_RE = _rx(r"\b(?:[A-Z][a-z]+[ \t]){1,3}(?:County|Parish|Township|Borough)\b")
+_VENUE_HEAD = (
+    r"(?:Arena|Stadium|Airport|Mall|Plaza|Station|Church|Cathedral|Temple|Mosque|Synagogue|High\s+School|"
+    r"Elementary\s+School|Middle\s+School|Academy|University|College|Prison|Correctional\s+Facility|Jail|"
+    r"Shelter|Factory|Farm|Ranch|Hotel|Motel|Casino|Zoo|Senior\s+Living|Assisted\s+Living|Nursing\s+Facility)"
+)
+VENUE_RE = _rx(rf"(?:{_HOSP_WORD}[ \t]+(?:(?:of|the|and)[ \t]+)?){{1,5}}{_VENUE_HEAD}\b")
+SAINT_RE = _rx(r"\b(?:St\.?|Saint)[ \t]+[A-Z][a-z]+(?:['’]s)?(?![ \t]+(?:[Jj]ohn['’]s[ \t]+)?(?:wort|dance))")
+HEALTH_SYSTEM_RE = _rx(
+    r"\b(?:" + "|".join(re.escape(n) for n in lx.EN_HEALTH_SYSTEMS) + r")(?:[ \t]+[A-Z][a-z]+){0,3}"
+)
+# "a warehouse in Joliet", "visits from Portland": a preposition after a lower-case word (so not a
+# Title Case heading such as "Pain in Lower Back"), then a capitalised word that is nothing else.
+PREP_PLACE_RE = _rx(
+    r"(?<![A-Za-z'’\-])[a-z][a-z'’\-]*[ \t]+(?:in|from|near|at|to|outside|around)[ \t]+"
+    r"(?:rural[ \t]+|downtown[ \t]+|suburban[ \t]+)?"
+    r"(?P<c>(?:St\.[ \t])?[A-Z][a-z]{2,}(?:[ \t][A-Z][a-z]{2,})?)(?![A-Za-z'’-])"
 )
 ZIP_RE = _rx(
     r"(?:\b[A-Z]{2}[ \t]+|\b(?:ZIP|zip|postal code|Zip code|ZIP code)[:\s]*)(?P<z>\d{5}(?:-\d{4})?)\b"
@@ -208,6 +230,10 @@ ADDRESS_ZH_RE = _rx(
     rf"(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦))?(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+(?:室|号|组))?"
     rf"|[{CJK}]{{2,8}}?(?:路|街|大道)\d+号(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+室)?"
 )
+_ZH_PLACE_HEAD = (
+    r"(?:农贸市场|海鲜市场|市场|商场|公园|火车站|汽车站|高铁站|机场|小学|幼儿园|养老院|敬老院|福利院)"
+)
+PLACE_ZH_RE = _rx(rf"[{CJK}A-Za-z0-9]{{2,20}}?{_ZH_PLACE_HEAD}")
 ADDRESS_ZH_CUED_RE = _rx(
     r"(?:现住址|家庭住址|住址|地址|户籍地址?|居住地|家住|现住|住在|居住于|居住在)\s*[：:]?\s*"
     rf"(?P<a>[{CJK}\dA-Za-z\-#（）()]{{2,40}})"
@@ -243,14 +269,18 @@ _LABEL_RE = _rx(
     r"referring\s+physician|seen\s+by|signed\s+by|dictated\s+by|examined\s+by|reviewed\s+by|by|notify|"
     r"caregiver|wife|husband|son|daughter|mother|father|brother|sister|partner|spouse|"
     r"neighbou?r|friend|guardian|grandson|granddaughter|nurse|resident|surgeon|your\s+patient|patient|"
-    r"dear)[ \t]*[:(]?|"
+    r"aunt|uncle|niece|nephew|cousin|roommate|room-mate|flatmate|caller|fianc[eé]e?|boyfriend|girlfriend|"
+    r"stepson|stepdaughter|stepfather|stepmother|goes\s+by|nicknamed?|"
+    r"dear)[ \t]*[:(,]?[ \t]*['\"‘“]?|"
     r"\b(?:to|from|re|cc|dear)[ \t]*:)"
     r"[ \t]*(?P<n>" + _NAME_SEQ + r"(?:,[ \t]*" + _NAME_TOKEN + r")?)"
 )
 # Single-token labels that are safe even for a one-word name: relatives and explicit name fields.
 _STRONG_LABELS = _rx(
     r"(?i)^(?:patient\s+name|name|wife|husband|son|daughter|mother|father|brother|sister|partner|spouse|"
-    r"caregiver|guardian|emergency\s+contact|contact|attending|pcp|seen\s+by|signed\s+by|dictated\s+by)$"
+    r"caregiver|guardian|emergency\s+contact|contact|attending|pcp|seen\s+by|signed\s+by|dictated\s+by|"
+    r"grandson|granddaughter|aunt|uncle|niece|nephew|cousin|roommate|room-mate|flatmate|caller|fianc[eé]e?|"
+    r"boyfriend|girlfriend|stepson|stepdaughter|stepfather|stepmother|goes\s+by|nicknamed?)$"
 )
 _SUBJECT_RE = _rx(
     rf"(?P<n>{_NAME_TOKEN}[ \t]+{_NAME_TOKEN})(?=[ \t]+(?:is[ \t]+an?|was[ \t]+an?|"
@@ -262,6 +292,13 @@ _SINGLE_SUBJECT_RE = _rx(
     rf"(?:^|[.:;!?\n][ \t]*)(?P<n>{_NAME_TOKEN})(?=[ \t]+(?:reports|reported|denies|denied|states|stated|"
     r"complains|endorses|endorsed|presents|presented)\b)",
     re.MULTILINE,
+)
+# Robert 'Bob' Feeney: a quoted nickname between two capitalised words is a name, all three parts.
+_NICKNAME_RE = _rx(rf"(?P<n>{_NAME_TOKEN}[ \t]+['\"‘“]{_NAME_TOKEN}['\"’”][ \t]+{_NAME_TOKEN})")
+# GONZALEZ, MARIA E after a name field ("Patient:", "for:", "Name:")
+_CAPS_NAME_RE = _rx(
+    r"(?i:\b(?:patient|pt|name|for|re|member|insured|subscriber|guarantor))[ \t]*:[ \t]*"
+    r"(?P<n>[A-Z][A-Z'\-]+,[ \t]*[A-Z][A-Z'\-]+(?:[ \t]+[A-Z]\b\.?)?)"
 )
 _FIRSTNAME_RE = _rx(rf"\b(?P<n>{_NAME_TOKEN})(?:[ \t]+(?P<l>{_NAME_TOKEN}))?")
 _EPONYM_RE = _rx(
@@ -282,13 +319,19 @@ _ZH_SURNAME_ANY = (
 _ZH_STRONG_LABEL_RE = _rx(
     r"(?:患者姓名|病人姓名|姓名|联系人|家属|主治医师|主治医生|主管医生|主管医师|经治医师|会诊医生|会诊医师|"
     r"接诊医生|医师签名|医生签名|签名|记录者|记录人|报告人|审核人|审核|申请医生|送检医生|代诉人|监护人|"
-    r"主任医师|副主任医师|住院医师|责任护士|护士|医师|医生|患者|病人|患儿|陈述者)\s*[：:]\s*"
+    r"主任医师|副主任医师|住院医师|责任护士|护士|医师|医生|患者|病人|患儿|陈述者|主治|主管|经治|术者|"
+    r"手术医生|助手|麻醉医师|麻醉师|丈夫|妻子|父亲|母亲|儿子|女儿|配偶|家长|产妇丈夫|孕妇|产妇|记录)\s*[：:]\s*"
     rf"(?P<n>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})"
 )
 _ZH_WEAK_LABEL_RE = _rx(
     r"(?:患者|病人|患儿|其子|其女|其妻|其夫|其母|其父|家属|之子|之女|陪同者|女儿|儿子|丈夫|妻子|母亲|父亲|"
-    r"配偶|孙子|孙女|由|请|致|送检者)"
+    r"配偶|孙子|孙女|由|请|致|送检者|孕妇|产妇|伤者|病员|护士|医师|医生|主管护士|责任护士|主治医师|主管医生)"
     rf"(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})"
+)
+# 患者Zhang Wei（张伟）: a romanised name after a Chinese cue, and a Chinese name in brackets after it
+_ZH_PINYIN_RE = _rx(
+    rf"(?:患者|病人|患儿|姓名[：:]?|家属|联系人[：:]?)[ \t]*(?P<p>{_NAME_TOKEN}[ \t]+{_NAME_TOKEN})"
+    rf"(?:[ \t]*[（(](?P<z>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})[)）])?"
 )
 _ZH_TITLE_RE = _rx(
     rf"(?<![主责担信首])(?P<n>{_ZH_SURNAME}(?:[{CJK}]{{1,2}})?)(?=医生|医师|大夫|护士|主任|教授|院长|老师|先生|女士|同志)"
@@ -332,7 +375,11 @@ def _en_name_tokens(text: str) -> list[tuple[int, int]]:
             or _MEDICAL_WORD.search(word)
         ):
             break
-        if re.fullmatch(r"[A-Z]", word):  # middle initial
+        if re.fullmatch(r"[A-Z]", word):  # an initial: part of the name when a name follows
+            if out or re.search(r"[A-Za-z]{2}", text[m.end() :]):
+                out.append(
+                    (m.start(), m.start() + 2 if text[m.start() + 1 : m.start() + 2] == "." else m.end())
+                )
             continue
         end = m.start() + len(word)
         if word.endswith(("'s", "’s")):
@@ -426,6 +473,27 @@ def _find_locations(text: str) -> Iterable[Span]:
             yield _span(m, "zip", "LOCATION")
     for m in ZIP_RE.finditer(text):
         yield _span(m, "z", "LOCATION")
+    for pattern in (COUNTY_RE, VENUE_RE, SAINT_RE, HEALTH_SYSTEM_RE):
+        for m in pattern.finditer(text):
+            start, words = m.start(), m.group(0).split()
+            while len(words) > 1 and words[0] in _HOSP_LEADING_NOISE:
+                start = text.index(words[1], start + len(words[0]))
+                words = words[1:]
+            yield Span(start, m.end(), "LOCATION", text[start : m.end()], strong=pattern is not SAINT_RE)
+    for m in PREP_PLACE_RE.finditer(text):
+        words = m.group("c").split()
+        if (
+            any(
+                w in lx.EN_NOT_NAMES
+                or w in lx.EN_COARSE_PLACES
+                or w in lx.EN_NOT_PLACES
+                or _MEDICAL_WORD.search(w)
+                for w in words
+            )
+            or m.group("c") in lx.EN_COARSE_PLACES
+        ):
+            continue
+        yield Span(m.start("c"), m.end("c"), "LOCATION", m.group("c"), strong=False)
     for m in CITY_CUE_EN_RE.finditer(text):
         city = m.group("c")
         words = city.split()
@@ -444,6 +512,14 @@ def _find_locations(text: str) -> Iterable[Span]:
         address, start = address[cut + 1 :], start + cut + 1
         if len(address) >= 4 and "某" not in address:
             yield Span(start, start + len(address), "LOCATION", address)
+    for m in PLACE_ZH_RE.finditer(text):
+        place, start = m.group(0), m.start()
+        cut = max((i for i, ch in enumerate(place) if ch in _ZH_BOUNDARY), default=-1)
+        place, start = place[cut + 1 :], start + cut + 1
+        head = re.search(_ZH_PLACE_HEAD + "$", place)
+        prefix = place[: head.start()] if head else place
+        if len(prefix) >= 2 and not any(prefix.startswith(g) for g in lx.ZH_GENERIC_HOSPITAL_PREFIXES):
+            yield Span(start, start + len(place), "LOCATION", place)
     for m in ADDRESS_ZH_CUED_RE.finditer(text):
         yield _span(m, "a", "LOCATION")
     for m in CITY_CUE_ZH_RE.finditer(text):
@@ -453,7 +529,7 @@ def _find_locations(text: str) -> Iterable[Span]:
         if len(chunk) > len(city) and chunk[len(city)] in "市县区":
             city = chunk[: len(city) + 1]
         after = text[start + len(city) : start + len(city) + 1]
-        if after and after not in _ZH_AFTER_PLACE:
+        if after and after not in _ZH_AFTER_PLACE and city.rstrip("市县区") not in lx.ZH_CITIES:
             continue
         if city in lx.ZH_NOT_PLACES or any(chunk.startswith(c) for c in lx.ZH_COUNTRIES):
             continue
@@ -473,11 +549,19 @@ def _find_names(text: str) -> Iterable[Span]:
             text, m, "n", strong=True, min_tokens=2 if m.group("cred") in ("PA", "DO") else 1
         )
     for m in _LABEL_RE.finditer(text):
-        label = re.sub(r"\s+", " ", text[m.start() : m.start("n")].strip(" \t:(")).lower()
+        label = re.sub(r"\s+", " ", text[m.start() : m.start("n")].strip(" \t:(,'\"‘“")).lower()
         strong_label = bool(_STRONG_LABELS.match(label))
         yield from _name_spans(text, m, "n", strong=strong_label, min_tokens=1 if strong_label else 2)
     for m in _SUBJECT_RE.finditer(text):
         yield from _name_spans(text, m, "n", strong=False, min_tokens=2)
+    for m in _NICKNAME_RE.finditer(text):
+        yield Span(m.start("n"), m.end("n"), "NAME", m.group("n"))
+    for m in _CAPS_NAME_RE.finditer(text):
+        yield Span(m.start("n"), m.end("n"), "NAME", m.group("n"))
+    for m in _ZH_PINYIN_RE.finditer(text):
+        for group in ("p", "z"):
+            if m.group(group):
+                yield _span(m, group, "NAME")
     for m in _SINGLE_SUBJECT_RE.finditer(text):
         yield from _name_spans(text, m, "n", strong=False)
     for m in _FIRSTNAME_RE.finditer(text):
