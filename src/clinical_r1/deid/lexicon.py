@@ -2,77 +2,415 @@
 
 Kept as plain data so a reviewer can read and extend them without touching the rules.
 """
-    from __future__ import annotations # --- Chinese surnames: the ~200 most common single-character
-    surnames plus compound ones. # Characters that are also very common function words right after 患者
-    (于 "at", 经 "through", # 全 "whole", 管 "tube"...) are left out: their name use is rare and their
-    false hits are many. ZH_SURNAMES_SINGLE = set(
+
+from __future__ import annotations
+
+# --- Chinese surnames: the ~200 most common single-character surnames plus compound ones.
+# Characters that are also very common function words right after 患者 (于 "at", 经 "through",
+# 全 "whole", 管 "tube"...) are left out: their name use is rare and their false hits are many.
+ZH_SURNAMES_SINGLE = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任"
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛阎闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
     "戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯"
     "纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪"
     "简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎"
-    "甄丛仲虞敖巩明佘池查麻苑迟邝" ) - set("于经全管和时明路向车应师常成解") ZH_SURNAMES_AMBIGUOUS =
-    set("于经全管和时明路向车应师常成解") ZH_SURNAMES_COMPOUND = [ "欧阳", "司马", "上官", "诸葛",
-    "东方", "皇甫", "令狐", "慕容", "尉迟", "公孙", "长孙", "宇文", "司徒", "夏侯", "轩辕", "端木",
-    "独孤", "南宫", "西门", "百里", "呼延", "澹台", "万俟", "钟离", "闻人", ] # Characters that end a
-    Chinese name written straight into running text (患者张伟因…入院). ZH_NAME_STOP_CHARS = set(
+    "甄丛仲虞敖巩明佘池查麻苑迟邝"
+) - set("于经全管和时明路向车应师常成解")
+ZH_SURNAMES_AMBIGUOUS = set("于经全管和时明路向车应师常成解")
+ZH_SURNAMES_COMPOUND = [
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "令狐",
+    "慕容",
+    "尉迟",
+    "公孙",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "轩辕",
+    "端木",
+    "独孤",
+    "南宫",
+    "西门",
+    "百里",
+    "呼延",
+    "澹台",
+    "万俟",
+    "钟离",
+    "闻人",
+]
+
+# Characters that end a Chinese name written straight into running text (患者张伟因…入院).
+ZH_NAME_STOP_CHARS = set(
     "因于在来入主自诉出以今男女等的和与及经行无有既近反突为是由被送从向到至去回住转就确诊患病伴"
-    "先女之其妻夫子儿母父兄弟姐妹家属陪等均也已曾再又并且或但而即" ) # After a weak cue (患者张伟因…)
-    the name must be followed by punctuation or one of these. ZH_WEAK_NAME_FOLLOWERS =
-    set("因于由在自今来男女主入诉被经近送陪带代，。；、,.;（(：: \n") # Common words a place cue can
-    precede that are not places. ZH_NOT_PLACES = { "外地", "农村", "国外", "乡下", "山区", "疫区",
-    "牧区", "林区", "南方", "北方", "城市", "城里", "老家", "家乡", "医院", "单位", "学校", "工地",
-    "外省", "本地", "当地", "海边", "野外", "异地", "境外", "国内", "外院", "流行区", "流行", "疫源",
-    "牧场", "农场", "林场", "矿区", "灾区", "高原", "沿海", "内地", "市区", "郊区", } # Clinical words
-    that start with a surname character: after 患者 they must not become names. ZH_CLINICAL_PREFIXES = [
-    "高血压", "高血糖", "高血脂", "高热", "高烧", "高钾", "高钠", "高钙", "高尿酸", "黄疸", "黄染",
-    "白细胞", "白血病", "白蛋白", "石膏", "金黄色", "马蹄", "毛囊", "史", "钱币", "龙胆", "胡言",
-    "苏醒", "邵氏", "林可霉素", "何首乌", "黄芪", "白芍", "柴胡", "葛根", "甘草", "常规", "温度",
-    "程度", "安静", "安眠", "宁神", "康复", "明显", "汤药", "江米", "夏季", "成人", "严重", "齐全",
-    "易感", "单侧", "双侧", "孔径", "叶酸", "谷丙", "谷草", "包块", "曲线", "顾虑", "焦虑", "关节",
-    "左侧", "右侧", "尤其", "毕竟", "蒙脱石", "阮病毒", "冉", "麻木", "应激", "项强", "戚", "季节",
-    "全身", "连续", "景", "费用", "宫颈", "宫腔", "房颤", "房室", "卫生", "沙丁胺醇", "桑", "仇",
-    "甄别", "边缘", "池", "查体", "查血", "迟发", "迟缓", "苑", ] # Chinese provinces and province-level
-    cities: allowed under PIPL-style de-identification, like US # states under Safe Harbor (only
-    geography finer than a province must go). ZH_PROVINCES = [ "北京", "天津", "上海", "重庆", "河北",
-    "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东", "河南", "湖北",
-    "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西",
-    "西藏", "宁夏", "新疆", "香港", "澳门", ] # Countries and world regions in Chinese: coarser than a
-    province, so kept. ZH_COUNTRIES = [ "泰国", "越南", "美国", "日本", "韩国", "朝鲜", "印度", "英国",
-    "法国", "德国", "俄罗斯", "缅甸", "老挝", "柬埔寨", "马来西亚", "新加坡", "印尼", "印度尼西亚",
-    "菲律宾", "巴基斯坦", "孟加拉", "尼泊尔", "蒙古", "澳大利亚", "澳洲", "加拿大", "巴西", "墨西哥",
-    "埃及", "南非", "尼日利亚", "肯尼亚", "沙特", "伊朗", "伊拉克", "土耳其", "以色列", "意大利",
-    "西班牙", "荷兰", "瑞士", "瑞典", "葡萄牙", "希腊", "波兰", "乌克兰", "新西兰", "阿根廷", "智利",
-    "秘鲁", "古巴", "几内亚", "刚果", "乌干达", "坦桑尼亚", "安哥拉", "苏丹", "埃塞俄比亚", "欧洲",
-    "亚洲", "非洲", "美洲", "东南亚", "中东", "南美", "北美", "拉美", "中国", "国外", "境外", "海外", ]
-    # City names of three or more characters (two-character names are taken by the cue rule as is).
-    ZH_LONG_CITIES = [ "石家庄", "哈尔滨", "呼和浩特", "乌鲁木齐", "齐齐哈尔", "牡丹江", "佳木斯",
-    "连云港", "张家口", "秦皇岛", "马鞍山", "景德镇", "平顶山", "驻马店", "三门峡", "张家界", "攀枝花",
-    "六盘水", "西双版纳", "日喀则", "克拉玛依", "鄂尔多斯", "包头市", "葫芦岛", "防城港", "石嘴山",
-    "嘉峪关", ] ZH_GENERIC_HOSPITAL_PREFIXES = [ "当地", "上级", "基层", "外地", "私立", "社区", "附近",
-    "综合", "专科", "其他", "各级", "定点", "同一", "多家", "某", "该", "转出", "转入", "出", "入",
-    "精神病", "传染病", "一家", "一所", "医", "中心", "各", "甲", "乙", "丙", "丁", "这", "那", "此",
-    "哪", "任何", "同级", "下级", "公立", "民营", "乡镇", "县级", "市级", "省级", "三级", "二级",
-    "一级", "三甲", "专业", "妇产", "儿童", "口腔", ] # --- English # Common given names (US census /
-    SSA top lists, plus frequent names of other origins seen in US and # UK records). Used only for
-    "Firstname Lastname" without any other cue. EN_FIRST_NAMES = set( """ James John Robert Michael
-    William David Richard Joseph Thomas Charles Christopher Daniel Matthew Anthony Mark Donald Steven
-    Paul Andrew Joshua Kenneth Kevin Brian George Timothy Ronald Edward Jason Jeffrey Ryan Jacob Gary
-    Nicholas Eric Jonathan Stephen Larry Justin Scott Brandon Benjamin Samuel Gregory Alexander Frank
-    Patrick Raymond Jack Dennis Jerry Tyler Aaron Jose Adam Nathan Henry Douglas Zachary Peter Kyle
-    Ethan Walter Noah Jeremy Christian Keith Roger Terry Gerald Harold Sean Austin Carl Arthur Lawrence
-    Dylan Jesse Jordan Bryan Billy Joe Bruce Gabriel Logan Albert Willie Alan Juan Wayne Elijah Randy
-    Roy Vincent Ralph Eugene Russell Bobby Mason Philip Louis Harry Howard Fred Victor Martin Ernest
-    Luis Carlos Miguel Liam Oliver Lucas Owen Leo Hugo Mary Patricia Jennifer Linda Elizabeth Barbara
-    Susan Jessica Sarah Karen Lisa Nancy Betty Margaret Sandra Ashley Kimberly Emily Donna Michelle
-    Carol Amanda Dorothy Melissa Deborah Stephanie Rebecca Sharon Laura Cynthia Kathleen Amy Angela
-    Shirley Anna Brenda Pamela Emma Nicole Helen Samantha Katherine Christine Debra Rachel Carolyn Janet
-    Catherine Maria Heather Diane Ruth Julie Olivia Joyce Virginia Victoria Kelly Lauren Christina Joan
-    Evelyn Judith Megan Andrea Cheryl Hannah Jacqueline Martha Gloria Teresa Ann Sara Madison Frances
-    Kathryn Janice Jean Abigail Alice Judy Sophia Grace Denise Amber Doris Marilyn Danielle Beverly
-    Isabella Theresa Diana Natalie Brittany Charlotte Marie Kayla Alexis Lori Fatima Aisha Olga Ana Rosa
-    Carmen Lucia Sofia Chloe Ava Mia Ella Zoe Nora Leah Hazel Aurora Ruby Ivy Wei Li Hui Jun Chidi Ngozi
-    Kwame Amara Raj Arjun Ravi Anil Sunil Deepak Ahmed Mohammed Omar Ali Hassan
+    "先女之其妻夫子儿母父兄弟姐妹家属陪等均也已曾再又并且或但而即"
+)
+
+# After a weak cue (患者张伟因…) the name must be followed by punctuation or one of these.
+ZH_WEAK_NAME_FOLLOWERS = set("因于由在自今来男女主入诉被经近送陪带代，。；、,.;（(：: \n")
+
+# Common words a place cue can precede that are not places.
+ZH_NOT_PLACES = {
+    "外地",
+    "农村",
+    "国外",
+    "乡下",
+    "山区",
+    "疫区",
+    "牧区",
+    "林区",
+    "南方",
+    "北方",
+    "城市",
+    "城里",
+    "老家",
+    "家乡",
+    "医院",
+    "单位",
+    "学校",
+    "工地",
+    "外省",
+    "本地",
+    "当地",
+    "海边",
+    "野外",
+    "异地",
+    "境外",
+    "国内",
+    "外院",
+    "流行区",
+    "流行",
+    "疫源",
+    "牧场",
+    "农场",
+    "林场",
+    "矿区",
+    "灾区",
+    "高原",
+    "沿海",
+    "内地",
+    "市区",
+    "郊区",
+}
+
+# Clinical words that start with a surname character: after 患者 they must not become names.
+ZH_CLINICAL_PREFIXES = [
+    "高血压",
+    "高血糖",
+    "高血脂",
+    "高热",
+    "高烧",
+    "高钾",
+    "高钠",
+    "高钙",
+    "高尿酸",
+    "黄疸",
+    "黄染",
+    "白细胞",
+    "白血病",
+    "白蛋白",
+    "石膏",
+    "金黄色",
+    "马蹄",
+    "毛囊",
+    "史",
+    "钱币",
+    "龙胆",
+    "胡言",
+    "苏醒",
+    "邵氏",
+    "林可霉素",
+    "何首乌",
+    "黄芪",
+    "白芍",
+    "柴胡",
+    "葛根",
+    "甘草",
+    "常规",
+    "温度",
+    "程度",
+    "安静",
+    "安眠",
+    "宁神",
+    "康复",
+    "明显",
+    "汤药",
+    "江米",
+    "夏季",
+    "成人",
+    "严重",
+    "齐全",
+    "易感",
+    "单侧",
+    "双侧",
+    "孔径",
+    "叶酸",
+    "谷丙",
+    "谷草",
+    "包块",
+    "曲线",
+    "顾虑",
+    "焦虑",
+    "关节",
+    "左侧",
+    "右侧",
+    "尤其",
+    "毕竟",
+    "蒙脱石",
+    "阮病毒",
+    "冉",
+    "麻木",
+    "应激",
+    "项强",
+    "戚",
+    "季节",
+    "全身",
+    "连续",
+    "景",
+    "费用",
+    "宫颈",
+    "宫腔",
+    "房颤",
+    "房室",
+    "卫生",
+    "沙丁胺醇",
+    "桑",
+    "仇",
+    "甄别",
+    "边缘",
+    "池",
+    "查体",
+    "查血",
+    "迟发",
+    "迟缓",
+    "苑",
+]
+
+# Chinese provinces and province-level cities: allowed under PIPL-style de-identification, like US
+# states under Safe Harbor (only geography finer than a province must go).
+ZH_PROVINCES = [
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+]
+# Countries and world regions in Chinese: coarser than a province, so kept.
+ZH_COUNTRIES = [
+    "泰国",
+    "越南",
+    "美国",
+    "日本",
+    "韩国",
+    "朝鲜",
+    "印度",
+    "英国",
+    "法国",
+    "德国",
+    "俄罗斯",
+    "缅甸",
+    "老挝",
+    "柬埔寨",
+    "马来西亚",
+    "新加坡",
+    "印尼",
+    "印度尼西亚",
+    "菲律宾",
+    "巴基斯坦",
+    "孟加拉",
+    "尼泊尔",
+    "蒙古",
+    "澳大利亚",
+    "澳洲",
+    "加拿大",
+    "巴西",
+    "墨西哥",
+    "埃及",
+    "南非",
+    "尼日利亚",
+    "肯尼亚",
+    "沙特",
+    "伊朗",
+    "伊拉克",
+    "土耳其",
+    "以色列",
+    "意大利",
+    "西班牙",
+    "荷兰",
+    "瑞士",
+    "瑞典",
+    "葡萄牙",
+    "希腊",
+    "波兰",
+    "乌克兰",
+    "新西兰",
+    "阿根廷",
+    "智利",
+    "秘鲁",
+    "古巴",
+    "几内亚",
+    "刚果",
+    "乌干达",
+    "坦桑尼亚",
+    "安哥拉",
+    "苏丹",
+    "埃塞俄比亚",
+    "欧洲",
+    "亚洲",
+    "非洲",
+    "美洲",
+    "东南亚",
+    "中东",
+    "南美",
+    "北美",
+    "拉美",
+    "中国",
+    "国外",
+    "境外",
+    "海外",
+]
+
+# City names of three or more characters (two-character names are taken by the cue rule as is).
+ZH_LONG_CITIES = [
+    "石家庄",
+    "哈尔滨",
+    "呼和浩特",
+    "乌鲁木齐",
+    "齐齐哈尔",
+    "牡丹江",
+    "佳木斯",
+    "连云港",
+    "张家口",
+    "秦皇岛",
+    "马鞍山",
+    "景德镇",
+    "平顶山",
+    "驻马店",
+    "三门峡",
+    "张家界",
+    "攀枝花",
+    "六盘水",
+    "西双版纳",
+    "日喀则",
+    "克拉玛依",
+    "鄂尔多斯",
+    "包头市",
+    "葫芦岛",
+    "防城港",
+    "石嘴山",
+    "嘉峪关",
+]
+ZH_GENERIC_HOSPITAL_PREFIXES = [
+    "当地",
+    "上级",
+    "基层",
+    "外地",
+    "私立",
+    "社区",
+    "附近",
+    "综合",
+    "专科",
+    "其他",
+    "各级",
+    "定点",
+    "同一",
+    "多家",
+    "某",
+    "该",
+    "转出",
+    "转入",
+    "出",
+    "入",
+    "精神病",
+    "传染病",
+    "一家",
+    "一所",
+    "医",
+    "中心",
+    "各",
+    "甲",
+    "乙",
+    "丙",
+    "丁",
+    "这",
+    "那",
+    "此",
+    "哪",
+    "任何",
+    "同级",
+    "下级",
+    "公立",
+    "民营",
+    "乡镇",
+    "县级",
+    "市级",
+    "省级",
+    "三级",
+    "二级",
+    "一级",
+    "三甲",
+    "专业",
+    "妇产",
+    "儿童",
+    "口腔",
+]
+
+# --- English
+# Common given names (US census / SSA top lists, plus frequent names of other origins seen in US and
+# UK records). Used only for "Firstname Lastname" without any other cue.
+EN_FIRST_NAMES = set(
+    """
+    James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew
+    Anthony Mark Donald Steven Paul Andrew Joshua Kenneth Kevin Brian George Timothy Ronald Edward Jason
+    Jeffrey Ryan Jacob Gary Nicholas Eric Jonathan Stephen Larry Justin Scott Brandon Benjamin Samuel
+    Gregory Alexander Frank Patrick Raymond Jack Dennis Jerry Tyler Aaron Jose Adam Nathan Henry Douglas
+    Zachary Peter Kyle Ethan Walter Noah Jeremy Christian Keith Roger Terry Gerald Harold Sean Austin
+    Carl Arthur Lawrence Dylan Jesse Jordan Bryan Billy Joe Bruce Gabriel Logan Albert Willie Alan Juan
+    Wayne Elijah Randy Roy Vincent Ralph Eugene Russell Bobby Mason Philip Louis Harry Howard Fred
+    Victor Martin Ernest Luis Carlos Miguel Liam Oliver Lucas Owen Leo Hugo Mary Patricia Jennifer Linda
+    Elizabeth Barbara Susan Jessica Sarah Karen Lisa Nancy Betty Margaret Sandra Ashley Kimberly Emily
+    Donna Michelle Carol Amanda Dorothy Melissa Deborah Stephanie Rebecca Sharon Laura Cynthia Kathleen
+    Amy Angela Shirley Anna Brenda Pamela Emma Nicole Helen Samantha Katherine Christine Debra Rachel
+    Carolyn Janet Catherine Maria Heather Diane Ruth Julie Olivia Joyce Virginia Victoria Kelly Lauren
+    Christina Joan Evelyn Judith Megan Andrea Cheryl Hannah Jacqueline Martha Gloria Teresa Ann Sara
+    Madison Frances Kathryn Janice Jean Abigail Alice Judy Sophia Grace Denise Amber Doris Marilyn
+    Danielle Beverly Isabella Theresa Diana Natalie Brittany Charlotte Marie Kayla Alexis Lori Fatima
+    Aisha Olga Ana Rosa Carmen Lucia Sofia Chloe Ava Mia Ella Zoe Nora Leah Hazel Aurora Ruby Ivy Wei Li
+    Hui Jun Chidi Ngozi Kwame Amara Raj Arjun Ravi Anil Sunil Deepak Ahmed Mohammed Omar Ali Hassan
     """.split()
 )
 
