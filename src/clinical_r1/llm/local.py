@@ -58,6 +58,8 @@ class LocalLLM(CachedBackend):
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
                 spec = self.spec
+                if spec.threads is not None:
+                    torch.set_num_threads(spec.threads)
                 device = spec.device
                 if device == "auto":
                     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -40,6 +40,9 @@ class ModelSpec(StrictModel):
     device: str = "auto"  # "auto" (cuda if available), "cpu", "cuda", "cuda:1", ...
     dtype: str = "auto"  # "auto", "float32", "bfloat16", "float16"
     batch_size: int = Field(8, ge=1)
+    # torch CPU threads (process-wide; None: torch's default). 1 is ~10x faster for the tiny model on a
+    # busy 2-core machine, where spinning OpenMP threads fight other processes (docs/models.md).
+    threads: int | None = Field(None, ge=1)
 
     @property
     def is_local(self) -> bool:
