@@ -120,7 +120,7 @@ class RecordSearch:
             response = await self._ask("response", self._render("response", thinking=thinking), _plain_text)
             diagnosis = extract_diagnosis(response)
             verdict = await self._verify(diagnosis or response)
-            trace["response_verdict"] = verdict.model_dump(mode="json")
+            trace["response_verdict"] = {"prediction": diagnosis, **verdict.model_dump(mode="json")}
             if not verdict.is_match:
                 raise Dropped("response_mismatch", f"response diagnosis {diagnosis!r}: {verdict.reason}")
             if route == "guided":
