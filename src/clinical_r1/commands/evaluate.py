@@ -1,0 +1,104 @@
+"""`clinical-r1 eval` (models x benchmark -> run folder) and `clinical-r1 report` (rebuild / compare)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def evaluate(
+        bench: Path = typer.Option(
+            ..., "--bench", help="bench.jsonl, record/MCQ JSONL, DxBench or MedQA file."
+        ),
+        model: list[str] = typer.Option(
+            ...,
+            "--model",
+            help="[NAME=]SPEC[#MODE], MODE trained|cot|direct (default cot). Repeatable. "
+            "E.g. 'sft=local:runs/x/sft#trained', 'gpt4o=openai:gpt-4o#cot'.",
+        ),
+        out: Path = typer.Option(..., "--out", help="Run folder (results journal, metrics, report, plots)."),
+        config: Path = typer.Option(
+            None, "--config", help="EvalConfig YAML (verifier, sampling, bootstrap)."
+        ),
+        samples: int = typer.Option(None, "--samples", help="Completions per item (mean accuracy, pass@k)."),
+        temperature: float = typer.Option(None, "--temperature"),
+        max_tokens: int = typer.Option(None, "--max-tokens"),
+        concurrency: int = typer.Option(None, "--concurrency", help="Requests in flight per model."),
+        limit: int = typer.Option(None, "--limit", help="Only the first N items."),
+        task: str = typer.Option(None, "--task", help="auto | diagnosis | mcq (default auto)."),
+        judge: str = typer.Option(
+            None, "--judge", help="Judge model spec: turns the verifier's LLM tier on."
+        ),
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+    ) -> None:
+        """Evaluate models on a benchmark; rerun the same command to resume an interrupted run."""
+        from clinical_r1.config import ConfigError, load_config
+        from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
+        from clinical_r1.evaluate.runner import run_eval
+        from clinical_r1.records import RecordError
+
+        overrides = {
+            "samples": samples,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "concurrency": concurrency,
+            "limit": limit,
+            "task": task,
+        }
+        try:
+            cfg = load_config(config, EvalConfig, overrides=overrides)
+            if judge:
+                verifier = cfg.verifier.model_copy(update={"judge": True}).model_dump()
+                cfg = load_config(
+                    None, EvalConfig, {**cfg.model_dump(), "verifier": {**verifier, "judge_model": judge}}
+                )
+            models = [ModelUnderTest.parse(text) for text in model]
+            report = run_eval(cfg, bench, models, out, progress=progress)
+        except (ConfigError, RecordError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        _print_summary(out)
+        console.print(f"report: {report}")
+
+    @app.command("report")
+    def report(
+        runs: list[Path] = typer.Argument(..., help="Run folders of `clinical-r1 eval`."),
+        out: Path = typer.Option(None, "--out", help="Where to write (default: the first run folder)."),
+    ) -> None:
+        """Rebuild metrics.json, report.md and plots from run journals; several runs are compared."""
+        from clinical_r1.evaluate.report import write_report
+
+        try:
+            path = write_report(runs[0], runs[1:], out)
+        except FileNotFoundError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        _print_summary(path.parent)
+        console.print(f"report: {path}")
+
+
+def _print_summary(folder: Path) -> None:
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    table = Table(title=f"accuracy ({folder})")
+    for column in ("model", "mode", "items", "accuracy %", "95% CI", "no valid answer", "errors"):
+        table.add_column(column)
+    for name, m in metrics["models"].items():
+        o = m["overall"]
+        table.add_row(
+            name,
+            str(m.get("mode", "")),
+            str(o["items"]),
+            f"{100 * o['accuracy']:.1f}",
+            f"[{100 * o['ci_low']:.1f}, {100 * o['ci_high']:.1f}]",
+            str(o["no_valid_answer"]),
+            str(o["errors"] + o["missing"]),
+        )
+    console.print(table)

@@ -1,0 +1,122 @@
+"""Benchmark files -> evaluation items (open-ended diagnosis or multiple choice)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from clinical_r1.importers import ImportConfig, Rejected, scan
+from clinical_r1.records import ClinicalRecord, MCQItem, RecordError, iter_rows, validation_errors
+
+NO_DEPARTMENT = "(no department)"
+
+
+@dataclass
+class EvalItem:
+    id: str
+    language: str
+    department: str
+    task: Literal["diagnosis", "mcq"]
+    question: str
+    reference: str  # the diagnosis, or the right option's letter
+    reference_icd10: str | None = None
+    options: dict[str, str] | None = None
+    stratum: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def from_record(record: ClinicalRecord, stratum: str | None = None) -> EvalItem:
+    return EvalItem(
+        id=record.id,
+        language=record.language,
+        department=record.department or NO_DEPARTMENT,
+        task="diagnosis",
+        question=record.case,
+        reference=record.diagnosis,
+        reference_icd10=record.icd10,
+        stratum=stratum,
+    )
+
+
+def from_mcq(item: MCQItem) -> EvalItem:
+    return EvalItem(
+        id=item.id,
+        language=item.language,
+        department=str(item.meta.get("department") or NO_DEPARTMENT),
+        task="mcq",
+        question=item.question,
+        reference=item.answer,
+        options=dict(item.options),
+    )
+
+
+def load_items(path: str | Path, task: str = "auto", limit: int | None = None) -> list[EvalItem]:
+    """Items of a benchmark: bench.jsonl (records + stratum/split), record or MCQ JSONL, or any file the
+    importers read (DxBench, both MedQA layouts). A bad row raises its RecordError (file, line, field).
+
+    task "auto": multiple choice when the file holds MCQ items, else diagnosis. A MedQA file also yields
+    open-ended records for its diagnosis stems; task "diagnosis" evaluates those instead.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RecordError(path, None, None, "benchmark file not found")
+    records, mcqs = _read(path)
+    if task == "auto":
+        task = "mcq" if mcqs else "diagnosis"
+    items = mcqs if task == "mcq" else records
+    if not items:
+        raise RecordError(path, None, None, f"no {task} items in the benchmark")
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise RecordError(path, None, "id", f"duplicate item id {item.id!r}: results are keyed by id")
+        seen.add(item.id)
+    return items[:limit] if limit else items
+
+
+def _read(path: Path) -> tuple[list[EvalItem], list[EvalItem]]:
+    rows = iter_rows(path)
+    first = next(iter(rows), None)
+    if first is None:
+        raise RecordError(path, None, None, "benchmark file is empty")
+    _, obj = first
+    # Our own JSONL layouts are read directly, so a bench item keeps its stratum.
+    if isinstance(obj, dict) and {"id", "language", "case", "diagnosis"} <= obj.keys():
+        return [_own(path, line, row, ClinicalRecord) for line, row in iter_rows(path)], []
+    if isinstance(obj, dict) and {"id", "language", "question", "options", "answer"} <= obj.keys():
+        return [], [_own(path, line, row, MCQItem) for line, row in iter_rows(path)]
+    records, mcqs = [], []
+    for item in scan(path, ImportConfig()):
+        if isinstance(item, Rejected):
+            raise item.errors[0]
+        if isinstance(item, MCQItem):
+            mcqs.append(from_mcq(item))
+        else:
+            records.append(from_record(item))
+    return records, mcqs
+
+
+def _own(path: Path, line: int, row: Any, cls: type) -> EvalItem:
+    if isinstance(row, RecordError):
+        raise row
+    try:
+        parsed = cls.model_validate(row)
+    except ValidationError as exc:
+        raise validation_errors(exc, path, line)[0] from exc
+    if isinstance(parsed, MCQItem):
+        return from_mcq(parsed)
+    return from_record(parsed, stratum=row.get("stratum"))
+
+
+def file_digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

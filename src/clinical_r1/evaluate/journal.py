@@ -1,0 +1,55 @@
+"""Per-model results journal: one JSON line per finished item, flushed as it is written.
+
+A rerun reads it back and skips finished items. A line cut short by a kill is dropped (the file is
+truncated to the last complete line), so the item is simply done again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = read_journal(path, repair=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("a", encoding="utf-8")
+
+    def finished(self) -> set[str]:
+        """Ids with an answer; items whose request failed are tried again."""
+        return {item_id for item_id, entry in self.entries.items() if not entry.get("error")}
+
+    def append(self, entry: dict[str, Any]) -> None:
+        self._fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._fh.flush()
+        self.entries[entry["id"]] = entry
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def read_journal(path: Path, repair: bool = False) -> dict[str, dict[str, Any]]:
+    """Entries by id (the last line of an id wins). With repair, a broken tail is cut off the file."""
+    entries: dict[str, dict[str, Any]] = {}
+    if not path.exists():
+        return entries
+    good_bytes = 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.endswith(b"\n"):
+                break  # the last line was being written when the process died
+            try:
+                entry = json.loads(raw)
+            except json.JSONDecodeError:
+                break
+            entries[entry["id"]] = entry
+            good_bytes += len(raw)
+    if repair and good_bytes < path.stat().st_size:
+        with path.open("r+b") as fh:
+            fh.truncate(good_bytes)
+            os.fsync(fh.fileno())
+    return entries

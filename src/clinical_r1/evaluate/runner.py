@@ -1,0 +1,271 @@
+"""Run models over a benchmark: prompt, generate (concurrently, through the model layer), grade,
+journal each item as it finishes (resumable), then write metrics.json, report.md and plots."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from clinical_r1.config import ConfigError
+from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
+from clinical_r1.evaluate.grading import extract
+from clinical_r1.evaluate.items import EvalItem, file_digest, load_items
+from clinical_r1.evaluate.journal import Journal
+from clinical_r1.evaluate.prompts import build_messages
+from clinical_r1.evaluate.report import write_report
+from clinical_r1.llm import LLM, ChatRequest, ChatResponse, Ledger, build_llm
+from clinical_r1.verify import Verifier, VerifyItem
+
+RUN_FILE = "eval_config.json"
+ITEMS_FILE = "items.jsonl"
+RESULTS_DIR = "results"
+# Config fields that do not change any answer or grade: a rerun may change them freely.
+_FREE_FIELDS = {"concurrency", "cache_path", "use_cache", "limit", "bootstrap_samples", "confidence"}
+
+
+def run_eval(
+    config: EvalConfig,
+    bench_path: str | Path,
+    models: list[ModelUnderTest],
+    out_dir: str | Path,
+    progress: bool = True,
+) -> Path:
+    """Evaluate every model on the benchmark; returns the path of report.md.
+
+    Resumable: rerun the same call and only unfinished items are asked again. Writes, in out_dir:
+    results/<model>.jsonl (one line per item), items.jsonl, eval_config.json, ledger.json,
+    metrics.json, report.md and plots/*.png.
+    """
+    out_dir = Path(out_dir)
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"model names must be unique, got {names}; give names as NAME=SPEC")
+    items = load_items(bench_path, config.task, config.limit)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_and_save_run(out_dir, config, bench_path, items, models)
+    with (out_dir / ITEMS_FILE).open("w", encoding="utf-8") as fh:
+        for item in items:
+            fh.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+
+    ledger = Ledger()
+    cache_path = (config.cache_path or out_dir / "cache.sqlite") if config.use_cache else None
+    asyncio.run(_run_all(config, items, models, out_dir, cache_path, ledger, progress))
+    ledger.save(out_dir / "ledger.json")
+    return write_report(out_dir)
+
+
+async def _run_all(
+    config: EvalConfig,
+    items: list[EvalItem],
+    models: list[ModelUnderTest],
+    out_dir: Path,
+    cache_path: Path | None,
+    ledger: Ledger,
+    progress: bool,
+) -> None:
+    judge: LLM | None = None
+    if config.verifier.judge:
+        if config.verifier.judge_model is None:
+            raise ConfigError("eval config: verifier.judge is on but verifier.judge_model is not set")
+        judge = build_llm(config.verifier.judge_model, config.verifier.judge_cache or cache_path, ledger)
+    verifier = Verifier(config.verifier, llm=judge)
+    bar = _progress(progress)
+    try:
+        with bar:
+            for model in models:
+                spec = model.model_spec()
+                if not spec.is_local:
+                    spec = spec.model_copy(update={"concurrency": max(spec.concurrency, config.concurrency)})
+                llm = build_llm(spec, cache_path, ledger)
+                journal = Journal(out_dir / RESULTS_DIR / f"{model.name}.jsonl")
+                try:
+                    done = journal.finished()
+                    todo = [item for item in items if item.id not in done]
+                    task = bar.add_task(model.name, total=len(items), completed=len(items) - len(todo))
+                    await _run_model(
+                        llm, verifier, model, todo, config, journal, lambda t=task: bar.advance(t)
+                    )
+                finally:
+                    journal.close()
+                    await llm.aclose()
+    finally:
+        if judge is not None:
+            await judge.aclose()
+
+
+async def _run_model(
+    llm: LLM,
+    verifier: Verifier,
+    model: ModelUnderTest,
+    items: list[EvalItem],
+    config: EvalConfig,
+    journal: Journal,
+    advance: Any,
+) -> None:
+    # A local model generates a batch at a time; a server is sent one item per request, many in flight.
+    size = max(1, llm.spec.batch_size) if llm.spec.backend == "local" else 1
+    units = [items[i : i + size] for i in range(0, len(items), size)]
+    slots = asyncio.Semaphore(config.concurrency)
+
+    async def one_unit(unit: list[EvalItem]) -> None:
+        async with slots:
+            requests = [
+                ChatRequest(
+                    messages=build_messages(item, model.mode, config),
+                    temperature=config.temperature,
+                    top_p=config.top_p,
+                    max_tokens=config.max_tokens,
+                    seed=config.seed,
+                    n=config.samples,
+                    tags={"stage": "eval", "model": model.name},
+                )
+                for item in unit
+            ]
+            responses = await llm.generate(requests)
+            entries = await grade(unit, responses, model, config, verifier)
+            for entry in entries:
+                journal.append(entry)
+                advance()
+
+    await asyncio.gather(*(one_unit(unit) for unit in units))
+
+
+async def grade(
+    items: list[EvalItem],
+    responses: list[ChatResponse],
+    model: ModelUnderTest,
+    config: EvalConfig,
+    verifier: Verifier,
+) -> list[dict[str, Any]]:
+    """Journal entries for answered requests: each sample's answer, verdict and correctness."""
+    entries: list[dict[str, Any]] = []
+    to_verify: list[tuple[dict[str, Any], VerifyItem]] = []
+    for item, response in zip(items, responses, strict=True):
+        entry: dict[str, Any] = {
+            "id": item.id,
+            "model": model.name,
+            "mode": model.mode,
+            "task": item.task,
+            "language": item.language,
+            "department": item.department,
+            "stratum": item.stratum,
+            "reference": item.reference,
+            "reference_icd10": item.reference_icd10,
+            "error": response.error,
+            "prompt_tokens": response.prompt_tokens,
+            "completion_tokens": response.completion_tokens,
+            "latency_s": response.latency_s,
+            "cached": response.cached,
+            "samples": [],
+        }
+        for text, finish in zip(response.texts, response.finish_reasons, strict=False):
+            found = extract(text, finish, model.mode, item.task, item.options, config.style)
+            sample: dict[str, Any] = {
+                "output": text,
+                "finish_reason": finish,
+                "thinking": found.thinking,
+                "response": found.response,
+                "answer": found.answer,
+                "no_answer_reason": found.no_answer_reason,
+                "verdict": None,
+                "correct": False,
+            }
+            if found.answer is not None and item.task == "mcq":
+                right = found.answer == item.reference
+                sample["verdict"] = {
+                    "label": "match" if right else "mismatch",
+                    "source": "letter",
+                    "reason": f"answered {found.answer}, key {item.reference}",
+                }
+                sample["correct"] = right
+            elif found.answer is not None:
+                verify_item = VerifyItem(
+                    prediction=found.answer,
+                    reference=item.reference,
+                    reference_icd10=item.reference_icd10,
+                    language=item.language,
+                )
+                to_verify.append((sample, verify_item))
+            entry["samples"].append(sample)
+        entries.append(entry)
+    if to_verify:
+        verdicts = await verifier.verify_many([v for _, v in to_verify])
+        for (sample, _), verdict in zip(to_verify, verdicts, strict=True):
+            sample["verdict"] = verdict.model_dump()
+            sample["correct"] = verdict.is_match
+    for entry in entries:
+        entry["n"] = len(entry["samples"]) if not entry["error"] else config.samples
+        entry["correct"] = sum(1 for s in entry["samples"] if s["correct"])
+        entry["no_answer"] = sum(1 for s in entry["samples"] if s["answer"] is None)
+    return entries
+
+
+def _check_and_save_run(
+    out_dir: Path,
+    config: EvalConfig,
+    bench_path: str | Path,
+    items: list[EvalItem],
+    models: list[ModelUnderTest],
+) -> None:
+    """A run folder holds one benchmark and one grading config; models may be added to it later."""
+    path = out_dir / RUN_FILE
+    bench = {"path": str(bench_path), "sha256": file_digest(bench_path), "task": items[0].task}
+    settings = config.model_dump(mode="json", exclude=_FREE_FIELDS)
+    wanted = {m.name: m.model_dump(mode="json") for m in models}
+    if path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        problems = []
+        if previous["bench"]["sha256"] != bench["sha256"] or previous["bench"]["task"] != bench["task"]:
+            problems.append(
+                f"benchmark differs (was {previous['bench']['path']}, task {previous['bench']['task']})"
+            )
+        for key, value in settings.items():
+            if previous["config"].get(key) != value:
+                problems.append(f"config field '{key}' was {previous['config'].get(key)!r}, now {value!r}")
+        for name, model in wanted.items():
+            old = previous["models"].get(name)
+            if old is not None and old != model:
+                problems.append(f"model '{name}' was {old}, now {model}")
+        if problems:
+            raise ConfigError(
+                f"{out_dir}: this run folder was made with other settings, so its results would mix: "
+                + "; ".join(problems)
+                + ". Use a new --out folder."
+            )
+        wanted = {**previous["models"], **wanted}
+    record = {
+        "bench": bench,
+        "config": settings,
+        "full_config": config.model_dump(mode="json"),
+        "models": wanted,
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    def advance(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _progress(enabled: bool) -> Progress | _NoBar:
+    if not enabled:
+        return _NoBar()
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
