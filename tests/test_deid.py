@@ -43,7 +43,7 @@ def test_corpus_is_big_enough_and_covers_every_category_in_both_languages(corpus
             assert row["text"][item["start"] : item["end"]] == item["text"]
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout"])
+@pytest.mark.parametrize("split", ["dev", "heldout", "fresh", "fresh2"])
 def test_recall_and_over_removal_meet_the_targets(corpus, split: str) -> None:
     scores = score(r for r in corpus if r["split"] == split)
     assert scores.recall() >= 0.99, scores.misses[:10]

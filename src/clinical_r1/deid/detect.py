@@ -65,7 +65,12 @@ def _span(m: re.Match, group: int | str, category: Category, strong: bool = True
 
 # ----------------------------------------------------------------------------- simple patterns
 EMAIL_RE = _rx(r"[A-Za-z0-9][\w.+'\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-URL_RE = _rx(r"(?:https?://|ftp://|www\.)[^\s，。；、）)<>\"'\]]+", re.IGNORECASE)
+URL_RE = _rx(
+    r"(?:https?://|ftp://|www\.)[^\s，。；、）)<>\"'\]]+"
+    r"|\b[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:com|org|net|edu|gov|us|uk|cn|io|co|info|me|health)"
+    r"/[^\s，。；、）)<>\"'\]]*",
+    re.IGNORECASE,
+)
 IPV4_RE = _rx(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)")
 IPV6_RE = _rx(
     r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,6}|[0-9A-Fa-f]{1,4})(?![\w:])"
@@ -79,6 +84,7 @@ PHONE_RES = [
         re.IGNORECASE,
     ),
     _rx(r"(?<![\w/.])\d{3}/\d{3}/\d{4}(?![\w/])"),  # 408/555/0171
+    _rx(r"(?<![\w.])0\d{3,4}[ \t\-]?\d{5,7}(?![\w]|\.\d)"),  # UK/EU style: 01434 600123
     # Chinese mobile: 13812345678, 138 1234 5678, 138-1234-5678, +86 138…
     _rx(r"(?<![\w.])(?:\+?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?![\w]|\.\d)"),
     # Chinese landline: 010-12345678, (0755)23456789, 021 6543 2109
@@ -102,6 +108,8 @@ ID_CUES = (
     r"patient\s+id|health\s+card|NHS\s+number|accession(?:\s+(?:number|no\.?|#))?|(?-i:ID)(?:\s+(?:number|no\.?|#))?|"
     r"身份证(?:号码|号)?|住院号|门诊号|病案号|病历号|医保卡号?|医保号|社保卡号?|社保号|就诊卡号?|卡号|登记号|"
     r"档案号|护照号?|证件号码?|ID号|床旁号|微信号?|QQ号?|支付宝(?:账号)?|账号|用户名|车牌号?|"
+    r"病理号|标本号|检验号|条码号?|工号|学号|员工号|职工号|编号|NHS\s+no\.?|employee\s+(?:id|no\.?|number)|"
+    r"portal\s+account|username|user\s+name|account|"
     r"(?:case|specimen|sample|lab|order|encounter|visit|claim|group|requisition)\s+(?:no\.?|number|#)"
 )
 ID_CUED_RE = _rx(
@@ -111,7 +119,7 @@ ID_CUED_RE = _rx(
 )
 # Uncued long codes: 8+ digits, or letters mixed with 6+ digits (ZY2021000123, XJH123456789).
 LONG_CODE_RE = _rx(
-    r"(?<![\w.\-/^])(?:\d{8,}|[A-Z]{1,4}\d{6,}|\d{6,}[A-Z]{1,3}|[A-Z]{1,4}-\d{2,4}-\d{4,})(?![\w.\-/])"
+    r"(?<![\w.\-/^])(?:\d{8,}|[A-Z]{1,4}\d{6,}|\d{6,}[A-Z]{1,3}|[A-Z]{1,4}-?\d{2,4}-\d{4,})(?![\w.\-/])"
 )
 
 # ----------------------------------------------------------------------------- dates
@@ -152,7 +160,9 @@ AGE_RES = [
 # ----------------------------------------------------------------------------- hospitals
 _HOSP_HEAD = (
     r"(?:Hospital|Medical\s+Cent(?:er|re)|Clinic|Infirmary|Health\s+(?:System|Cent(?:er|re))|Cancer\s+Cent(?:er|re)|"
-    r"Nursing\s+Home|Hospice|Rehabilitation\s+Cent(?:er|re)|Surgery\s+Cent(?:er|re)|Medical\s+Group)"
+    r"Nursing\s+Home|Hospice|Rehabilitation\s+Cent(?:er|re)|Surgery\s+Cent(?:er|re)|Medical\s+Group|"
+    r"(?:Family|Medical|Group|General)\s+Practice|Urgent\s+Care|(?:Nursing|Care|Dialysis|Birth|Wellness)\s+"
+    r"Cent(?:er|re)|Care\s+Home|Regional|Health\s+Cent(?:er|re)|Health\s+Clinic|Pharmacy)"
 )
 _HOSP_WORD = r"(?:[A-Z][A-Za-z'’.\-]*|St\.|&)"
 HOSPITAL_EN_RES = [
@@ -211,10 +221,11 @@ HEALTH_SYSTEM_RE = _rx(
 # "a warehouse in Joliet", "visits from Portland": a preposition after a lower-case word (so not a
 # Title Case heading such as "Pain in Lower Back"), then a capitalised word that is nothing else.
 PREP_PLACE_RE = _rx(
-    r"(?<![A-Za-z'’\-])[a-z][a-z'’\-]*[ \t]+(?:in|from|near|at|to|outside|around)[ \t]+"
+    r"(?<![A-Za-z'’\-])[a-z][a-z'’\-]*[ \t]+(?:in|from|near|at|to|outside|around)[ \t]+(?:the[ \t]+)?"
     r"(?:rural[ \t]+|downtown[ \t]+|suburban[ \t]+)?"
     r"(?P<c>(?:St\.[ \t])?[A-Z][a-z]{2,}(?:[ \t][A-Z][a-z]{2,})?)(?![A-Za-z'’-])"
 )
+UK_POSTCODE_RE = _rx(r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}\b")
 ZIP_RE = _rx(
     r"(?:\b[A-Z]{2}[ \t]+|\b(?:ZIP|zip|postal code|Zip code|ZIP code)[:\s]*)(?P<z>\d{5}(?:-\d{4})?)\b"
 )
@@ -270,7 +281,10 @@ _LABEL_RE = _rx(
     r"caregiver|wife|husband|son|daughter|mother|father|brother|sister|partner|spouse|"
     r"neighbou?r|friend|guardian|grandson|granddaughter|nurse|resident|surgeon|your\s+patient|patient|"
     r"aunt|uncle|niece|nephew|cousin|roommate|room-mate|flatmate|caller|fianc[eé]e?|boyfriend|girlfriend|"
-    r"stepson|stepdaughter|stepfather|stepmother|goes\s+by|nicknamed?|"
+    r"stepson|stepdaughter|stepfather|stepmother|goes\s+by|nicknamed?|(?:mother|father|son|daughter|brother|"
+    r"sister)-in-law|supervisor|manager|employer|co-?worker|colleague|companion|coach|pastor|officer|"
+    r"interpreter|translator|social\s+worker|case\s+manager|chaplain|midwife|doula|therapist|pharmacist|"
+    r"dentist|optometrist|landlord|tenant|teacher|RN|LPN|NP|APRN|"
     r"dear)[ \t]*[:(,]?[ \t]*['\"‘“]?|"
     r"\b(?:to|from|re|cc|dear)[ \t]*:)"
     r"[ \t]*(?P<n>" + _NAME_SEQ + r"(?:,[ \t]*" + _NAME_TOKEN + r")?)"
@@ -280,7 +294,8 @@ _STRONG_LABELS = _rx(
     r"(?i)^(?:patient\s+name|name|wife|husband|son|daughter|mother|father|brother|sister|partner|spouse|"
     r"caregiver|guardian|emergency\s+contact|contact|attending|pcp|seen\s+by|signed\s+by|dictated\s+by|"
     r"grandson|granddaughter|aunt|uncle|niece|nephew|cousin|roommate|room-mate|flatmate|caller|fianc[eé]e?|"
-    r"boyfriend|girlfriend|stepson|stepdaughter|stepfather|stepmother|goes\s+by|nicknamed?)$"
+    r"boyfriend|girlfriend|stepson|stepdaughter|stepfather|stepmother|goes\s+by|nicknamed?|"
+    r"(?:mother|father|son|daughter|brother|sister)-in-law)$"
 )
 _SUBJECT_RE = _rx(
     rf"(?P<n>{_NAME_TOKEN}[ \t]+{_NAME_TOKEN})(?=[ \t]+(?:is[ \t]+an?|was[ \t]+an?|"
@@ -297,7 +312,7 @@ _SINGLE_SUBJECT_RE = _rx(
 _NICKNAME_RE = _rx(rf"(?P<n>{_NAME_TOKEN}[ \t]+['\"‘“]{_NAME_TOKEN}['\"’”][ \t]+{_NAME_TOKEN})")
 # GONZALEZ, MARIA E after a name field ("Patient:", "for:", "Name:")
 _CAPS_NAME_RE = _rx(
-    r"(?i:\b(?:patient|pt|name|for|re|member|insured|subscriber|guarantor))[ \t]*:[ \t]*"
+    r"(?i:\b(?:patient|pt|name|for|re|member|insured|subscriber|guarantor))[ \t]*:?[ \t]*"
     r"(?P<n>[A-Z][A-Z'\-]+,[ \t]*[A-Z][A-Z'\-]+(?:[ \t]+[A-Z]\b\.?)?)"
 )
 _FIRSTNAME_RE = _rx(rf"\b(?P<n>{_NAME_TOKEN})(?:[ \t]+(?P<l>{_NAME_TOKEN}))?")
@@ -333,6 +348,11 @@ _ZH_PINYIN_RE = _rx(
     rf"(?:患者|病人|患儿|姓名[：:]?|家属|联系人[：:]?)[ \t]*(?P<p>{_NAME_TOKEN}[ \t]+{_NAME_TOKEN})"
     rf"(?:[ \t]*[（(](?P<z>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})[)）])?"
 )
+_ZH_RELATIVE_RE = _rx(
+    r"(?:父亲|母亲|女儿|儿子|丈夫|妻子|配偶|孙子|孙女|哥哥|姐姐|弟弟|妹妹|家属|本人|外孙|外孙女|儿媳|女婿)[，,：:]?"
+    rf"(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})"
+)
+_ZH_NAME_AGE_RE = _rx(rf"(?:^|(?<=[\s，,：:（(]))(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})[，,]\s*\d{{1,3}}岁")
 _ZH_TITLE_RE = _rx(
     rf"(?<![主责担信首])(?P<n>{_ZH_SURNAME}(?:[{CJK}]{{1,2}})?)(?=医生|医师|大夫|护士|主任|教授|院长|老师|先生|女士|同志)"
 )
@@ -471,6 +491,8 @@ def _find_locations(text: str) -> Iterable[Span]:
             yield _span(m, "city", "LOCATION")
         if m.group("zip"):
             yield _span(m, "zip", "LOCATION")
+    for m in UK_POSTCODE_RE.finditer(text):
+        yield _span(m, 0, "LOCATION")
     for m in ZIP_RE.finditer(text):
         yield _span(m, "z", "LOCATION")
     for pattern in (COUNTY_RE, VENUE_RE, SAINT_RE, HEALTH_SYSTEM_RE):
@@ -572,6 +594,7 @@ def _find_names(text: str) -> Iterable[Span]:
         (_ZH_STRONG_LABEL_RE, True),
         (_ZH_WEAK_LABEL_RE, False),
         (_ZH_SEX_AFTER_RE, True),
+        (_ZH_NAME_AGE_RE, True),
     ):
         for m in pattern.finditer(text):
             name = _trim_zh_name(m.group("n"))
@@ -591,6 +614,12 @@ def _find_names(text: str) -> Iterable[Span]:
             ):
                 continue
             yield Span(m.start("n"), m.start("n") + len(name), "NAME", name, strong)
+    for m in _ZH_RELATIVE_RE.finditer(text):
+        name = _trim_zh_name(m.group("n"))
+        after = text[m.start("n") + len(name) : m.start("n") + len(name) + 1]
+        if len(name) >= 2 and "某" not in name and not _is_clinical_zh(name) and name not in lx.ZH_PROVINCES:
+            if not after or not re.match(f"[{CJK}]", after) or after in lx.ZH_WEAK_NAME_FOLLOWERS:
+                yield Span(m.start("n"), m.start("n") + len(name), "NAME", name, strong=False)
     for m in _ZH_TITLE_RE.finditer(text):
         name = m.group("n")
         if not _is_clinical_zh(name) and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name[1:]):
@@ -629,7 +658,13 @@ def propagate_names(text: str, names: Iterable[str]) -> list[Span]:
     for token in sorted(tokens, key=len, reverse=True):
         boundary = "" if re.search(f"[{CJK}]", token) else r"\b"
         for m in re.finditer(boundary + re.escape(token) + boundary, text, re.ASCII):
-            out.append(Span(m.start(), m.end(), "NAME", token, strong=False))
+            start = m.start()
+            before = (
+                re.search(r"([A-Z][a-z'’\-]+)[ \t]+$", text[max(0, start - 30) : start]) if boundary else None
+            )
+            if before and before.group(1) not in lx.EN_NOT_NAMES and before.group(1) not in lx.EN_NOT_PLACES:
+                start -= len(before.group(0))  # "Francine Delacroix" once "Delacroix" is known
+            out.append(Span(start, m.end(), "NAME", text[start : m.end()], strong=False))
     return out
 
 

@@ -48,7 +48,7 @@ ZH_SURNAMES_COMPOUND = [
 # Characters that end a Chinese name written straight into running text (患者张伟因…入院).
 ZH_NAME_STOP_CHARS = set(
     "因于在来入主自诉出以今男女等的和与及经行无有既近反突为是由被送从向到至去回住转就确诊患病伴"
-    "先女之其妻夫子儿母父兄弟姐妹家属陪等均也已曾再又并且或但而即"
+    "先女之其妻夫母父家属陪等均也已曾再又并且或但而即"
 )
 
 # After a weak cue (患者张伟因…) the name must be followed by punctuation or one of these.
@@ -515,7 +515,7 @@ EN_COARSE_PLACES = (
     Tajikistan Togo Tonga Tunisia Turkmenistan Tuvalu Uruguay Uzbekistan Vanuatu Venezuela Antarctica
     Caribbean Scandinavia Siberia Amazon Sahara Balkans Polynesia Melanesia Oceania Arctic Greenland
     Bermuda Guam Southeast Northeast Southwest Northwest Midwest Mainland Europe Eurasia Asia Americas
-    Latin Central Middle East West North South
+    Latin Central Middle East West North South Carribean Gulf Pacific Atlantic Himalayas Andes Alps
     """.split()
     )
     | {
