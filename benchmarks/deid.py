@@ -5,7 +5,7 @@
 1. The annotated synthetic corpus (tests/data/deid_corpus.jsonl, made by tests/data/make_deid_corpus.py):
    recall per category on each split - dev (templates the rules were written against), held-out
    (templates written before the rules), fresh and fresh2 (hand-written free-form notes, written later;
-   their first, untuned figures are in docs/deid.md) - and the share of annotated clinical terms touched.
+   their first, untuned figures are in docs/deid.md) and fresh3 (hand-written, never tuned on) - and the share of annotated clinical terms touched.
 2. Real clinical text without planted identifiers (../shared/data, when present): every DxBench
    symptom and disease name (en + zh) is a clinical term, so any hit there is over-removal; MedQA
    vignettes (USMLE en, MCMLE zh) are scanned and every hit is printed for a person to judge.
@@ -108,6 +108,7 @@ def main() -> None:
         "held-out": score(r for r in rows if r["split"] == "heldout"),
         "fresh": score(r for r in rows if r["split"] == "fresh"),
         "fresh2": score(r for r in rows if r["split"] == "fresh2"),
+        "fresh3": score(r for r in rows if r["split"] == "fresh3"),
         "en": score(r for r in rows if r["language"] == "en"),
         "zh": score(r for r in rows if r["language"] == "zh"),
         "all": score(rows),

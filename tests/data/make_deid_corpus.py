@@ -933,6 +933,156 @@ def fresh2_rows() -> list[dict]:
     return rows
 
 
+# Split "fresh3": written last, measured once, never used to change a rule. Its figure is the
+# honest estimate of how the rules do on notes nobody tuned them on (see docs/deid.md).
+FRESH3: list[tuple[str, str, list[tuple[str, str]], list[str]]] = [
+    (
+        "en",
+        "Nephrology f/u 12/02/2022: Mr. Oyelowo, 72, CKD stage 4 (eGFR 22), K 5.4. Continue patiromer 8.4 g daily. His nephew Tunde drives him from Silver Spring. Next labs Jan 5.",
+        [
+            ("DATE", "12/02/2022"),
+            ("NAME", "Oyelowo"),
+            ("NAME", "Tunde"),
+            ("LOCATION", "Silver Spring"),
+            ("DATE", "Jan 5"),
+        ],
+        ["CKD stage 4", "eGFR 22", "K 5.4", "patiromer 8.4 g daily"],
+    ),
+    (
+        "en",
+        "Anesthesia pre-op: ASA III, Mallampati 3, BMI 41. Procedure booked at Riverbend Surgical Suites on 04/19/2023 with Dr. Haverford. Pt phone (612) 555-0199; alt contact sister Roberta at 612.555.0177.",
+        [
+            ("HOSPITAL", "Riverbend Surgical Suites"),
+            ("DATE", "04/19/2023"),
+            ("NAME", "Haverford"),
+            ("PHONE", "(612) 555-0199"),
+            ("NAME", "Roberta"),
+            ("PHONE", "612.555.0177"),
+        ],
+        ["ASA III", "Mallampati 3", "BMI 41"],
+    ),
+    (
+        "en",
+        "Clinic note - patient Anneliese Brandt (DOB 1931-07-30), aged 91, with atrial fibrillation on apixaban 2.5 mg BID (age >80, Cr 1.6). Lives at Maple Grove Assisted Living, Room 214, Eau Claire, WI 54701.",
+        [
+            ("NAME", "Anneliese Brandt"),
+            ("DATE", "1931-07-30"),
+            ("AGE", "91"),
+            ("HOSPITAL", "Maple Grove Assisted Living"),
+            ("LOCATION", "Eau Claire"),
+            ("LOCATION", "54701"),
+        ],
+        ["atrial fibrillation", "apixaban 2.5 mg BID", "Cr 1.6"],
+    ),
+    (
+        "en",
+        "ED provider note: 19F BIBA after MVC on I-94 near exit 183. GCS 14, FAST negative, CT head negative. Mother (Ms. Tran) en route from Minneapolis. Chart # 8830-2214-5.",
+        [("LOCATION", "I-94"), ("NAME", "Tran"), ("LOCATION", "Minneapolis"), ("ID", "8830-2214-5")],
+        ["GCS 14", "FAST negative", "CT head negative"],
+    ),
+    (
+        "en",
+        "Addendum by Kwame Mensah, PharmD: vancomycin trough 24.1 mcg/mL on 3/8/21; dose reduced to 1 g q12h. Contact pharmacy ext. 4432 or kmensah@stlukes-health.org.",
+        [("NAME", "Kwame Mensah"), ("DATE", "3/8/21"), ("EMAIL", "kmensah@stlukes-health.org")],
+        ["vancomycin trough 24.1 mcg/mL", "1 g q12h"],
+    ),
+    (
+        "en",
+        "Home health visit 8/22/2023: pt states her husband Earl has been helping with insulin. Fasting BG 142-168. Foot exam: monofilament intact. Address on file: 77 Birchwood Ln, Apt 3, Dubuque IA 52001.",
+        [
+            ("DATE", "8/22/2023"),
+            ("NAME", "Earl"),
+            ("LOCATION", "77 Birchwood Ln, Apt 3"),
+            ("LOCATION", "Dubuque"),
+            ("LOCATION", "52001"),
+        ],
+        ["Fasting BG 142-168", "monofilament intact"],
+    ),
+    (
+        "en",
+        "Research screening log: subject 014, initials J.K.M., consented 10 Oct 2022 by coordinator Priyanka Deshmukh; screen fail (HbA1c 10.9%). REDCap record https://redcap.site-u.edu/record/014",
+        [
+            ("NAME", "J.K.M."),
+            ("DATE", "10 Oct 2022"),
+            ("NAME", "Priyanka Deshmukh"),
+            ("URL", "https://redcap.site-u.edu/record/014"),
+        ],
+        ["HbA1c 10.9%"],
+    ),
+    (
+        "en",
+        "Ortho: 93-year-old with Garden IV femoral neck fracture after fall at home in Scarsdale; hemiarthroplasty planned. Hgb 10.2. Health care proxy: grandson Liam O'Connell, 914-555-0102.",
+        [("AGE", "93"), ("LOCATION", "Scarsdale"), ("NAME", "Liam O'Connell"), ("PHONE", "914-555-0102")],
+        ["Garden IV femoral neck fracture", "hemiarthroplasty", "Hgb 10.2"],
+    ),
+    (
+        "zh",
+        "出院随访：患者韩梅梅，女，44岁，甲状腺乳头状癌术后，口服左甲状腺素钠片100μg qd，TSH 0.3mIU/L。复查时间：2023-12-01。随访护士：邱敏，电话028-85422114。",
+        [("NAME", "韩梅梅"), ("DATE", "2023-12-01"), ("NAME", "邱敏"), ("PHONE", "028-85422114")],
+        ["44岁", "甲状腺乳头状癌术后", "左甲状腺素钠片100μg qd", "TSH 0.3mIU/L"],
+    ),
+    (
+        "zh",
+        "转院记录：患者由青岛市市立医院转入我院，入院号2023087712，诊断急性胰腺炎（重症），血淀粉酶1820U/L，CT示胰周渗出。家属姜文涛，身份证370202198807154413。",
+        [
+            ("HOSPITAL", "青岛市市立医院"),
+            ("ID", "2023087712"),
+            ("NAME", "姜文涛"),
+            ("ID", "370202198807154413"),
+        ],
+        ["急性胰腺炎（重症）", "血淀粉酶1820U/L", "胰周渗出"],
+    ),
+    (
+        "zh",
+        "手术记录：2022年3月9日在全麻下行腹腔镜下胆囊切除术，术中出血约10ml。主刀：潘振宇 副主任医师；一助：田雨。患者陶建民，男，57岁。",
+        [("DATE", "2022年3月9日"), ("NAME", "潘振宇"), ("NAME", "田雨"), ("NAME", "陶建民")],
+        ["腹腔镜下胆囊切除术", "术中出血约10ml", "57岁"],
+    ),
+    (
+        "zh",
+        "社区随访：患者居住于上海市闵行区莘庄镇莘松路958弄12号601室，独居。血压156/92mmHg，空腹血糖7.8mmol/L。紧急联系人：外甥女周雨桐 13661234509。",
+        [
+            ("LOCATION", "上海市闵行区莘庄镇莘松路958弄12号601室"),
+            ("NAME", "周雨桐"),
+            ("PHONE", "13661234509"),
+        ],
+        ["血压156/92mmHg", "空腹血糖7.8mmol/L"],
+    ),
+    (
+        "zh",
+        "感染科会诊：患者为湖南省常德市桃源县农民，发病前1周有下田劳作史，钩端螺旋体抗体阳性，诊断钩端螺旋体病，予青霉素80万U im q8h。会诊医生：龚晓峰",
+        [("LOCATION", "常德市桃源县"), ("NAME", "龚晓峰")],
+        ["钩端螺旋体抗体阳性", "钩端螺旋体病", "青霉素80万U im q8h"],
+    ),
+    (
+        "zh",
+        "门诊病历（2021-06-17）：张女士，91岁，反复头晕半年，MRI示多发腔隙性脑梗死，MMSE 22分。就诊卡号：0571000384921。电子邮箱：zhang_family@sina.com",
+        [
+            ("DATE", "2021-06-17"),
+            ("NAME", "张"),
+            ("AGE", "91"),
+            ("ID", "0571000384921"),
+            ("EMAIL", "zhang_family@sina.com"),
+        ],
+        ["多发腔隙性脑梗死", "MMSE 22分", "反复头晕半年"],
+    ),
+    (
+        "zh",
+        "新生儿科：患儿系G1P1，孕39周，于2023年11月2日在温州医科大学附属第二医院顺产，出生体重2450g，Apgar评分9-10分。母亲黄诗琪，27岁，乙肝表面抗原阳性。",
+        [("DATE", "2023年11月2日"), ("HOSPITAL", "温州医科大学附属第二医院"), ("NAME", "黄诗琪")],
+        ["出生体重2450g", "Apgar评分9-10分", "乙肝表面抗原阳性", "27岁"],
+    ),
+]
+
+
+def fresh3_rows() -> list[dict]:
+    rows = []
+    for row in fresh_rows(FRESH3):
+        row["id"], row["split"] = row["id"].replace("fresh", "fresh3"), "fresh3"
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     rng = random.Random(20261121)
     rows = []
@@ -959,6 +1109,7 @@ def main() -> None:
                 )
     rows += fresh_rows()
     rows += fresh2_rows()
+    rows += fresh3_rows()
     with OUT.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
