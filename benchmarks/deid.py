@@ -4,8 +4,9 @@
 
 1. The annotated synthetic corpus (tests/data/deid_corpus.jsonl, made by tests/data/make_deid_corpus.py):
    recall per category on each split - dev (templates the rules were written against), held-out
-   (templates written before the rules), fresh and fresh2 (hand-written free-form notes, written later;
-   their first, untuned figures are in docs/deid.md) and fresh3 (hand-written, never tuned on) - and the share of annotated clinical terms touched.
+   (templates written before the rules), fresh and fresh2 (hand-written free-form notes; the rules were
+   changed after their first measurement, see docs/deid.md), fresh3 (hand-written, never tuned on) -
+   and the share of annotated clinical terms touched.
 2. Real clinical text without planted identifiers (../shared/data, when present): every DxBench
    symptom and disease name (en + zh) is a clinical term, so any hit there is over-removal; MedQA
    vignettes (USMLE en, MCMLE zh) are scanned and every hit is printed for a person to judge.
