@@ -104,6 +104,10 @@ def test_code_for_is_exact_only() -> None:
     assert icd10.candidates("right lower lobe lobar pneumonia with effusion", "en")
     assert icd10.code_for("right lower lobe lobar pneumonia with effusion") is None
     assert icd10.code_for("双眼皮手术", "zh") is None
+    # A name in the other language than the record's still maps.
+    assert icd10.code_for("COPD", "zh") == "J44.9"
+    assert icd10.code_for("慢阻肺", "en") == "J44.9"
+    assert icd10.candidates("Parkinson disease", "zh")[0].code == "G20"
 
 
 @pytest.mark.parametrize("table", [icd10.ZH_SYNONYMS, icd10.EN_SYNONYMS])

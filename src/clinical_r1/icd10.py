@@ -228,6 +228,8 @@ def _candidates_cached(name: str, language: str, limit: int) -> tuple[CodeInfo, 
     if as_code is not None:
         return (as_code,)
     raw = _zh_candidates(name, limit) if language == "zh" else _en_candidates(name, limit)
+    if not raw:  # an English name in a Chinese record ("Graves病" aside), or the reverse
+        raw = _en_candidates(name, limit) if language == "zh" else _zh_candidates(name, limit)
     seen: dict[str, CodeInfo] = {}
     for code in raw:
         info = lookup(code)
@@ -246,11 +248,11 @@ def code_for(name: str, language: str = "en") -> str | None:
     if not name or not name.strip():
         return None
     key = _clean_name(name)
-    if key in synonyms(language):
-        return synonyms(language)[key]
-    if language == "en":
-        return _who_index()[0].get(key)
-    return None
+    # The record's language first, then the other table: Chinese records quote English names too.
+    for lang in (language, "zh" if language == "en" else "en"):
+        if key in synonyms(lang):
+            return synonyms(lang)[key]
+    return _who_index()[0].get(key)
 
 
 def candidates(name: str, language: str = "en", limit: int = 5) -> list[CodeInfo]:
