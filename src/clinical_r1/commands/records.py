@@ -45,7 +45,13 @@ def parse_field_map(text: str | None) -> dict[str, str]:
 
 def _config(config: Path | None, **overrides: object):
     from clinical_r1.config import ConfigError, load_config
-    from clinical_r1.importers import ImportConfig
+    from clinical_r1.importers import FORMATS, ImportConfig
+
+    fmt, language = overrides.get("fmt"), overrides.get("language")
+    if fmt is not None and fmt not in FORMATS:
+        raise typer.BadParameter(f"'{fmt}' is not one of {', '.join(FORMATS)}", param_hint="--format")
+    if language is not None and language not in ("en", "zh"):
+        raise typer.BadParameter(f"'{language}' is not en or zh", param_hint="--language")
 
     try:
         return load_config(config, ImportConfig, overrides=overrides)
