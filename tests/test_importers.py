@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from clinical_r1.cli import app
@@ -300,6 +301,11 @@ def test_csv_with_a_field_map(tmp_path: Path) -> None:
     # The language can be forced for every row.
     forced = list(load_records(path, field_map=field_map, language="en"))
     assert {r.language for r in forced} == {"en"}
+
+
+def test_field_map_names_schema_fields() -> None:
+    with pytest.raises(ValidationError, match="dx not in the record schema"):
+        ImportConfig(field_map={"dx": "diagnosis"})
 
 
 def test_native_records_round_trip(tmp_path: Path) -> None:

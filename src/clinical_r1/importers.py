@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from clinical_r1 import icd10
 from clinical_r1.config import StrictModel
@@ -49,6 +49,14 @@ class ImportConfig(StrictModel):
     assign_department: bool = False  # records without a department get one from their ICD-10 code
     departments: icd10.DepartmentMap = Field(default_factory=icd10.DepartmentMap)
     code_diagnoses: bool = False  # records without a code get one when the name maps exactly
+
+    @field_validator("field_map")
+    @classmethod
+    def _maps_schema_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(SCHEMA_FIELDS))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} not in the record schema ({', '.join(SCHEMA_FIELDS)})")
+        return value
 
 
 Item = ClinicalRecord | MCQItem
