@@ -187,3 +187,26 @@ def test_paper_config_loads():
     config = load_config(Path(__file__).parents[1] / "configs" / "sft_paper.yaml", SFTStageConfig)
     assert (config.epochs, config.learning_rate, config.lr_scheduler) == (3, 5e-6, "cosine")
     assert config.packing and config.bf16 and config.gradient_checkpointing
+
+
+def test_accelerate_configs_are_valid_for_accelerate(monkeypatch):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    from clinical_r1.train.sft import _trl_args
+
+    folder = Path(__file__).parents[1] / "configs" / "accelerate"
+    zero3 = load_config_from_file(str(folder / "deepspeed_zero3.yaml"))
+    assert (zero3.distributed_type, zero3.deepspeed_config["zero_stage"], zero3.num_processes) == (
+        "DEEPSPEED",
+        3,
+        8,
+    )
+    assert zero3.deepspeed_config["zero3_save_16bit_model"]  # the final save gathers a loadable model
+    fsdp = load_config_from_file(str(folder / "fsdp.yaml"))
+    assert fsdp.distributed_type == "FSDP" and fsdp.fsdp_config["fsdp_state_dict_type"] == "FULL_STATE_DICT"
+
+    # accelerate launch exports the FSDP settings; the trainer must then leave checkpointing to FSDP.
+    config = SFTStageConfig(gradient_checkpointing=True)
+    assert _trl_args(config, Path("/tmp/x")).activation_checkpointing
+    monkeypatch.setenv("FSDP_ACTIVATION_CHECKPOINTING", "true")
+    assert not _trl_args(config, Path("/tmp/x")).activation_checkpointing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config, SFTStageConfig, {"max_steps": max_steps, "max_length": max_length})
         folder = run_sft(cfg, data, model, out, resume=resume)
         metrics_path = folder / "metrics.json"
-        if metrics_path.exists():
+        if int(os.environ.get("RANK", "0")) == 0 and metrics_path.exists():  # one summary per launch
             m = json.loads(metrics_path.read_text())
             ex = m["examples"]
             console.print(
