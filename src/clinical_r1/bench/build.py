@@ -4,9 +4,9 @@ Paper section 2.1.3 (MedBench-Hard style): a fixed number of cases per departmen
 ICD-10 categories so that each department covers as many diseases as possible, rare ones included,
 and no disease dominates.
 
-How it stays within bounded memory on a pool of millions of records:
+How it stays small on a pool of millions of records:
 1. One streaming pass keeps a few numbers per pool line (byte offset, language, stratum slot, pair
-   hash, sampling key; 30 bytes), never the records themselves.
+   hash, anchor rank, own department label: 26 bytes), never the records themselves.
 2. Each department's quota is spread over its strata (round-robin or proportional with a cap, see
    `allocate`), then each stratum's share over its ICD-10 codes.
 3. In every (stratum, code) the cases with the smallest seeded hash keys are taken: a bottom-k
@@ -111,7 +111,7 @@ class _PoolScan:
         self.lang_index = {lang: i for i, lang in enumerate(config.languages)}
         self.departments = set(config.departments)
         self.slots: dict[Slot, int] = {}
-        # Per pool line in a configured language (about 30 bytes a line).
+        # Per pool line in a configured language (26 bytes a line).
         self.offsets, self.langs, self.slot_ids = array("Q"), array("b"), array("i")
         self.pairs, self.ranks, self.source_department_ids = array("Q"), array("b"), array("i")
         self.source_departments: dict[str, int] = {}  # the records' own department labels, interned

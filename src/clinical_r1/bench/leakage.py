@@ -112,15 +112,6 @@ class LeakageIndex:
             self._sources.append((len(self._files) - 1, offset))
         self._lsh.insert(len(self._sources) - 1, self._minhash(shingles(text, self.shingle_size)))
 
-    def add_file(self, path: str | Path) -> int:
-        """Index every text of a training file; returns how many."""
-        path = Path(path)
-        count = 0
-        for _, offset, text in training_texts(path):
-            self.add(text, (path, offset))
-            count += 1
-        return count
-
     def _text(self, key: int) -> str:
         source = self._sources[key]
         if isinstance(source, str):
