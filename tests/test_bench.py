@@ -281,6 +281,18 @@ def test_a_cap_per_category_is_never_exceeded_and_the_shortfall_is_reported(tmp_
     )
     assert Counter(i["stratum"] for i in items) == {"category:J18": 2, "category:J45": 2}
     assert any("4 of 8 filled" in w for w in sheet.warnings)
+    # Stratified one level up, by ICD-10 block (J18 is in J09-J18, J45 in J40-J47).
+    sheet, items = build(
+        pool,
+        tmp_path / "blocks",
+        per_department=8,
+        languages=["en"],
+        departments=["Respiratory"],
+        level="block",
+        min_categories=3,
+    )
+    assert Counter(i["stratum"] for i in items) == {"block:J09-J18": 4, "block:J40-J47": 4}
+    assert any("fewer than min_categories=3" in w for w in sheet.warnings)
 
 
 # --- leakage -------------------------------------------------------------------------------------
