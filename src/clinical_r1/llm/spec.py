@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from clinical_r1.config import ConfigError, StrictModel, validate_config
 from clinical_r1.llm.types import Backend
@@ -44,6 +44,15 @@ class ModelSpec(StrictModel):
     # busy 2-core machine, where spinning OpenMP threads fight other processes (docs/models.md).
     threads: int | None = Field(None, ge=1)
 
+    @model_validator(mode="after")
+    def _resolve_tiny(self) -> ModelSpec:
+        """`tiny` names the project's tiny offline model, built on first use (~/.cache/clinical-r1)."""
+        if self.backend == "local" and self.model == "tiny":
+            from clinical_r1.train.tiny import ensure_tiny_model
+
+            self.model = str(ensure_tiny_model())
+        return self
+
     @property
     def is_local(self) -> bool:
         """True when no text leaves this machine: the local backend, or a server on a loopback host."""
@@ -75,6 +84,7 @@ class ModelSpec(StrictModel):
         - "openai:MODEL" / "openai:MODEL@http://host:port/v1" (also "deepseek:", "ollama:" prefixes)
         - "local:/path/to/hf_folder" or "local:org/hub-id"
         - a bare existing folder or a hub id ("Qwen/Qwen2.5-7B-Instruct") -> local
+        - "tiny" (or "local:tiny"): the project's tiny offline model
         """
         if isinstance(value, ModelSpec):
             return value
@@ -83,6 +93,8 @@ class ModelSpec(StrictModel):
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"model spec must be a non-empty string or mapping, got {value!r}")
         text = value.strip()
+        if text == "tiny":
+            return cls(backend="local", model="tiny")
         prefix, sep, rest = text.partition(":")
         if sep and prefix == "local":
             return validate_config({"backend": "local", "model": rest}, cls, source=f"model spec {text!r}")
