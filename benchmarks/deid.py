@@ -170,12 +170,15 @@ def main() -> None:
         f"{1000 * elapsed / len(sample):.2f} ms per text (find + replace, one core)"
     )
 
-    ok = (
-        groups["all"].recall() >= 0.99
-        and all(groups["all"].recall(c) == 1.0 for c in ("ID", "PHONE", "EMAIL"))
-        and groups["all"].removal_rate < 0.01
-    )
-    console.print("[green]targets met[/green]" if ok else "[red]targets NOT met[/red]")
+    def meets(scores: Scores) -> bool:
+        return (
+            scores.recall() >= 0.99
+            and all(scores.recall(c) == 1.0 for c in ("ID", "PHONE", "EMAIL"))
+            and scores.removal_rate < 0.01
+        )
+
+    verdicts = [f"{name}: {'met' if meets(g) else '[red]NOT met[/red]'}" for name, g in groups.items()]
+    console.print("targets (recall >= 99%, ID/PHONE/EMAIL 100%, terms removed < 1%): " + ", ".join(verdicts))
 
     if args.plot:
         import matplotlib
@@ -184,15 +187,17 @@ def main() -> None:
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(9, 3.6))
-        width = 0.38
-        for offset, name in ((-width / 2, "dev"), (width / 2, "held-out")):
-            values = [100 * groups[name].recall(c) for c in CATEGORIES]
+        width = 0.27
+        for offset, name in ((-width, "dev"), (0.0, "held-out"), (width, "fresh3")):
+            values = [
+                100 * groups[name].recall(c) if groups[name].planted[c] else float("nan") for c in CATEGORIES
+            ]
             ax.bar([i + offset for i in range(len(CATEGORIES))], values, width, label=name)
         ax.set_xticks(range(len(CATEGORIES)), CATEGORIES, rotation=30)
-        ax.set_ylim(90, 100.5)
+        ax.set_ylim(50, 101)
         ax.set_ylabel("recall %")
         ax.axhline(99, color="grey", lw=0.8, ls="--")
-        ax.set_title("De-identification recall per category (synthetic en+zh corpus)")
+        ax.set_title("De-identification recall per category (fresh3: never tuned on)")
         ax.legend(loc="lower right")
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
