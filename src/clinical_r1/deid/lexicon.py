@@ -5,7 +5,7 @@ Kept as plain data so a reviewer can read and extend them without touching the r
 
 from __future__ import annotations
 
-# --- Chinese surnames: the ~200 most common single-character surnames plus compound ones.
+# --- Chinese surnames: about 250 common single-character surnames plus compound ones.
 # Characters that are also very common function words right after 患者 (于 "at", 经 "through",
 # 全 "whole", 管 "tube"...) are left out: their name use is rare and their false hits are many.
 ZH_SURNAMES_SINGLE = set(
