@@ -130,21 +130,32 @@ def test_scripted_server_accuracy_is_exact(bench: tuple[Path, dict[str, dict]], 
     first = json.loads(lines[0])
     assert {"output", "thinking", "response", "answer", "verdict", "correct"} <= first["samples"][0].keys()
 
-    # A finished run is not asked again; a changed grading config is refused, not mixed in.
+    # A finished run is not asked again; results made under other settings are never mixed in.
     with running_server(_script(items)) as server:
-        alpha2 = alpha.model_copy(update={"spec": f"openai:alpha@{server.base_url}"})
-        with pytest.raises(ConfigError, match="spec"):
-            run_eval(EvalConfig(), path, [alpha2], tmp_path / "run", progress=False)
-    with pytest.raises(ConfigError, match="max_tokens"):
-        run_eval(EvalConfig(max_tokens=7), path, [alpha], tmp_path / "run", progress=False)
-    run_eval(EvalConfig(concurrency=2), path, [alpha], tmp_path / "run", progress=False)  # nothing to do
+        run_eval(EvalConfig(concurrency=2), path, [alpha, beta], tmp_path / "run", progress=False)
+        assert server.requests == []  # (this server was never named in a spec: nothing may reach it)
+        moved = alpha.model_copy(update={"spec": f"openai:alpha@{server.base_url}"})
+        with pytest.raises(ConfigError, match="spec changed"):
+            run_eval(EvalConfig(if_changed="error"), path, [moved], tmp_path / "run", progress=False)
+        with pytest.raises(ConfigError, match="max_tokens"):
+            run_eval(
+                EvalConfig(max_tokens=7, if_changed="error"), path, [alpha], tmp_path / "run", progress=False
+            )
+        run_eval(EvalConfig(), path, [moved], tmp_path / "run", progress=False)  # default: redo alpha only
+        assert len(server.requests) == 24
+    assert len(list((tmp_path / "run" / "results" / "stale").glob("alpha.*.jsonl"))) == 1
+    assert (
+        json.loads((tmp_path / "run" / "metrics.json").read_text())["models"]["alpha"]["overall"]["correct"]
+        == 12
+    )
 
     # `clinical-r1 report` rebuilds the same numbers from the journals alone.
     (tmp_path / "run" / "metrics.json").unlink()
     result = CliRunner().invoke(app, ["report", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     rebuilt = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert rebuilt["models"] == metrics["models"] and rebuilt["comparisons"] == metrics["comparisons"]
+    assert rebuilt["models"]["beta"] == metrics["models"]["beta"]
+    assert rebuilt["comparisons"][0]["overall"] == metrics["comparisons"][0]["overall"]
 
 
 def test_several_samples_give_mean_accuracy_and_pass_at_k(

@@ -89,6 +89,9 @@ class EvalConfig(StrictModel):
     style: Style = "r1"
     system_prompts: dict[str, str] | None = None
     prompts_dir: Path | None = None  # folder overriding the bundled prompt templates (same file names)
+    # A rerun into a folder whose results were made under other settings (benchmark, grading config,
+    # model spec/mode, retrained local model): "restart" sets them aside and redoes them, "error" stops.
+    if_changed: Literal["restart", "error"] = "restart"
 
     @model_validator(mode="after")
     def _sampling(self) -> EvalConfig:

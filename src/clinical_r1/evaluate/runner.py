@@ -4,10 +4,13 @@ journal each item as it finishes (resumable), then write metrics.json, report.md
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from clinical_r1.config import ConfigError
@@ -24,7 +27,10 @@ RUN_FILE = "eval_config.json"
 ITEMS_FILE = "items.jsonl"
 RESULTS_DIR = "results"
 # Config fields that do not change any answer or grade: a rerun may change them freely.
-_FREE_FIELDS = {"concurrency", "cache_path", "use_cache", "limit", "bootstrap_samples", "confidence"}
+_FREE_FIELDS = {
+    "concurrency", "cache_path", "use_cache", "limit", "bootstrap_samples", "confidence", "if_changed"
+}  # fmt: skip
+_console = Console(stderr=True)
 
 
 def run_eval(
@@ -211,39 +217,85 @@ def _check_and_save_run(
     items: list[EvalItem],
     models: list[ModelUnderTest],
 ) -> None:
-    """A run folder holds one benchmark and one grading config; models may be added to it later."""
+    """A run folder holds results of one benchmark under one grading config; models may be added later.
+
+    Results made under other settings (another benchmark, grading config, model spec or mode, or a
+    local model folder whose files changed) must not be mixed in: with if_changed "restart" they are
+    moved to results/stale/ and done again; with "error" the run stops and says what changed.
+    """
     path = out_dir / RUN_FILE
     bench = {"path": str(bench_path), "sha256": file_digest(bench_path), "task": items[0].task}
     settings = config.model_dump(mode="json", exclude=_FREE_FIELDS)
-    wanted = {m.name: m.model_dump(mode="json") for m in models}
+    wanted = {m.name: _identity(m) for m in models}
+    kept: dict[str, Any] = {}
+    order: list[str] = []  # earlier models first, so tables and comparisons keep their order
     if path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
-        problems = []
+        order = list(previous["models"])
+        shared: list[str] = []
         if previous["bench"]["sha256"] != bench["sha256"] or previous["bench"]["task"] != bench["task"]:
-            problems.append(
-                f"benchmark differs (was {previous['bench']['path']}, task {previous['bench']['task']})"
+            shared.append(
+                f"the benchmark changed (was {previous['bench']['path']}, task {previous['bench']['task']})"
             )
         for key, value in settings.items():
             if previous["config"].get(key) != value:
-                problems.append(f"config field '{key}' was {previous['config'].get(key)!r}, now {value!r}")
-        for name, model in wanted.items():
-            old = previous["models"].get(name)
-            if old is not None and old != model:
-                problems.append(f"model '{name}' was {old}, now {model}")
-        if problems:
+                shared.append(f"config field '{key}' was {previous['config'].get(key)!r}, now {value!r}")
+        stale: dict[str, str] = {}
+        for name, old in previous["models"].items():
+            if shared:
+                stale[name] = "; ".join(shared)
+            elif name in wanted and old != wanted[name]:
+                changed = [
+                    k for k in sorted(set(old) | set(wanted[name])) if old.get(k) != wanted[name].get(k)
+                ]
+                stale[name] = f"model '{name}': {', '.join(changed)} changed"
+            elif name not in wanted:
+                kept[name] = old
+        if stale and config.if_changed == "error":
+            reasons = "; ".join(sorted(set(stale.values())))
             raise ConfigError(
-                f"{out_dir}: this run folder was made with other settings, so its results would mix: "
-                + "; ".join(problems)
-                + ". Use a new --out folder."
+                f"{out_dir}: results here were made with other settings: {reasons}. "
+                "Use a new --out folder, or set if_changed: restart to redo them."
             )
-        wanted = {**previous["models"], **wanted}
+        for name, reason in stale.items():
+            _move_stale(out_dir, name, reason)
     record = {
         "bench": bench,
         "config": settings,
         "full_config": config.model_dump(mode="json"),
-        "models": wanted,
+        "models": {
+            name: wanted.get(name) or kept[name]
+            for name in dict.fromkeys([*order, *wanted])
+            if name in wanted or name in kept
+        },
     }
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _identity(model: ModelUnderTest) -> dict[str, Any]:
+    """What decides a model's answers: spec and mode, and for a local folder its files' sizes and times."""
+    identity: dict[str, Any] = {"spec": model.spec, "mode": model.mode}
+    spec = model.model_spec()
+    folder = Path(spec.model).expanduser()
+    if spec.backend == "local" and folder.is_dir():
+        digest = hashlib.sha256()
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                stat = file.stat()
+                digest.update(f"{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        identity["fingerprint"] = digest.hexdigest()[:16]
+    return identity
+
+
+def _move_stale(out_dir: Path, name: str, reason: str) -> None:
+    journal = out_dir / RESULTS_DIR / f"{name}.jsonl"
+    if not journal.exists():
+        return
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    target = out_dir / RESULTS_DIR / "stale" / f"{name}.{stamp}.jsonl"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    journal.rename(target)
+    _console.print(f"[yellow]{name}: earlier results set aside ({reason}) -> {target}; evaluating again")
 
 
 class _NoBar:
