@@ -3,12 +3,13 @@ bounded concurrency, and an API key that never reaches logs, the cache or the le
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 
 import pytest
 
-from clinical_r1.llm import ChatRequest, ModelSpec, build_llm, generate_sync
+from clinical_r1.llm import ChatRequest, LLMError, ModelSpec, build_llm, generate_sync
 from clinical_r1.testing.fake_openai_server import Faults, running_server
 
 KEY = "sk-proj-VERYSECRET-0123456789abcdef"
@@ -134,3 +135,22 @@ def test_api_key_never_reaches_logs_cache_or_ledger(tmp_path, caplog: pytest.Log
     assert KEY not in caplog.text
     assert KEY not in llm.ledger.summary() and KEY not in llm.spec.model_dump_json()
     assert all(KEY not in (r.error or "") for r in responses)
+
+
+def test_stream_retries_before_the_first_delta_and_fails_clearly() -> None:
+    async def collect(llm) -> str:
+        try:
+            return "".join([piece async for piece in llm.stream(_ask("s"))])
+        finally:
+            await llm.aclose()
+
+    with running_server("one two three", faults=Faults(plan=["429", "drop", "ok", "400"])) as server:
+        llm = build_llm(_spec(server.base_url))
+        assert asyncio.run(collect(llm)) == "one two three"
+        with pytest.raises(LLMError, match="HTTP 400"):
+            asyncio.run(collect(llm))
+    assert [r.fault for r in server.requests] == ["429", "drop", "ok", "400"]
+    assert all(r.body["stream"] is True for r in server.requests)
+    usage = llm.ledger.total()
+    assert (usage.calls, usage.retries, usage.failures) == (1, 2, 1)
+    assert usage.completion_tokens == 3  # from the usage chunk (stream_options.include_usage)
