@@ -162,7 +162,9 @@ _HOSP_HEAD = (
     r"(?:Hospital|Medical\s+Cent(?:er|re)|Clinic|Infirmary|Health\s+(?:System|Cent(?:er|re))|Cancer\s+Cent(?:er|re)|"
     r"Nursing\s+Home|Hospice|Rehabilitation\s+Cent(?:er|re)|Surgery\s+Cent(?:er|re)|Medical\s+Group|"
     r"(?:Family|Medical|Group|General)\s+Practice|Urgent\s+Care|(?:Nursing|Care|Dialysis|Birth|Wellness)\s+"
-    r"Cent(?:er|re)|Care\s+Home|Regional|Health\s+Cent(?:er|re)|Health\s+Clinic|Pharmacy)"
+    r"Cent(?:er|re)|Care\s+Home|Regional|Health\s+Cent(?:er|re)|Health\s+Clinic|Pharmacy|"
+    r"Surgical\s+(?:Suites?|Cent(?:er|re)|Hospital)|(?:Endoscopy|Imaging|Infusion|Ambulatory\s+Surgery)\s+"
+    r"Cent(?:er|re)|Associates|Physicians|Specialists|Medical\s+Partners)"
 )
 _HOSP_WORD = r"(?:[A-Z][A-Za-z'’.\-]*|St\.|&)"
 HOSPITAL_EN_RES = [
@@ -228,6 +230,12 @@ PREP_PLACE_RE = _rx(
     r"(?P<c>(?:St\.[ \t])?[A-Z][a-z]{2,}(?:[ \t][A-Z][a-z]{2,})?)(?![A-Za-z'’-])"
 )
 UK_POSTCODE_RE = _rx(r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}\b")
+# "Eau Claire, WI 54701": the words before a state code and a ZIP are a city
+CITY_STATE_ZIP_RE = _rx(
+    r"(?P<c>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2}),?[ \t]+[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b"
+)
+# I-94, Interstate 80, Route 66 (not the isotopes I-123, I-125, I-131)
+HIGHWAY_RE = _rx(r"\bI-(?!12[345]\b|131\b)\d{1,3}\b|\b(?:Interstate|Highway|Route|Hwy)[ \t]+\d{1,3}\b")
 ZIP_RE = _rx(
     r"(?:\b[A-Z]{2}[ \t]+|\b(?:ZIP|zip|postal code|Zip code|ZIP code)[:\s]*)(?P<z>\d{5}(?:-\d{4})?)\b"
 )
@@ -317,6 +325,13 @@ _CAPS_NAME_RE = _rx(
     r"(?i:\b(?:patient|pt|name|for|re|member|insured|subscriber|guarantor))[ \t]*:?[ \t]*"
     r"(?P<n>[A-Z][A-Z'\-]+,[ \t]*[A-Z][A-Z'\-]+(?:[ \t]+[A-Z]\b\.?)?)"
 )
+_INITIALS_RE = _rx(r"\b(?:(?i:initials)[ \t]*:?|(?i:initial)[ \t]*:)[ \t]*(?P<n>(?:[A-Z]\.?[ \t]?){2,4})")
+_ROLE_RE = _rx(
+    r"\b(?:[a-z]+ologist|[a-z]+iatrist|coordinator|investigator|technician|technologist|assistant|aide|"
+    r"scribe|student|fellow|intern|practitioner|paramedic|EMT|counsell?or|advocate|volunteer|sonographer|"
+    r"phlebotomist|dietitian|nutritionist|physiotherapist|psychologist|clinician|provider|host|donor)[ \t]+"
+    rf"(?P<n>{_NAME_TOKEN}[ \t]+{_NAME_TOKEN})"
+)
 _FIRSTNAME_RE = _rx(rf"\b(?P<n>{_NAME_TOKEN})(?:[ \t]+(?P<l>{_NAME_TOKEN}))?")
 _EPONYM_RE = _rx(
     rf"\b{_NAME_TOKEN}(?:[\-–][A-Z][a-zé]+)*(?:['’]s)?(?:[ \t]+{_NAME_TOKEN})?"
@@ -337,7 +352,9 @@ _ZH_STRONG_LABEL_RE = _rx(
     r"(?:患者姓名|病人姓名|姓名|联系人|家属|主治医师|主治医生|主管医生|主管医师|经治医师|会诊医生|会诊医师|"
     r"接诊医生|医师签名|医生签名|签名|记录者|记录人|报告人|审核人|审核|申请医生|送检医生|代诉人|监护人|"
     r"主任医师|副主任医师|住院医师|责任护士|护士|医师|医生|患者|病人|患儿|陈述者|主治|主管|经治|术者|"
-    r"手术医生|助手|麻醉医师|麻醉师|丈夫|妻子|父亲|母亲|儿子|女儿|配偶|家长|产妇丈夫|孕妇|产妇|记录)\s*[：:]\s*"
+    r"手术医生|助手|麻醉医师|麻醉师|丈夫|妻子|父亲|母亲|儿子|女儿|配偶|家长|产妇丈夫|孕妇|产妇|记录|主刀|"
+    r"一助|二助|器械护士|巡回护士|操作者|检查者|报告医师|审核医师|录入|记录员|紧急联系人|授权委托人|委托人)"
+    r"\s*[：:]\s*"
     rf"(?P<n>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})"
 )
 _ZH_WEAK_LABEL_RE = _rx(
@@ -351,7 +368,8 @@ _ZH_PINYIN_RE = _rx(
     rf"(?:[ \t]*[（(](?P<z>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})[)）])?"
 )
 _ZH_RELATIVE_RE = _rx(
-    r"(?:父亲|母亲|女儿|儿子|丈夫|妻子|配偶|孙子|孙女|哥哥|姐姐|弟弟|妹妹|家属|本人|外孙|外孙女|儿媳|女婿)[，,：:]?"
+    r"(?:父亲|母亲|女儿|儿子|丈夫|妻子|配偶|孙子|孙女|哥哥|姐姐|弟弟|妹妹|家属|本人|外孙|外孙女|儿媳|女婿|外甥女?|"
+    r"侄子|侄女|舅舅|姑姑|阿姨|叔叔|伯伯|姐夫|嫂子|表[哥姐弟妹]|堂[兄弟姐妹]|女友|男友|朋友|同事|邻居|保姆|护工)[，,：:]?"
     rf"(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})"
 )
 _ZH_NAME_AGE_RE = _rx(rf"(?:^|(?<=[\s，,：:（(]))(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})[，,]\s*\d{{1,3}}岁")
@@ -505,19 +523,25 @@ def _find_locations(text: str) -> Iterable[Span]:
                 words = words[1:]
             yield Span(start, m.end(), "LOCATION", text[start : m.end()], strong=pattern is not SAINT_RE)
     for m in PREP_PLACE_RE.finditer(text):
-        words = m.group("c").split()
+        place = m.group("c")
+        words = place.split()
+        first = words[-1] if words[0] == "St." else words[0]
         if (
-            any(
-                w in lx.EN_NOT_NAMES
-                or w in lx.EN_COARSE_PLACES
-                or w in lx.EN_NOT_PLACES
-                or _MEDICAL_WORD.search(w)
-                for w in words
-            )
-            or m.group("c") in lx.EN_COARSE_PLACES
+            first in lx.EN_NOT_NAMES
+            or first in lx.EN_COARSE_PLACES
+            or first in lx.EN_NOT_PLACES
+            or _MEDICAL_WORD.search(first)
+            or place in lx.EN_COARSE_PLACES
         ):
             continue
-        yield Span(m.start("c"), m.end("c"), "LOCATION", m.group("c"), strong=False)
+        if len(words) == 2 and (words[1] in lx.EN_NOT_NAMES or _MEDICAL_WORD.search(words[1])):
+            place = words[0]  # "in Boston Hospital" -> the hospital rule has the rest
+        yield Span(m.start("c"), m.start("c") + len(place), "LOCATION", place, strong=False)
+    for m in CITY_STATE_ZIP_RE.finditer(text):
+        if m.group("c").split()[0] not in lx.EN_NOT_NAMES:
+            yield _span(m, "c", "LOCATION")
+    for m in HIGHWAY_RE.finditer(text):
+        yield _span(m, 0, "LOCATION")
     for m in CITY_CUE_EN_RE.finditer(text):
         city = m.group("c")
         words = city.split()
@@ -577,6 +601,11 @@ def _find_names(text: str) -> Iterable[Span]:
         strong_label = bool(_STRONG_LABELS.match(label))
         yield from _name_spans(text, m, "n", strong=strong_label, min_tokens=1 if strong_label else 2)
     for m in _SUBJECT_RE.finditer(text):
+        yield from _name_spans(text, m, "n", strong=False, min_tokens=2)
+    for m in _INITIALS_RE.finditer(text):
+        initials = m.group("n").rstrip()
+        yield Span(m.start("n"), m.start("n") + len(initials), "NAME", initials)
+    for m in _ROLE_RE.finditer(text):
         yield from _name_spans(text, m, "n", strong=False, min_tokens=2)
     for m in _NICKNAME_RE.finditer(text):
         yield Span(m.start("n"), m.end("n"), "NAME", m.group("n"))
