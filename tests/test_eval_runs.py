@@ -311,3 +311,39 @@ def test_runs_compare_across_folders(bench: tuple[Path, dict[str, dict]], tmp_pa
     assert (tmp_path / "both" / "report.md").exists() and (
         tmp_path / "both" / "plots" / "accuracy_en.png"
     ).exists()
+
+
+def test_judge_tier_from_the_cli_and_ledger_beside(
+    bench: tuple[Path, dict[str, dict]], tmp_path: Path
+) -> None:
+    path, items = bench
+
+    def script(request: dict) -> str:
+        if request["model"] == "judge":  # strict JSON, as the verifier asks
+            return '{"match": true, "reason": "same disease"}'
+        item = items[ID_RE.search(request["messages"][-1]["content"]).group(1)]
+        if item["position"] == 2:
+            return "Step 1: history.\nStep 2: findings.\nHard to say."  # no stated diagnosis
+        return ("最终诊断：" if item["language"] == "zh" else "Final diagnosis: ") + item["diagnosis"]
+
+    config = tmp_path / "eval.yaml"
+    config.write_text("verifier:\n  rules: false\n  codes: false\n")
+    with running_server(script) as server:
+        result = CliRunner().invoke(
+            app,
+            ["eval", "--bench", str(path), "--model", f"m=openai:m@{server.base_url}#direct", "--config",
+             str(config), "--judge", f"openai:judge@{server.base_url}", "--out", str(tmp_path / "j"),
+             "--no-progress"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        judged = [r for r in server.requests if r.body["model"] == "judge"]
+    m = json.loads((tmp_path / "j" / "metrics.json").read_text())["models"]["m"]
+    assert m["verdict_sources"] == {"judge": 16, "no valid answer": 8}
+    assert m["overall"]["correct"] == 16 and len(judged) == 16
+    ledger = json.loads((tmp_path / "j" / "ledger.json").read_text())
+    assert {"openai:m", "openai:judge"} <= set(ledger["models"])
+    saved = json.loads((tmp_path / "j" / "eval_config.json").read_text())
+    assert (
+        saved["config"]["verifier"]["judge"] is True
+        and "judge" in saved["config"]["verifier"]["judge_model"]["model"]
+    )

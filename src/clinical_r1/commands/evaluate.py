@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
         from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
         from clinical_r1.evaluate.runner import run_eval
         from clinical_r1.records import RecordError
+        from clinical_r1.verify import VerifierConfig
 
         overrides = {
             "samples": samples,
@@ -55,11 +56,9 @@ def register(app: typer.Typer) -> None:
         }
         try:
             cfg = load_config(config, EvalConfig, overrides=overrides)
-            if judge:
-                verifier = cfg.verifier.model_copy(update={"judge": True}).model_dump()
-                cfg = load_config(
-                    None, EvalConfig, {**cfg.model_dump(), "verifier": {**verifier, "judge_model": judge}}
-                )
+            if judge:  # the LLM tier on, with this judge model; other verifier settings kept
+                verifier = {**cfg.verifier.model_dump(), "judge": True, "judge_model": judge}
+                cfg = cfg.model_copy(update={"verifier": VerifierConfig.model_validate(verifier)})
             models = [ModelUnderTest.parse(text) for text in model]
             report = run_eval(cfg, bench, models, out, progress=progress)
         except (ConfigError, RecordError) as exc:

@@ -285,7 +285,8 @@ def plot_accuracy(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     for language in languages:
         departments = sorted(
-            {d for m in models.values() for d in m["by_language"].get(language, {}).get("by_department", {})}
+            {d for m in models.values() for d in m["by_language"].get(language, {}).get("by_department", {})},
+            key=lambda d: _label(d, font is not None).lower(),  # alphabetical as shown
         )
         groups = ["Overall", *departments]
         width = 0.8 / max(1, len(models))
