@@ -42,7 +42,7 @@ class RewardConfig(StrictModel):
 @dataclass(frozen=True)
 class RewardResult:
     score: float
-    outcome: Outcome
+    outcome: Outcome | str  # one of OUTCOMES; "custom" for plain scores from another reward function
     # Which verifier tier decided ("rule" | "code" | "judge" | "none"), or "parser" for no reasoning.
     source: str
     diagnosis: str | None
