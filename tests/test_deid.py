@@ -43,7 +43,7 @@ def test_corpus_is_big_enough_and_covers_every_category_in_both_languages(corpus
             assert row["text"][item["start"] : item["end"]] == item["text"]
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout", "fresh", "fresh2"])
+@pytest.mark.parametrize("split", ["dev", "heldout", "fresh", "fresh2", "fresh3"])
 def test_recall_and_over_removal_meet_the_targets(corpus, split: str) -> None:
     scores = score(r for r in corpus if r["split"] == split)
     assert scores.recall() >= 0.99, scores.misses[:10]
@@ -53,10 +53,11 @@ def test_recall_and_over_removal_meet_the_targets(corpus, split: str) -> None:
 
 
 def test_untuned_fresh_notes_stay_at_their_measured_level(corpus) -> None:
-    """fresh3 was measured once and never tuned on: 53/62 found (85.5%), no term removed. This pins
-    that honest figure so a change that loses ground on unseen notes fails."""
-    scores = score(r for r in corpus if r["split"] == "fresh3")
-    assert scores.recall() >= 53 / 62, scores.misses
+    """fresh4 was measured once and never used to change a recall rule: 40/46 found (87.0%), no
+    clinical term removed. This pins that honest figure so a change that loses ground on unseen
+    notes fails."""
+    scores = score(r for r in corpus if r["split"] == "fresh4")
+    assert scores.recall() >= 40 / 46, scores.misses
     for category in ("ID", "PHONE", "EMAIL"):
         assert scores.recall(category) == 1.0, scores.misses
     assert scores.terms_removed == 0, scores.removed_terms
@@ -131,6 +132,7 @@ CLINICAL = [
     "Contact Dermatitis; IDH2 Mutation; Feeling Life is Joyless; uric acid is 12 mg/dL; pulse id 110/min.",
     "Recently traveled to Southeast Asia and Costa Rica; immigrated to the United States in 2019.",
     "病人方面的意见不统一；32岁，农村女性；1周前由安徽来京；近期去过流行区。",
+    "麻醉医生术前访视，ASA II级；管床医生查房。",
 ]
 
 

@@ -1083,6 +1083,129 @@ def fresh3_rows() -> list[dict]:
     return rows
 
 
+# Split "fresh4": written after the fixes fresh3 prompted; measured once and never used to change a
+# rule. docs/deid.md reports it as the estimate on unseen notes.
+FRESH4: list[tuple[str, str, list[tuple[str, str]], list[str]]] = [
+    (
+        "en",
+        "GI clinic 05/23/2022. Ms. Okoye returns for follow-up of ulcerative colitis (Mayo score 6) on mesalamine 4.8 g/day; fecal calprotectin 410 ug/g. She recently moved to Albuquerque for work. Her partner, Dana Whitfield, joined by video.",
+        [("DATE", "05/23/2022"), ("NAME", "Okoye"), ("LOCATION", "Albuquerque"), ("NAME", "Dana Whitfield")],
+        ["ulcerative colitis", "Mayo score 6", "mesalamine 4.8 g/day", "fecal calprotectin 410 ug/g"],
+    ),
+    (
+        "en",
+        "Stroke alert called 21:14 on 11/6/2023: 68M, last known well 20:30, NIHSS 14, left MCA syndrome. tPA given at 21:52. Transferred to Barnes-Jewish Hospital for thrombectomy. Wife Sandra (cell 314-555-0168) accompanied.",
+        [
+            ("DATE", "11/6/2023"),
+            ("HOSPITAL", "Barnes-Jewish Hospital"),
+            ("NAME", "Sandra"),
+            ("PHONE", "314-555-0168"),
+        ],
+        ["NIHSS 14", "left MCA syndrome", "tPA", "thrombectomy"],
+    ),
+    (
+        "en",
+        "Allergy/Immunology: 8-year-old with peanut anaphylaxis (ara h 2 IgE 18 kUA/L). Attends Lincoln Elementary School; school nurse Mrs. Patterson has the EpiPen plan. Mother Keisha Brown, keisha.brown84@gmail.com.",
+        [
+            ("LOCATION", "Lincoln Elementary School"),
+            ("NAME", "Patterson"),
+            ("NAME", "Keisha Brown"),
+            ("EMAIL", "keisha.brown84@gmail.com"),
+        ],
+        ["8-year-old", "peanut anaphylaxis", "ara h 2 IgE 18 kUA/L"],
+    ),
+    (
+        "en",
+        "Discharge: 90 y.o. female, CHF exacerbation (BNP 2210), diuresed 4 L. Follow-up with cardiologist Dr. Venkataraman at Lakeshore Heart Associates within 7 days. Pt's Medicaid # 77120934Q.",
+        [
+            ("AGE", "90"),
+            ("NAME", "Venkataraman"),
+            ("HOSPITAL", "Lakeshore Heart Associates"),
+            ("ID", "77120934Q"),
+        ],
+        ["CHF exacerbation", "BNP 2210", "diuresed 4 L", "7 days"],
+    ),
+    (
+        "en",
+        "Dictated by Hollis Grant, MD on 2/14/2020; transcribed by KT. Patient seen in the Urgent Care on Elm Street, Bozeman. Assessment: community-acquired pneumonia, CURB-65 of 1; amoxicillin 1 g TID x5 days.",
+        [
+            ("NAME", "Hollis Grant"),
+            ("DATE", "2/14/2020"),
+            ("LOCATION", "Elm Street"),
+            ("LOCATION", "Bozeman"),
+        ],
+        ["community-acquired pneumonia", "CURB-65 of 1", "amoxicillin 1 g TID x5 days"],
+    ),
+    (
+        "en",
+        "Social work: patient is staying at the Harbor Light shelter since losing housing in March 2023. Case manager Teresa Villanueva (ext 5521) arranging SSI application; SSN ending 4471 verified.",
+        [("LOCATION", "Harbor Light"), ("DATE", "March 2023"), ("NAME", "Teresa Villanueva")],
+        ["SSI application"],
+    ),
+    (
+        "en",
+        "Prenatal visit: G3P2 at 32+4 weeks, BP 148/96, proteinuria 2+. Plan delivery at Women & Infants Hospital. Husband Matteo Russo, tel. +39 333 123 4567 (Italian mobile).",
+        [("HOSPITAL", "Women & Infants Hospital"), ("NAME", "Matteo Russo"), ("PHONE", "+39 333 123 4567")],
+        ["G3P2", "32+4 weeks", "BP 148/96", "proteinuria 2+"],
+    ),
+    (
+        "en",
+        "Tele-ICU note: bed 12, pt Hiroshi Tanabe, day 3 of ARDS, P/F ratio 110, prone positioning 16 h/day, PEEP 14. Daughter Emi updated via phone at 19:00.",
+        [("NAME", "Hiroshi Tanabe"), ("NAME", "Emi")],
+        ["ARDS", "P/F ratio 110", "PEEP 14", "prone positioning 16 h/day"],
+    ),
+    (
+        "zh",
+        "消化内科门诊（2023年4月3日）：患者宋立伟，男，52岁，乙肝肝硬化代偿期，HBV-DNA<20IU/mL，口服恩替卡韦0.5mg qd。家住重庆市渝北区龙溪街道金龙路88号。",
+        [("DATE", "2023年4月3日"), ("NAME", "宋立伟"), ("LOCATION", "重庆市渝北区龙溪街道金龙路88号")],
+        ["52岁", "乙肝肝硬化代偿期", "HBV-DNA<20IU/mL", "恩替卡韦0.5mg qd"],
+    ),
+    (
+        "zh",
+        "ICU交班：3床，患者冯秀珍，女，93岁，感染性休克，去甲肾上腺素0.3μg/kg/min维持，乳酸4.2mmol/L。家属：儿子冯建军 13905318876，已告知病危。",
+        [("NAME", "冯秀珍"), ("AGE", "93"), ("NAME", "冯建军"), ("PHONE", "13905318876")],
+        ["感染性休克", "去甲肾上腺素0.3μg/kg/min", "乳酸4.2mmol/L"],
+    ),
+    (
+        "zh",
+        "眼科：患者戴文静，双眼视力下降1年，眼压右眼18mmHg，左眼32mmHg，诊断原发性开角型青光眼。曾在中山大学中山眼科中心就诊。预约复查：2024-02-26。",
+        [("NAME", "戴文静"), ("HOSPITAL", "中山大学中山眼科中心"), ("DATE", "2024-02-26")],
+        ["双眼视力下降1年", "左眼32mmHg", "原发性开角型青光眼"],
+    ),
+    (
+        "zh",
+        "麻醉术前访视：患者，男，61岁，ASA II级，拟行右肺上叶切除术。既往吸烟40包年。麻醉医生：邓子豪。术前谈话签字人：患者之妻林美华。",
+        [("NAME", "邓子豪"), ("NAME", "林美华")],
+        ["61岁", "ASA II级", "右肺上叶切除术", "40包年"],
+    ),
+    (
+        "zh",
+        "传染病报告卡：姓名 高志刚，身份证号 230103197602284519，现住址 黑龙江省哈尔滨市南岗区学府路52号，职业：厨师，诊断：肺结核（涂阳），报告日期：2022/10/08。",
+        [
+            ("NAME", "高志刚"),
+            ("ID", "230103197602284519"),
+            ("LOCATION", "哈尔滨市南岗区学府路52号"),
+            ("DATE", "2022/10/08"),
+        ],
+        ["肺结核（涂阳）"],
+    ),
+    (
+        "zh",
+        "康复科：患者因脑梗死后右侧偏瘫入院，Brunnstrom分期III期，Barthel指数35分。陪护人员：保姆刘桂兰，联系电话0371-63456789。",
+        [("NAME", "刘桂兰"), ("PHONE", "0371-63456789")],
+        ["右侧偏瘫", "Brunnstrom分期III期", "Barthel指数35分"],
+    ),
+]
+
+
+def fresh4_rows() -> list[dict]:
+    rows = []
+    for row in fresh_rows(FRESH4):
+        row["id"], row["split"] = row["id"].replace("fresh", "fresh4"), "fresh4"
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     rng = random.Random(20261121)
     rows = []
@@ -1110,6 +1233,7 @@ def main() -> None:
     rows += fresh_rows()
     rows += fresh2_rows()
     rows += fresh3_rows()
+    rows += fresh4_rows()
     with OUT.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
