@@ -154,3 +154,12 @@ def test_stream_retries_before_the_first_delta_and_fails_clearly() -> None:
     usage = llm.ledger.total()
     assert (usage.calls, usage.retries, usage.failures) == (1, 2, 1)
     assert usage.completion_tokens == 3  # from the usage chunk (stream_options.include_usage)
+
+
+def test_a_server_that_ignores_n_is_asked_again_for_the_rest(tmp_path) -> None:
+    with running_server(max_n=1) as server:
+        llm = build_llm(_spec(server.base_url), cache_path=tmp_path / "c.sqlite")
+        (response,) = generate_sync(llm, [_ask("three please", n=3, temperature=1.0)])
+    assert response.ok and len(response.texts) == 3 and len(response.finish_reasons) == 3
+    assert [r.body.get("n", 1) for r in server.requests] == [3, 2, 1]
+    assert llm.ledger.total().calls == 3 and len(llm.cache) == 3

@@ -87,7 +87,7 @@ class CachedBackend:
             keys = [f"{key}:{i}" for i in range(request.n)]
             hits = self.cache.get_many(keys) if self.cache is not None else {}
             if len(hits) == request.n:
-                results[index] = _merge(request, keys, hits, None, self.spec.model)
+                results[index] = _merge(keys, hits, None, self.spec.model)
                 self.ledger.add_request(self.spec.label, cached=True, failed=False)
                 continue
             job = _Job(index, request, keys, hits)
@@ -105,7 +105,7 @@ class CachedBackend:
                 )
             if fresh.ok and self.cache is not None:
                 self.cache.put_many(_samples(fresh, [job.keys[i] for i in missing]))
-            response = _merge(job.request, job.keys, job.hits, fresh, self.spec.model)
+            response = _merge(job.keys, job.hits, fresh, self.spec.model)
             results[job.index] = response
             self.ledger.add_request(self.spec.label, cached=False, failed=not response.ok)
             for duplicate in job.duplicates:
@@ -138,7 +138,6 @@ def _samples(fresh: ChatResponse, keys: list[str]) -> dict[str, CachedSample]:
 
 
 def _merge(
-    request: ChatRequest,
     keys: list[str],
     hits: dict[str, CachedSample],
     fresh: ChatResponse | None,

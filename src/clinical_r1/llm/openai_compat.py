@@ -93,7 +93,7 @@ class OpenAICompatLLM(CachedBackend):
 
         async def one(position: int, request: ChatRequest) -> None:
             try:
-                response = await self._complete(state, request)
+                response = await self._complete_n(state, request)
             except Exception as exc:  # a bug or an odd request must not sink the other requests
                 log.exception("%s: request failed unexpectedly", self.spec.label)
                 response = self._failure(f"unexpected error: {type(exc).__name__}: {self._redact(str(exc))}")
@@ -118,6 +118,25 @@ class OpenAICompatLLM(CachedBackend):
         if request.json_mode:
             body["response_format"] = {"type": "json_object"}
         return body
+
+    async def _complete_n(self, state: _LoopState, request: ChatRequest) -> ChatResponse:
+        """All n choices, asking again for the rest when a server returns fewer (DeepSeek ignores n)."""
+        response = await self._complete(state, request)
+        while response.ok and 0 < len(response.texts) < request.n:
+            more = await self._complete(
+                state, request.model_copy(update={"n": request.n - len(response.texts)})
+            )
+            if not more.ok or not more.texts:
+                return more if not more.ok else self._failure("server returned no choices")
+            response = ChatResponse(
+                texts=response.texts + more.texts,
+                finish_reasons=response.finish_reasons + more.finish_reasons,
+                prompt_tokens=response.prompt_tokens,
+                completion_tokens=response.completion_tokens + more.completion_tokens,
+                latency_s=response.latency_s + more.latency_s,
+                model=response.model,
+            )
+        return response
 
     async def _complete(self, state: _LoopState, request: ChatRequest) -> ChatResponse:
         body = self._body(request)

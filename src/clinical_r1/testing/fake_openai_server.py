@@ -171,9 +171,14 @@ class Server:
     received, in arrival order). Start with `running_server(...)` or `.start()` / `.stop()`."""
 
     def __init__(
-        self, script: Script = None, faults: Faults | None = None, model: str = "fake-model"
+        self,
+        script: Script = None,
+        faults: Faults | None = None,
+        model: str = "fake-model",
+        max_n: int | None = None,
     ) -> None:
         self.model = model
+        self.max_n = max_n  # answer at most this many choices whatever `n` asks (as DeepSeek does)
         self.faults = faults or Faults()
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0
@@ -270,6 +275,8 @@ class Server:
             return Response('{"id": "chatcmpl-broken", "choices": [', media_type="application/json")
 
         n = int(body.get("n") or 1)
+        if self.max_n is not None:
+            n = min(n, self.max_n)
         choices, completion_tokens, prompt_tokens = [], 0, None
         for i in range(n):
             reply = self._script.next(body)
@@ -379,10 +386,10 @@ def _split_keep_spaces(text: str) -> list[str]:
 
 @contextmanager
 def running_server(
-    script: Script = None, faults: Faults | None = None, model: str = "fake-model"
+    script: Script = None, faults: Faults | None = None, model: str = "fake-model", max_n: int | None = None
 ) -> Iterator[Server]:
     """Start a fake server on a free 127.0.0.1 port for the duration of a `with` block."""
-    server = Server(script, faults=faults, model=model).start()
+    server = Server(script, faults=faults, model=model, max_n=max_n).start()
     try:
         yield server
     finally:
