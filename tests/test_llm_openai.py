@@ -163,3 +163,11 @@ def test_a_server_that_ignores_n_is_asked_again_for_the_rest(tmp_path) -> None:
     assert response.ok and len(response.texts) == 3 and len(response.finish_reasons) == 3
     assert [r.body.get("n", 1) for r in server.requests] == [3, 2, 1]
     assert llm.ledger.total().calls == 3 and len(llm.cache) == 3
+
+
+def test_a_base_url_without_v1_fails_fast_with_a_hint() -> None:
+    with running_server() as server:
+        root = server.base_url.removesuffix("/v1")
+        (response,) = generate_sync(build_llm(_spec(root)), [_ask("x")])
+    assert response.error.startswith("HTTP 404") and "/v1" in response.error
+    assert server.requests == []  # /chat/completions does not exist there: nothing reached the handler

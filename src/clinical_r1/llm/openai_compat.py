@@ -180,6 +180,10 @@ class OpenAICompatLLM(CachedBackend):
             log.error(self._fatal)
             raise _Failed(self._fatal)
         message = f"HTTP {status}: {self._redact(_error_message(content))}"
+        if status == 404:
+            message += (
+                f" ({self.base_url}/chat/completions: does base_url end with /v1, and is the model served?)"
+            )
         if status in RETRYABLE_STATUS or status >= 500:
             raise _Retryable(message, _retry_after(headers))
         raise _Failed(message)
