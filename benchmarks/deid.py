@@ -196,11 +196,11 @@ def main() -> None:
             ]
             ax.bar([i + offset for i in range(len(CATEGORIES))], values, width, label=name)
         ax.set_xticks(range(len(CATEGORIES)), CATEGORIES, rotation=30)
-        ax.set_ylim(50, 101)
+        ax.set_ylim(0, 101)
         ax.set_ylabel("recall %")
         ax.axhline(99, color="grey", lw=0.8, ls="--")
         ax.set_title("De-identification recall per category (fresh4: never tuned on)")
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower left", framealpha=0.9)
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
         console.print(f"plot: {args.plot}")
