@@ -1,0 +1,259 @@
+"""Diagnose one case with any model: the prompt it was trained on, the reasoning as it streams, the
+parsed final response, the extracted diagnosis and its ICD-10 candidates.
+
+Shared by `clinical-r1 diagnose` and the HTTP API, so both ask the model the same way and report
+the same fields. The final answer is always `formatting.parse` of the whole output; the live split
+into reasoning and response (`SectionSplitter`) is only for display while the text arrives.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from clinical_r1 import icd10
+from clinical_r1.config import StrictModel
+from clinical_r1.formatting import THINK_CLOSE, THINK_OPEN, parse
+from clinical_r1.llm import LLM, ChatRequest, LLMError
+from clinical_r1.records import detect_language
+from clinical_r1.train.chat import prompt_messages, system_prompt_for
+
+Section = Literal["thinking", "response"]
+
+
+class DiagnoseSettings(StrictModel):
+    """How a case is put to the model (the same prompt and chat format as in training)."""
+
+    max_tokens: int = Field(1024, ge=1)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    # None: train.chat.DEFAULT_SYSTEM_PROMPTS, as SFT used them; {"en": ""} means no system turn.
+    system_prompts: dict[str, str] | None = None
+    icd10_candidates: int = Field(5, ge=0, le=20)
+
+
+class ICD10Candidate(BaseModel):
+    code: str
+    description: str
+    block: str
+    chapter: str
+
+
+class Timings(BaseModel):
+    queue_s: float = 0.0  # waiting for a free slot (API only)
+    first_token_s: float | None = None  # streaming only
+    generation_s: float = 0.0
+    total_s: float = 0.0
+
+
+class DiagnoseResult(BaseModel):
+    """What a diagnosis run gives back (the API's response body and `diagnose --json`)."""
+
+    language: str
+    thinking: str
+    response: str
+    diagnosis: str | None
+    valid: bool  # the output has reasoning, a final response and parses cleanly
+    error: str | None  # why it is not valid
+    icd10: list[ICD10Candidate]
+    finish_reason: str | None = None  # "length" = cut off by max_tokens (not known when streamed)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    model: str
+    timings: Timings
+
+
+@dataclass
+class Delta:
+    """A piece of streamed text and the section it belongs to."""
+
+    section: Section
+    text: str
+
+
+class CaseError(ValueError):
+    """A case that cannot be diagnosed (empty)."""
+
+
+def resolve_language(case: str, language: str | None) -> str:
+    """The given language, else the detected one, else English."""
+    return language or detect_language(case) or "en"
+
+
+def icd10_candidates(diagnosis: str | None, language: str, limit: int = 5) -> list[ICD10Candidate]:
+    if not diagnosis or limit <= 0:
+        return []
+    return [
+        ICD10Candidate(code=c.code, description=c.description, block=c.block, chapter=c.chapter)
+        for c in icd10.candidates(diagnosis, language, limit=limit)
+    ]
+
+
+class Diagnoser:
+    """One model, one way of asking it. `diagnose` waits for the whole answer; `stream` yields
+    `Delta`s while the model writes and a `DiagnoseResult` last."""
+
+    def __init__(self, llm: LLM, settings: DiagnoseSettings | None = None) -> None:
+        self.llm = llm
+        self.settings = settings or DiagnoseSettings()
+
+    def request_for(
+        self, case: str, language: str, max_tokens: int | None = None, temperature: float | None = None
+    ) -> ChatRequest:
+        if not case.strip():
+            raise CaseError("the case is empty")
+        s = self.settings
+        messages = prompt_messages(case.strip(), system_prompt_for(language, s.system_prompts))
+        return ChatRequest(
+            messages=messages,
+            max_tokens=max_tokens or s.max_tokens,
+            temperature=s.temperature if temperature is None else temperature,
+            tags={"stage": "serve"},
+        )
+
+    def _result(self, text: str, language: str, truncated: bool, **fields) -> DiagnoseResult:
+        parsed = parse(text, truncated=truncated)
+        return DiagnoseResult(
+            language=language,
+            thinking=parsed.thinking,
+            response=parsed.response,
+            diagnosis=parsed.diagnosis,
+            valid=parsed.valid,
+            error=parsed.error,
+            icd10=icd10_candidates(parsed.diagnosis, language, self.settings.icd10_candidates),
+            model=self.llm.spec.label,
+            **fields,
+        )
+
+    async def diagnose(
+        self,
+        case: str,
+        language: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> DiagnoseResult:
+        """Raises LLMError when the model fails (the message says why)."""
+        language = resolve_language(case, language)
+        request = self.request_for(case, language, max_tokens, temperature)
+        start = time.perf_counter()
+        (answer,) = await self.llm.generate([request])
+        if not answer.ok:
+            raise LLMError(answer.error or "the model gave no answer")
+        elapsed = time.perf_counter() - start
+        return self._result(
+            answer.text,
+            language,
+            truncated=answer.finish_reason == "length",
+            finish_reason=answer.finish_reason,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            timings=Timings(generation_s=round(elapsed, 4), total_s=round(elapsed, 4)),
+        )
+
+    async def stream(
+        self,
+        case: str,
+        language: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> AsyncIterator[Delta | DiagnoseResult]:
+        """Deltas while the model writes, then the result. Raises LLMError when the model fails."""
+        language = resolve_language(case, language)
+        request = self.request_for(case, language, max_tokens, temperature)
+        splitter = SectionSplitter()
+        pieces: list[str] = []
+        start = time.perf_counter()
+        first: float | None = None
+        async for piece in self.llm.stream(request):
+            if first is None:
+                first = time.perf_counter() - start
+            pieces.append(piece)
+            for delta in splitter.feed(piece):
+                yield delta
+        for delta in splitter.flush():
+            yield delta
+        elapsed = time.perf_counter() - start
+        yield self._result(
+            "".join(pieces),
+            language,
+            truncated=False,
+            timings=Timings(
+                first_token_s=None if first is None else round(first, 4),
+                generation_s=round(elapsed, 4),
+                total_s=round(elapsed, 4),
+            ),
+        )
+
+
+# A markdown-style "## Final Response" heading line (formatting.py's "markdown" style).
+_MD_RESPONSE = re.compile(r"^[ \t]*#{1,4}[ \t]*final[ \t]+response[ \t]*:?[ \t]*\n", re.I | re.M)
+_MD_THINKING = re.compile(r"^\s*#{1,4}[ \t]*thinking[ \t]*:?[ \t]*\n", re.I)
+
+
+class SectionSplitter:
+    """Splits streamed text into reasoning and response for display, without showing the markers
+    (`<think>`, `</think>`, `## Thinking`, `## Final Response`). A tail that could still become a
+    marker is held back until the next piece decides it."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.sent = {"thinking": 0, "response": 0}
+
+    def feed(self, piece: str) -> list[Delta]:
+        self.text += piece
+        return self._emit(final=False)
+
+    def flush(self) -> list[Delta]:
+        return self._emit(final=True)
+
+    def _emit(self, final: bool) -> list[Delta]:
+        thinking, response = _live_sections(self.text, final)
+        out = []
+        for section, text in (("thinking", thinking), ("response", response)):
+            if text is not None and len(text) > self.sent[section]:
+                out.append(Delta(section, text[self.sent[section] :]))  # type: ignore[arg-type]
+                self.sent[section] = len(text)
+        return out
+
+
+def _live_sections(text: str, final: bool) -> tuple[str, str | None]:
+    """(reasoning so far, response so far or None before the response began)."""
+    close = text.find(THINK_CLOSE)
+    heading = _MD_RESPONSE.search(text)
+    if close >= 0 and (heading is None or close < heading.start()):
+        thinking, response = text[:close], text[close + len(THINK_CLOSE) :]
+    elif heading is not None:
+        thinking, response = text[: heading.start()], text[heading.end() :]
+    else:
+        thinking, response = text, None
+    # Leading markers of the reasoning.
+    stripped = thinking.lstrip()
+    if stripped.startswith(THINK_OPEN):
+        thinking = stripped[len(THINK_OPEN) :]
+    elif match := _MD_THINKING.match(thinking):
+        thinking = thinking[match.end() :]
+    elif (
+        not final
+        and stripped
+        and (THINK_OPEN.startswith(stripped) or "## thinking".startswith(stripped.lower()))
+    ):
+        thinking = ""  # may still become an opening marker
+    thinking = thinking.lstrip("\n")
+    if response is None and not final:
+        thinking = thinking[: len(thinking) - _held_back(thinking)]
+    if response is not None:
+        response = response.lstrip()
+    return thinking, response
+
+
+def _held_back(text: str) -> int:
+    """Length of the tail of `text` that may be the start of the closing marker or a response heading."""
+    hold = max((k for k in range(1, len(THINK_CLOSE)) if text.endswith(THINK_CLOSE[:k])), default=0)
+    last_line = text[text.rfind("\n") + 1 :]
+    if last_line.lstrip().startswith("#"):  # a heading in progress: wait for its end of line
+        hold = max(hold, len(last_line))
+    return hold
