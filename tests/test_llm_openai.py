@@ -171,3 +171,11 @@ def test_a_base_url_without_v1_fails_fast_with_a_hint() -> None:
         (response,) = generate_sync(build_llm(_spec(root)), [_ask("x")])
     assert response.error.startswith("HTTP 404") and "/v1" in response.error
     assert server.requests == []  # /chat/completions does not exist there: nothing reached the handler
+
+
+def test_generate_sync_works_inside_a_running_event_loop() -> None:
+    async def caller(llm) -> str:
+        return generate_sync(llm, [_ask("from async code")])[0].text  # e.g. a sync helper called by a server
+
+    with running_server() as server:
+        assert asyncio.run(caller(build_llm(_spec(server.base_url)))) == "echo: from async code"
