@@ -150,7 +150,7 @@ DATE_RES = [
 
 # ----------------------------------------------------------------------------- ages over 89
 AGE_RES = [
-    _rx(r"(?<![\d.])(?P<a>\d{2,3})(?=\s*-?\s*(?:years?|yrs?|y/?o|yo|y\.o\.)\b)", re.IGNORECASE),
+    _rx(r"(?<![\d.])(?P<a>\d{2,3})(?=\s*-?\s*(?:(?:years?|yrs?|y/?o|yo)\b|y\.\s?o\.))", re.IGNORECASE),
     _rx(r"\b(?:aged?|age:)\s*:?\s*(?P<a>\d{2,3})\b(?!\s*(?:mg|kg|%))", re.IGNORECASE),
     _rx(r"(?<![\d.])(?P<a>\d{2,3})(?=\s*(?:岁|周岁))"),
     _rx(r"年龄\s*[：:]?\s*(?P<a>\d{2,3})"),
@@ -194,7 +194,8 @@ _HOSP_LEADING_NOISE = {
     "An",
 }
 HOSPITAL_ZH_RE = _rx(
-    rf"[{CJK}A-Za-z0-9（）()]{{2,30}}?(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部)"
+    rf"[{CJK}A-Za-z0-9（）()]{{2,30}}?(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部|眼科中心|"
+    r"肿瘤中心|心血管病?中心|康复中心|体检中心|透析中心|急救中心|疾控中心|疾病预防控制中心|研究所|卫生室|卫生站|服务站)"
 )
 _ZH_BOUNDARY = set(
     "于在至到自往从送赴由经转入出为的后来去办给了把将向是我你他她住进回抵达、，。：:；;！？ \t\n"
@@ -249,6 +250,10 @@ _CAUSE_WORDS = {
     "susceptible",
 }
 UK_POSTCODE_RE = _rx(r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}\b")
+STREET_NAME_RE = _rx(
+    r"\b(?:on|at|off|near)[ \t]+(?P<street>(?:[A-Z][a-z]+[ \t]){1,2}(?:Street|Avenue|Boulevard|Road|Lane))\b"
+    r"(?:,[ \t]*(?P<city>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?))?"
+)
 # "Eau Claire, WI 54701": the words before a state code and a ZIP are a city
 CITY_STATE_ZIP_RE = _rx(
     r"(?P<c>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2}),?[ \t]+[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b"
@@ -373,7 +378,7 @@ _ZH_STRONG_LABEL_RE = _rx(
     r"主任医师|副主任医师|住院医师|责任护士|护士|医师|医生|患者|病人|患儿|陈述者|主治|主管|经治|术者|"
     r"手术医生|助手|麻醉医师|麻醉师|丈夫|妻子|父亲|母亲|儿子|女儿|配偶|家长|产妇丈夫|孕妇|产妇|记录|主刀|"
     r"一助|二助|器械护士|巡回护士|操作者|检查者|报告医师|审核医师|录入|记录员|紧急联系人|授权委托人|委托人)"
-    r"\s*[：:]\s*"
+    r"(?:\s*[：:]\s*|[ \t\u3000]+)"
     rf"(?P<n>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})"
 )
 _ZH_WEAK_LABEL_RE = _rx(
@@ -388,7 +393,8 @@ _ZH_PINYIN_RE = _rx(
 )
 _ZH_RELATIVE_RE = _rx(
     r"(?:父亲|母亲|女儿|儿子|丈夫|妻子|配偶|孙子|孙女|哥哥|姐姐|弟弟|妹妹|家属|本人|外孙|外孙女|儿媳|女婿|外甥女?|"
-    r"侄子|侄女|舅舅|姑姑|阿姨|叔叔|伯伯|姐夫|嫂子|表[哥姐弟妹]|堂[兄弟姐妹]|女友|男友|朋友|同事|邻居|保姆|护工)[，,：:]?"
+    r"侄子|侄女|舅舅|姑姑|阿姨|叔叔|伯伯|姐夫|嫂子|表[哥姐弟妹]|堂[兄弟姐妹]|女友|男友|朋友|同事|邻居|保姆|护工|"
+    r"之妻|之夫|之子|之女|之父|之母)[，,：:]?"
     rf"(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})"
 )
 _ZH_NAME_AGE_RE = _rx(rf"(?:^|(?<=[\s，,：:（(]))(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})[，,]\s*\d{{1,3}}岁")
@@ -517,7 +523,12 @@ def _find_hospitals(text: str) -> Iterable[Span]:
         name, start = m.group(0), m.start()
         cut = max((i for i, ch in enumerate(name) if ch in _ZH_BOUNDARY), default=-1)
         name, start = name[cut + 1 :], start + cut + 1
-        prefix = re.sub(r"(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部)$", "", name)
+        prefix = re.sub(
+            r"(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部|眼科中心|肿瘤中心|心血管病?中心|康复中心|"
+            r"体检中心|透析中心|急救中心|疾控中心|疾病预防控制中心|研究所|卫生室|卫生站|服务站)$",
+            "",
+            name,
+        )
         generic = any(prefix.startswith(g) for g in lx.ZH_GENERIC_HOSPITAL_PREFIXES)
         if len(prefix) < 2 or generic or (prefix.endswith("科") and len(prefix) <= 3):
             continue
@@ -531,6 +542,10 @@ def _find_locations(text: str) -> Iterable[Span]:
             yield _span(m, "city", "LOCATION")
         if m.group("zip"):
             yield _span(m, "zip", "LOCATION")
+    for m in STREET_NAME_RE.finditer(text):
+        yield _span(m, "street", "LOCATION")
+        if m.group("city") and m.group("city").split()[0] not in lx.EN_NOT_NAMES | lx.EN_COARSE_PLACES:
+            yield _span(m, "city", "LOCATION")
     for m in UK_POSTCODE_RE.finditer(text):
         yield _span(m, 0, "LOCATION")
     for m in ZIP_RE.finditer(text):
@@ -557,7 +572,7 @@ def _find_locations(text: str) -> Iterable[Span]:
         ):
             continue
         if len(words) == 2 and (words[1] in lx.EN_NOT_NAMES or _MEDICAL_WORD.search(words[1])):
-            place = words[0]  # "in Boston Hospital" -> the hospital rule has the rest
+            continue  # "in the Urgent Care", "at Boston Hospital": institutions are the hospital rule's
         yield Span(m.start("c"), m.start("c") + len(place), "LOCATION", place, strong=False)
     for m in CITY_STATE_ZIP_RE.finditer(text):
         if m.group("c").split()[0] not in lx.EN_NOT_NAMES:
