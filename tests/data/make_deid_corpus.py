@@ -1206,6 +1206,125 @@ def fresh4_rows() -> list[dict]:
     return rows
 
 
+# Split "fresh5": written after the fixes fresh4 prompted; measured once and never used to change a
+# rule. docs/deid.md reports it as the estimate on unseen notes.
+FRESH5: list[tuple[str, str, list[tuple[str, str]], list[str]]] = [
+    (
+        "en",
+        "Pulmonary clinic, seen 9 Sept 2022. Mrs. Adebayo-Smith, 57, with sarcoidosis stage II, FVC 71% predicted, DLCO 58%. On prednisone 10 mg. She works as a cashier at the Walmart in Hagerstown. Daughter Tolu joins calls.",
+        [("DATE", "9 Sept 2022"), ("NAME", "Adebayo-Smith"), ("LOCATION", "Hagerstown"), ("NAME", "Tolu")],
+        ["sarcoidosis stage II", "FVC 71% predicted", "DLCO 58%", "prednisone 10 mg"],
+    ),
+    (
+        "en",
+        "Urology: PSA 9.8 ng/mL (prior 6.1 in 2021). MRI prostate PI-RADS 4 lesion. Biopsy scheduled 7/19/2023 at Northside Urology Partners. Pt: Gerald Fenwick, MRN 4410-22981, cell 770 555 0139.",
+        [
+            ("DATE", "7/19/2023"),
+            ("HOSPITAL", "Northside Urology Partners"),
+            ("NAME", "Gerald Fenwick"),
+            ("ID", "4410-22981"),
+            ("PHONE", "770 555 0139"),
+        ],
+        ["PSA 9.8 ng/mL", "PI-RADS 4 lesion"],
+    ),
+    (
+        "en",
+        "Poison control call from mother of 2-year-old who ingested ~10 tabs of ferrous sulfate 325 mg at grandma's house in Kenosha around 3 pm. Advised ED. Caller: Brittany Kowal, callback 262-555-0150.",
+        [("LOCATION", "Kenosha"), ("NAME", "Brittany Kowal"), ("PHONE", "262-555-0150")],
+        ["2-year-old", "ferrous sulfate 325 mg"],
+    ),
+    (
+        "en",
+        "Cardiac rehab intake: 63-year-old s/p CABG x3 (LIMA-LAD) on 1/30/2024 by Dr. Castellanos. EF 45%. Goals: walk 30 min daily. Emergency contact: Raymond (brother) 505-555-0122.",
+        [("DATE", "1/30/2024"), ("NAME", "Castellanos"), ("NAME", "Raymond"), ("PHONE", "505-555-0122")],
+        ["63-year-old", "CABG x3", "EF 45%"],
+    ),
+    (
+        "en",
+        "Infection prevention: C. difficile toxin positive on 04/04/2023 for a patient on Ward 5B, Sutter Roseville. Room 512 terminal clean. Notified charge nurse Amy Lindgren and epidemiologist (ext. 3318).",
+        [("DATE", "04/04/2023"), ("HOSPITAL", "Sutter Roseville"), ("NAME", "Amy Lindgren")],
+        ["C. difficile toxin positive"],
+    ),
+    (
+        "en",
+        "Neuro-oncology: glioblastoma, IDH-wildtype, MGMT methylated; completed Stupp protocol 2022. Patient and wife (Leah Goldberg) traveled from Tel Aviv for second opinion. Contact: leah.goldberg@walla.co.il",
+        [("NAME", "Leah Goldberg"), ("LOCATION", "Tel Aviv"), ("EMAIL", "leah.goldberg@walla.co.il")],
+        ["glioblastoma", "IDH-wildtype", "MGMT methylated", "Stupp protocol"],
+    ),
+    (
+        "en",
+        "Hand surgery op note 12-Dec-2023: carpal tunnel release, right. Tourniquet 12 min. Surgeon T. Nakamura MD; anesthesia: Bier block. Patient of Dr. Felix Ambrose (PCP).",
+        [("DATE", "12-Dec-2023"), ("NAME", "T. Nakamura"), ("NAME", "Felix Ambrose")],
+        ["carpal tunnel release", "Tourniquet 12 min", "Bier block"],
+    ),
+    (
+        "zh",
+        "呼吸科病历：患者熊国强，男，66岁，慢阻肺急性加重，PaCO2 68mmHg，予无创通气。家属熊丽（女儿），手机151 2233 4455。住址：江西省南昌市青山湖区北京东路299号。",
+        [
+            ("NAME", "熊国强"),
+            ("NAME", "熊丽"),
+            ("PHONE", "151 2233 4455"),
+            ("LOCATION", "南昌市青山湖区北京东路299号"),
+        ],
+        ["66岁", "慢阻肺急性加重", "PaCO2 68mmHg", "无创通气"],
+    ),
+    (
+        "zh",
+        "糖尿病足门诊：2023年7月21日复诊，左足第2趾坏疽，Wagner 3级。转诊自贵州省人民医院。医保号：520102198204153322。主诊医师 罗晓东。",
+        [
+            ("DATE", "2023年7月21日"),
+            ("HOSPITAL", "贵州省人民医院"),
+            ("ID", "520102198204153322"),
+            ("NAME", "罗晓东"),
+        ],
+        ["左足第2趾坏疽", "Wagner 3级"],
+    ),
+    (
+        "zh",
+        "儿科急诊：患儿梁子墨，男，4岁，误服爷爷的降压药（硝苯地平）约3片，血压78/40mmHg。由奶奶陈桂英送来。家住佛山市顺德区大良街道。",
+        [("NAME", "梁子墨"), ("NAME", "陈桂英"), ("LOCATION", "佛山市顺德区大良街道")],
+        ["4岁", "硝苯地平", "血压78/40mmHg"],
+    ),
+    (
+        "zh",
+        "肿瘤科：患者于2021年10月在复旦大学附属肿瘤医院确诊胃癌（印戒细胞癌），行SOX方案化疗6周期。主管医生：谢一鸣；患者手机：18621345678。",
+        [
+            ("DATE", "2021年10月"),
+            ("HOSPITAL", "复旦大学附属肿瘤医院"),
+            ("NAME", "谢一鸣"),
+            ("PHONE", "18621345678"),
+        ],
+        ["胃癌（印戒细胞癌）", "SOX方案化疗6周期"],
+    ),
+    (
+        "zh",
+        "疫苗接种记录：受种者杜思远，2岁，于2022.03.15在西湖区社区卫生服务中心接种麻腮风疫苗第2剂。监护人：杜明（父），微信：dm_hz2020。",
+        [
+            ("NAME", "杜思远"),
+            ("DATE", "2022.03.15"),
+            ("HOSPITAL", "西湖区社区卫生服务中心"),
+            ("NAME", "杜明"),
+            ("ID", "dm_hz2020"),
+        ],
+        ["2岁", "麻腮风疫苗第2剂"],
+    ),
+    (
+        "zh",
+        "精神科：患者自述近3月失眠、情绪低落，PHQ-9 19分，在深圳某科技公司任程序员。既往于北京大学第六医院就诊。紧急联系人妻子甘露，电话0755-86123456。",
+        [("HOSPITAL", "北京大学第六医院"), ("NAME", "甘露"), ("PHONE", "0755-86123456")],
+        ["PHQ-9 19分", "失眠、情绪低落"],
+    ),
+]
+
+
+def fresh5_rows() -> list[dict]:
+    rows = []
+    for row in fresh_rows(FRESH5):
+        row["id"], row["split"] = row["id"].replace("fresh", "fresh5"), "fresh5"
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     rng = random.Random(20261121)
     rows = []
@@ -1234,6 +1353,7 @@ def main() -> None:
     rows += fresh2_rows()
     rows += fresh3_rows()
     rows += fresh4_rows()
+    rows += fresh5_rows()
     with OUT.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
