@@ -1,8 +1,8 @@
 """Any OpenAI-compatible chat server: OpenAI, DeepSeek, vLLM, SGLang, Ollama, `transformers serve`.
 
-Spoken over plain httpx (one pooled HTTP/1.1 client per event loop) rather than the `openai` client:
-on a busy 2-core machine the client's request transformation and response models cost about 3 ms of
-CPU per request, which capped throughput near a third of the target (see docs/models.md). Retries are
+Spoken over plain httpx2 (one pooled HTTP/1.1 client per event loop) rather than the `openai` client,
+whose request transformation and response models cost about 3 ms more CPU per request: on a busy
+2-core machine that is throughput (see docs/models.md). Retries are
 ours, so the ledger's counts are exact. Retried: 408, 409, 429 (honouring Retry-After), 5xx, timeouts,
 dropped connections and malformed bodies. Not retried: other 4xx. A 401/403 stops every later request
 of this LLM at once (a bad key will not get better).
