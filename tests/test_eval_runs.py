@@ -347,3 +347,22 @@ def test_judge_tier_from_the_cli_and_ledger_beside(
         saved["config"]["verifier"]["judge"] is True
         and "judge" in saved["config"]["verifier"]["judge_model"]["model"]
     )
+
+
+def test_failed_requests_count_as_wrong_and_are_retried(
+    bench: tuple[Path, dict[str, dict]], tmp_path: Path
+) -> None:
+    path, items = bench
+    config = EvalConfig(concurrency=1, use_cache=False)
+    with running_server(_script(items), faults=Faults(plan=["400", "ok", "400"])) as server:
+        model = ModelUnderTest(name="alpha", spec=f"openai:alpha@{server.base_url}", mode="cot")
+        run_eval(config, path, [model], tmp_path / "e", progress=False)
+        failed = {ID_RE.search(r.user_text).group(1) for r in server.requests if not r.succeeded}
+        overall = json.loads((tmp_path / "e" / "metrics.json").read_text())["models"]["alpha"]["overall"]
+        assert len(failed) == 2 and (overall["items"], overall["errors"]) == (24, 2)
+        assert overall["correct"] == 12 - sum(_alpha_right(items[i]) for i in failed)
+        before = len(server.requests)
+        run_eval(config, path, [model], tmp_path / "e", progress=False)
+        assert {ID_RE.search(r.user_text).group(1) for r in server.requests[before:]} == failed
+    overall = json.loads((tmp_path / "e" / "metrics.json").read_text())["models"]["alpha"]["overall"]
+    assert (overall["errors"], overall["correct"]) == (0, 12)

@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
         from clinical_r1.config import ConfigError, load_config
         from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
         from clinical_r1.evaluate.runner import run_eval
+        from clinical_r1.llm import LLMError
         from clinical_r1.records import RecordError
         from clinical_r1.verify import VerifierConfig
 
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
                 cfg = cfg.model_copy(update={"verifier": VerifierConfig.model_validate(verifier)})
             models = [ModelUnderTest.parse(text) for text in model]
             report = run_eval(cfg, bench, models, out, progress=progress)
-        except (ConfigError, RecordError) as exc:
+        except (ConfigError, RecordError, LLMError) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
         _print_summary(out)
