@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
         model: list[str] = typer.Option(
             ...,
             "--model",
-            help="NAME=SPEC#MODE (NAME= and #MODE optional; MODE trained|cot|direct, default cot). Repeatable. "
-            "E.g. 'sft=local:runs/x/sft#trained', 'gpt4o=openai:gpt-4o#cot'.",
+            help="NAME=SPEC#MODE (NAME= and #MODE optional; MODE trained|cot|direct, default cot). "
+            "Repeatable. E.g. 'sft=local:runs/x/sft#trained', 'gpt4o=openai:gpt-4o#cot'.",
         ),
         out: Path = typer.Option(..., "--out", help="Run folder (results journal, metrics, report, plots)."),
         config: Path = typer.Option(
