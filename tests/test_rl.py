@@ -1,0 +1,244 @@
+"""RL: PPO's parts (masks, rewards, GAE, losses), PPO and GRPO runs on the tiny model, resume, CLI, data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from clinical_r1.cli import app
+from clinical_r1.records import SAMPLE_RECORDS, RecordError
+from clinical_r1.testing.toy_rl import build_letter_model, letter_share_reward, write_letter_prompts
+from clinical_r1.train.ppo import (
+    Rollout,
+    gae,
+    ppo_losses,
+    response_mask_from_eos,
+    sequence_logprobs_and_values,
+    token_rewards,
+)
+from clinical_r1.train.rl import RLConfig, run_rl
+from clinical_r1.train.rl_data import load_prompts
+
+EOS = 9
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny matrices: one thread is faster, by far when other test runs share the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def letter_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_letter_model(tmp_path_factory.mktemp("letters"))
+
+
+# --- PPO's parts -------------------------------------------------------------------------------
+
+
+def test_response_mask_ends_at_the_first_eos() -> None:
+    response = torch.tensor([[5, 6, EOS, 7, EOS], [5, 6, 7, 8, 6], [EOS, 1, 1, 1, 1]])
+    mask, has_eos = response_mask_from_eos(response, [EOS])
+    assert mask.tolist() == [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]]
+    assert has_eos.tolist() == [True, False, True]
+
+
+def test_score_lands_on_the_last_response_token_and_kl_everywhere_else() -> None:
+    mask = torch.tensor([[1.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
+    logprobs = torch.full((2, 4), -1.0)
+    ref = torch.full((2, 4), -1.5)  # KL estimate 0.5 per token
+    rewards, kl = token_rewards(torch.tensor([1.0, 0.1]), logprobs, ref, mask, kl_coef=0.1)
+    assert torch.allclose(rewards[0], torch.tensor([-0.05, -0.05, 0.95, 0.0]))
+    assert torch.allclose(rewards[1], torch.tensor([0.05, 0.0, 0.0, 0.0]))
+    assert torch.allclose(kl.sum(dim=1), torch.tensor([1.5, 0.5]))  # padding adds no KL
+
+
+def test_gae_with_gamma_and_lambda_one_is_reward_to_go_minus_value() -> None:
+    rewards = torch.tensor([[0.0, 0.0, 1.0, 0.0]])
+    values = torch.tensor([[0.5, 0.25, 0.125, 9.0]])  # 9.0 sits on padding and must be ignored
+    mask = torch.tensor([[1.0, 1.0, 1.0, 0.0]])
+    advantages, returns = gae(rewards, values, mask, gamma=1.0, lam=1.0)
+    assert torch.allclose(advantages, torch.tensor([[0.5, 0.75, 0.875, 0.0]]))
+    assert torch.allclose(returns, torch.tensor([[1.0, 1.0, 1.0, 0.0]]))
+    discounted, _ = gae(rewards, torch.zeros_like(values), mask, gamma=0.5, lam=1.0)
+    assert torch.allclose(discounted, torch.tensor([[0.25, 0.5, 1.0, 0.0]]))
+
+
+def test_losses_ignore_padding_and_clip_the_ratio() -> None:
+    mask = torch.tensor([[1.0, 1.0, 0.0]])
+    old = torch.zeros(1, 3)
+    adv = torch.tensor([[1.0, 1.0, 1.0]])
+    values, returns = torch.zeros(1, 3), torch.ones(1, 3)
+    new = torch.tensor([[0.5, 0.0, 0.0]], requires_grad=True)  # ratio e^0.5 = 1.65 > 1.2 on token 0
+    pg, vf, stats = ppo_losses(new, old, adv, values, values, returns, mask, 0.2, 0.2)
+    pg.backward()
+    assert new.grad[0, 0] == 0  # clipped: no push beyond the trust region
+    assert new.grad[0, 1] != 0 and new.grad[0, 2] == 0  # padding gets no gradient
+    assert stats["clipfrac"] == 0.5
+    # value clipping: a prediction moved 1.0 from the old value counts as the clipped one (0.2)
+    moved = torch.tensor([[1.0, 1.0, 5.0]])
+    _, vf, _ = ppo_losses(old, old, adv, moved, values, returns, mask, 0.2, 0.2)
+    assert vf.item() == pytest.approx(0.5 * 0.64)
+    # whatever sits on padding changes nothing
+    noisy = torch.tensor([[0.5, 0.0, 7.0]])
+    assert ppo_losses(noisy, old, adv, values, values, returns, mask, 0.2, 0.2)[0] == pytest.approx(pg.item())
+
+
+def test_left_padded_prompts_give_the_same_logprobs_as_alone(letter_model: Path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(letter_model)).eval()
+    pad = 0
+    short, long = [4, 5, 6], [7, 8, 9, 10, 11, 12]
+    response = torch.tensor([[6, 7, 2, pad], [5, 5, 5, 5]])  # first row ends early (EOS 2), then padding
+    response_mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]])
+    query = torch.tensor([[pad] * 3 + short, long])
+    query_mask = torch.tensor([[0] * 3 + [1] * 3, [1] * 6])
+    batch = Rollout(query, query_mask, response, response_mask, [False, False])
+    with torch.no_grad():
+        together, _ = sequence_logprobs_and_values(model, batch, 1.0, with_values=False)
+        alone = Rollout(torch.tensor([short]), torch.ones(1, 3, dtype=torch.long), response[:1, :3],
+                        response_mask[:1, :3], [False])  # fmt: skip
+        single, _ = sequence_logprobs_and_values(model, alone, 1.0, with_values=False)
+    assert torch.allclose(together[0, :3], single[0], atol=1e-5)
+
+
+# --- runs on the tiny model --------------------------------------------------------------------
+
+TINY = dict(batch_size=2, steps=2, max_new_tokens=8, save_steps=1, max_prompt_tokens=4096)
+
+
+def test_ppo_run_from_the_cli_gives_a_loadable_model_and_logs(tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = tmp_path / "rl.yaml"
+    config.write_text("batch_size: 2\nmax_prompt_tokens: 4096\nsave_steps: 1\nppo: {ppo_epochs: 1}\n")
+    out = tmp_path / "ppo"
+    args = ["rl", "--algo", "ppo", "--data", str(SAMPLE_RECORDS), "--model", str(tiny_model_dir)]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--config", str(config), "--steps", "2",
+                                      "--max-new-tokens", "8"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "model saved to" in result.output
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(str(out))
+    assert AutoTokenizer.from_pretrained(str(out)).chat_template
+    original = AutoModelForCausalLM.from_pretrained(str(tiny_model_dir))
+    assert not torch.equal(model.model.norm.weight, original.model.norm.weight)  # it was trained
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["algo"] == "ppo" and metrics["global_step"] == 2
+    for key in ["reward_mean", "share_correct", "share_wrong", "share_no_reasoning", "kl", "pg_loss",
+                "vf_loss", "response_length"]:  # fmt: skip
+        assert key in metrics["history"][-1], key
+    # a random tiny model never reasons in the format: every reward is 0 through the real verifier
+    assert metrics["history"][0]["share_no_reasoning"] == 1.0
+    assert metrics["reward_calls"]["outcomes"] == {"no_reasoning": 4}
+    assert (out / "rl.png").stat().st_size > 0
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-1", "step-2"]
+
+
+def test_ppo_resume_continues_exactly_where_it_stopped(letter_model: Path, tmp_path: Path) -> None:
+    data = write_letter_prompts(tmp_path / "prompts.jsonl")
+    base = dict(algo="ppo", learning_rate=1e-2, batch_size=4, max_new_tokens=6, save_steps=1,
+                system_prompts={"en": ""}, seed=3)  # fmt: skip
+
+    def train(steps: int, out: Path) -> dict:
+        run_rl(RLConfig(**base, steps=steps), data, letter_model, out, letter_share_reward, progress=False)
+        return json.loads((out / "metrics.json").read_text())
+
+    straight = train(3, tmp_path / "straight")
+    train(2, tmp_path / "resumed")  # stops after step 2 ...
+    resumed = train(3, tmp_path / "resumed")  # ... and a rerun asking for 3 steps continues from it
+    assert resumed["resumed_from_step"] == 2 and resumed["global_step"] == 3
+    assert [h["reward_mean"] for h in resumed["history"]] == [h["reward_mean"] for h in straight["history"]]
+
+    from safetensors.torch import load_file
+
+    a = load_file(str(tmp_path / "straight" / "model.safetensors"))
+    b = load_file(str(tmp_path / "resumed" / "model.safetensors"))
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
+@pytest.mark.parametrize("algo", ["grpo", "rloo"])
+def test_trl_algorithms_train_with_the_same_reward(algo: str, tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = RLConfig(algo=algo, **TINY, grpo={"num_generations": 2})
+    out = run_rl(config, SAMPLE_RECORDS, tiny_model_dir, tmp_path / algo, progress=False)
+
+    from transformers import AutoModelForCausalLM
+
+    AutoModelForCausalLM.from_pretrained(str(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["algo"] == algo and metrics["global_step"] == 2
+    last = metrics["history"][-1]
+    assert last["reward_mean"] == 0.0 and last["share_no_reasoning"] == 1.0
+    assert metrics["reward_calls"]["outcomes"] == {"no_reasoning": 8}  # 2 steps x 2 prompts x 2 generations
+    assert (out / "rl.png").exists() and (out / "checkpoints" / "checkpoint-2").is_dir()
+
+
+def test_grpo_passes_references_and_truncation_to_the_reward(letter_model: Path, tmp_path: Path) -> None:
+    data = write_letter_prompts(tmp_path / "prompts.jsonl", n=4)
+    seen: list[tuple[str, str, bool]] = []
+    texts_seen: list[str] = []
+
+    def spy(texts, items, truncated):
+        seen.extend((item.id, item.reference, cut) for item, cut in zip(items, truncated, strict=True))
+        texts_seen.extend(texts)
+        return letter_share_reward(texts, items, truncated)
+
+    config = RLConfig(algo="grpo", batch_size=2, steps=1, max_new_tokens=4, system_prompts={"en": ""},
+                      grpo={"num_generations": 2})  # fmt: skip
+    run_rl(config, data, letter_model, tmp_path / "out", reward_fn=spy, progress=False)
+    assert len(seen) == 4 and {ref for _, ref, _ in seen} == {"a"}
+    assert {i for i, _, _ in seen} <= {"toy0", "toy1", "toy2", "toy3"}
+    # truncated = no EOS within the 4 tokens; a response that stopped spent a token on EOS
+    cuts = [cut for _, _, cut in seen]
+    assert True in cuts and False in cuts
+    assert all(len(text) < 4 for text, cut in zip(texts_seen, cuts, strict=True) if not cut)
+
+
+# --- data and CLI errors -----------------------------------------------------------------------
+
+
+def test_prompts_from_records_and_from_training_examples(tmp_path: Path) -> None:
+    records = load_prompts(SAMPLE_RECORDS)
+    assert records[0].reference and records[0].question
+    examples = tmp_path / "examples.jsonl"
+    row = {"id": "e1", "question": "Case?", "thinking": "t", "response": "r", "reference": "gout",
+           "language": "zh"}  # fmt: skip
+    examples.write_text(json.dumps(row) + "\n")
+    [item] = load_prompts(examples)
+    assert (item.question, item.reference, item.language) == ("Case?", "gout", "zh")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "x", "text": "?"}) + "\n")
+    with pytest.raises(RecordError, match="bad.jsonl:1"):
+        load_prompts(bad)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps({"id": "x", "language": "en", "case": "c"}) + "\n")
+    with pytest.raises(RecordError, match="diagnosis"):
+        load_prompts(broken)
+
+
+def test_cli_needs_data_model_and_out_and_rejects_bad_configs(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["rl", "--algo", "ppo", "--data", str(SAMPLE_RECORDS)])
+    assert result.exit_code != 0 and "--model" in result.output
+    config = tmp_path / "rl.yaml"
+    config.write_text("algo: ppo\nkl_coeff: 0.1\n")
+    args = [
+        "rl",
+        "--data",
+        str(SAMPLE_RECORDS),
+        "--model",
+        "m",
+        "--out",
+        str(tmp_path),
+        "--config",
+        str(config),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0 and "kl_coeff" in str(result.exception)
