@@ -197,11 +197,17 @@ _MD_THINKING = re.compile(r"^\s*#{1,4}[ \t]*thinking[ \t]*:?[ \t]*\n", re.I)
 class SectionSplitter:
     """Splits streamed text into reasoning and response for display, without showing the markers
     (`<think>`, `</think>`, `## Thinking`, `## Final Response`). A tail that could still become a
-    marker is held back until the next piece decides it."""
+    marker is held back until the next piece decides it. Each piece is scanned once (no rescans of
+    the whole text), so long outputs stay cheap."""
 
     def __init__(self) -> None:
         self.text = ""
-        self.sent = {"thinking": 0, "response": 0}
+        self.head: int | None = None  # where the reasoning starts, once known
+        self.end: int | None = None  # where the reasoning ends, once the response began
+        self.body: int | None = None  # where the response starts
+        self.scan = 0  # the closing marker is searched for from here
+        self.sent_thinking: int | None = None  # positions in self.text sent so far
+        self.sent_response: int | None = None
 
     def feed(self, piece: str) -> list[Delta]:
         self.text += piece
@@ -211,49 +217,68 @@ class SectionSplitter:
         return self._emit(final=True)
 
     def _emit(self, final: bool) -> list[Delta]:
-        thinking, response = _live_sections(self.text, final)
+        text = self.text
+        if self.head is None:
+            self.head = _reasoning_start(text, final)
+            if self.head is None:
+                return []
+        if self.end is None:
+            self._find_response(final)
         out = []
-        for section, text in (("thinking", thinking), ("response", response)):
-            if text is not None and len(text) > self.sent[section]:
-                out.append(Delta(section, text[self.sent[section] :]))  # type: ignore[arg-type]
-                self.sent[section] = len(text)
+        stop = self.end if self.end is not None else len(text) - (0 if final else _held_back(text, self.head))
+        piece, self.sent_thinking = _take(text, self.sent_thinking, self.head, stop, "\n")
+        if piece:
+            out.append(Delta("thinking", piece))
+        if self.body is not None:
+            piece, self.sent_response = _take(text, self.sent_response, self.body, len(text), None)
+            if piece:
+                out.append(Delta("response", piece))
         return out
 
+    def _find_response(self, final: bool) -> None:
+        text = self.text
+        close = text.find(THINK_CLOSE, self.scan)
+        line_start = text.rfind("\n", 0, self.scan) + 1
+        heading = _MD_RESPONSE.search(text, max(line_start, self.head or 0))
+        if close >= 0 and (heading is None or close < heading.start()):
+            self.end, self.body = close, close + len(THINK_CLOSE)
+        elif heading is not None:
+            self.end, self.body = heading.start(), heading.end()
+        else:
+            self.scan = max(self.head or 0, len(text) - len(THINK_CLOSE) + 1)
 
-def _live_sections(text: str, final: bool) -> tuple[str, str | None]:
-    """(reasoning so far, response so far or None before the response began)."""
-    close = text.find(THINK_CLOSE)
-    heading = _MD_RESPONSE.search(text)
-    if close >= 0 and (heading is None or close < heading.start()):
-        thinking, response = text[:close], text[close + len(THINK_CLOSE) :]
-    elif heading is not None:
-        thinking, response = text[: heading.start()], text[heading.end() :]
-    else:
-        thinking, response = text, None
-    # Leading markers of the reasoning.
-    stripped = thinking.lstrip()
+
+def _take(text: str, sent: int | None, start: int, stop: int, lead: str | None) -> tuple[str, int | None]:
+    """The unsent part of text[start:stop] (leading `lead` characters, or whitespace, skipped until
+    something is sent) and the new sent position."""
+    if sent is None:
+        begin = start
+        while begin < stop and (text[begin] in lead if lead else text[begin].isspace()):
+            begin += 1
+        if begin >= stop:
+            return "", None
+        return text[begin:stop], stop
+    return (text[sent:stop], stop) if stop > sent else ("", sent)
+
+
+def _reasoning_start(text: str, final: bool) -> int | None:
+    """Where the reasoning starts (after an opening marker), or None while it cannot be told yet."""
+    stripped = text.lstrip()
     if stripped.startswith(THINK_OPEN):
-        thinking = stripped[len(THINK_OPEN) :]
-    elif match := _MD_THINKING.match(thinking):
-        thinking = thinking[match.end() :]
-    elif (
-        not final
-        and stripped
-        and (THINK_OPEN.startswith(stripped) or "## thinking".startswith(stripped.lower()))
+        return len(text) - len(stripped) + len(THINK_OPEN)
+    if match := _MD_THINKING.match(text):
+        return match.end()
+    if not final and (
+        not stripped or THINK_OPEN.startswith(stripped) or "## thinking".startswith(stripped.lower())
     ):
-        thinking = ""  # may still become an opening marker
-    thinking = thinking.lstrip("\n")
-    if response is None and not final:
-        thinking = thinking[: len(thinking) - _held_back(thinking)]
-    if response is not None:
-        response = response.lstrip()
-    return thinking, response
+        return None  # may still become an opening marker
+    return 0
 
 
-def _held_back(text: str) -> int:
-    """Length of the tail of `text` that may be the start of the closing marker or a response heading."""
+def _held_back(text: str, head: int) -> int:
+    """Length of the tail that may be the start of the closing marker or of a response heading."""
     hold = max((k for k in range(1, len(THINK_CLOSE)) if text.endswith(THINK_CLOSE[:k])), default=0)
-    last_line = text[text.rfind("\n") + 1 :]
-    if last_line.lstrip().startswith("#"):  # a heading in progress: wait for its end of line
-        hold = max(hold, len(last_line))
+    line_start = max(text.rfind("\n") + 1, head)
+    if text[line_start:].lstrip().startswith("#"):  # a heading in progress: wait for its end of line
+        hold = max(hold, len(text) - line_start)
     return hold
