@@ -434,6 +434,16 @@ def render_markdown(result: dict[str, Any], plots: dict[str, Path], out_dir: Pat
             else f"{tok['prompt_per_item']:.0f} / {tok['completion_per_item']:.0f}"
         )
         lines.append(f"| {name} | {sources} | {reasons} | {latency} | {tokens} |")
+    ledger_file = out_dir / "ledger.json"
+    if ledger_file.exists():
+        total = json.loads(ledger_file.read_text(encoding="utf-8"))["total"]
+        lines += [
+            "",
+            f"Last invocation (ledger.json): {total['requests']} requests, "
+            f"{total['cache_hits']} from the cache, {total['calls']} calls, {total['failures']} failures, "
+            f"{total['prompt_tokens']} + "
+            f"{total['completion_tokens']} tokens, ${total['cost_usd']:.4f} at list price.",
+        ]
     lines += [
         "",
         "Models: " + "; ".join(f"{n} = `{m.get('spec')}` ({m.get('mode')})" for n, m in models.items()),
