@@ -55,6 +55,8 @@ def register(app: typer.Typer) -> None:
             diagnose=DiagnoseSettings(max_tokens=min(max_tokens, max_tokens_limit)),
         )
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for noisy in ("httpx", "httpx2"):  # one line per model call (URL only) is noise here
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         if host not in ("127.0.0.1", "localhost", "::1"):
             console.print(
                 f"[yellow]warning:[/yellow] binding {host}: the API is reachable from other machines"
