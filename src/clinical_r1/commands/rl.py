@@ -10,6 +10,7 @@ sub-command name and the verl export sits beside it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -60,6 +61,8 @@ def rl(
     }
     cfg = load_config(config, RLConfig, overrides)
     folder = run_rl(cfg, data, model, out)
+    if int(os.environ.get("RANK", "0")) != 0:  # under accelerate/torchrun only the main process reports
+        return
     metrics = json.loads((folder / "metrics.json").read_text())
     console.print(
         f"[green]model saved to[/green] {folder}  {metrics['algo']} steps {metrics['global_step']} "
