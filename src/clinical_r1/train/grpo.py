@@ -58,7 +58,7 @@ class TRLReward:
             for i, q, r, lang, c in zip(id, question, reference, language, codes, strict=True)
         ]
         results = [_as_result(r) for r in self.reward_fn(texts, items, truncated)]
-        if log_metric is not None:
+        if log_metric is not None and any(r.outcome in OUTCOMES for r in results):
             for outcome in OUTCOMES:
                 log_metric(f"share_{outcome}", sum(r.outcome == outcome for r in results) / len(results))
         return [r.score for r in results]
@@ -110,7 +110,7 @@ def _trl_args(config: RLConfig, out_dir: Path, total_steps: int):
         mask_truncated_completions=s.mask_truncated_completions,
         use_vllm=s.use_vllm,
         disable_dropout=True,
-        gradient_checkpointing=config.gradient_checkpointing,
+        activation_checkpointing=config.gradient_checkpointing,
         bf16=bf16,
         use_cpu=not cuda,
         save_strategy="steps",

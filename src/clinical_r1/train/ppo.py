@@ -374,8 +374,8 @@ class PPOTrainer:
         for module in (policy, critic):
             disable_dropout(module)
         if config.gradient_checkpointing:
-            policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-            critic.body.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            policy.activation_checkpointing_enable({"use_reentrant": False})
+            critic.body.activation_checkpointing_enable({"use_reentrant": False})
         model = PolicyAndValue(policy, critic)
         optimizer = torch.optim.AdamW(
             model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, eps=1e-5
@@ -482,7 +482,11 @@ class PPOTrainer:
         log = {
             "step": self.step,
             "reward_mean": local[0].item() / n,
-            **{f"share_{o}": counts[i].item() / n for i, o in enumerate(OUTCOMES)},
+            # shares of 1 / 0.1 / 0; None for a plain-score reward function (toy tasks) that has no outcomes
+            **{
+                f"share_{o}": counts[i].item() / n if counts.sum() > 0 else None
+                for i, o in enumerate(OUTCOMES)
+            },
             "kl": local[1].item() / max(local[2].item(), 1.0),  # per response token (as TRL logs it)
             "kl_per_response": local[1].item() / n,
             "response_length": local[2].item() / n,

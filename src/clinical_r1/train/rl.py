@@ -136,6 +136,7 @@ def _metrics(config: RLConfig, summary: dict[str, Any], data_path, model, reward
     return metrics
 
 
+SHARES = [("correct", "right (1)"), ("wrong", "wrong (0.1)"), ("no_reasoning", "no reasoning (0)")]
 PLOTS = [
     ("reward_mean", "mean reward"),
     ("shares", "share of 1 / 0.1 / 0"),
@@ -156,22 +157,18 @@ def plot_history(history: list[dict[str, Any]], path: Path, algo: str) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
     steps = [h["step"] for h in history]
     for ax, (key, title) in zip(axes.flat, PLOTS, strict=True):
-        if key == "shares":
-            for outcome, label in [
-                ("correct", "right (1)"),
-                ("wrong", "wrong (0.1)"),
-                ("no_reasoning", "no reasoning (0)"),
-            ]:
-                values = [h.get(f"share_{outcome}") for h in history]
-                if any(v is not None for v in values):
-                    ax.plot(steps, values, marker=".", linewidth=1, label=label)
+        series = (
+            {label: [h.get(f"share_{o}") for h in history] for o, label in SHARES}
+            if key == "shares"
+            else {None: [h.get(key) for h in history]}
+        )
+        series = {label: values for label, values in series.items() if any(v is not None for v in values)}
+        for label, values in series.items():
+            ax.plot(steps, values, marker=".", linewidth=1, label=label)
+        if not series:
+            ax.text(0.5, 0.5, f"not logged by {algo}", ha="center", va="center", transform=ax.transAxes)
+        elif key == "shares":
             ax.legend(fontsize=7)
-        else:
-            values = [h.get(key) for h in history]
-            if any(v is not None for v in values):
-                ax.plot(steps, values, marker=".", linewidth=1)
-            else:
-                ax.text(0.5, 0.5, f"not logged by {algo}", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.grid(alpha=0.3)
