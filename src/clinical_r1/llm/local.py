@@ -1,10 +1,11 @@
 """A local transformers model (any HF folder or hub id): the tiny model, small local runs.
 
 Generation runs in one worker thread so the event loop stays free. Requests that share sampling
-parameters are batched (left padding, up to `spec.batch_size`). `stop` strings end generation and are
-cut from the text, as the OpenAI API does. `seed` seeds torch before the batch, so a seeded request
-is reproducible for the same batch composition (the cache makes reruns identical anyway).
-`json_mode` is not enforced locally (there is no constrained decoding here).
+parameters are batched (left padding, up to `spec.batch_size`), also across concurrent generate()
+calls: requests that arrive while a batch is generating go together in the next one. `stop`
+strings end generation and are cut from the text, as the OpenAI API does. `seed` seeds torch
+before the batch, so a seeded request is reproducible for the same batch composition (the cache
+makes reruns identical anyway). `json_mode` is not enforced locally (no constrained decoding).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class LocalLLM(CachedBackend):
         self._model: Any = None
         self._tokenizer: Any = None
         self._device: str = "cpu"
+        # Requests waiting for the worker thread, batched across concurrent generate() calls.
+        self._queue: list[tuple[tuple, ChatRequest, asyncio.Future[ChatResponse]]] = []
+        self._queue_loop: asyncio.AbstractEventLoop | None = None
+        self._dispatcher: asyncio.Task | None = None
 
     def cache_identity(self) -> dict:
         """A local folder can be retrained in place: its files' sizes and times are part of the key."""
@@ -160,32 +165,49 @@ class LocalLLM(CachedBackend):
         return responses
 
     async def _run(self, jobs: list[tuple[int, ChatRequest]], on_done: OnDone) -> None:
-        groups: dict[tuple, list[tuple[int, ChatRequest]]] = {}
-        for position, request in jobs:
-            params = (request.temperature, request.top_p, request.max_tokens, request.seed, request.n)
-            groups.setdefault((*params, tuple(request.stop or ())), []).append((position, request))
         loop = asyncio.get_running_loop()
         try:  # a model that will not load is not one request's problem: say so once
             await loop.run_in_executor(self._executor, self._load)
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             raise LLMError(f"cannot load local model {self.spec.model!r}: {reason}") from exc
-        size = self.spec.batch_size
-        for members in groups.values():
-            for i in range(0, len(members), size):
-                batch = members[i : i + size]
-                answers = await self._answer_batch(loop, [request for _, request in batch])
-                for (position, _), answer in zip(batch, answers, strict=True):
-                    if answer.ok:
-                        self.ledger.add_call(
-                            self.spec.label,
-                            answer.prompt_tokens,
-                            answer.completion_tokens,
-                            answer.latency_s,
-                            self.spec.price_in_per_mtok,
-                            self.spec.price_out_per_mtok,
-                        )
-                    on_done(position, answer)
+        if self._queue_loop is not loop:  # a new event loop (e.g. another generate_sync call)
+            self._queue, self._queue_loop, self._dispatcher = [], loop, None
+        waiting = []
+        for position, request in jobs:
+            future: asyncio.Future[ChatResponse] = loop.create_future()
+            self._queue.append((_batch_key(request), request, future))
+            waiting.append((position, future))
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = loop.create_task(self._dispatch(loop))
+
+        async def deliver(position: int, future: asyncio.Future[ChatResponse]) -> None:
+            answer = await future
+            if answer.ok:
+                self.ledger.add_call(
+                    self.spec.label,
+                    answer.prompt_tokens,
+                    answer.completion_tokens,
+                    answer.latency_s,
+                    self.spec.price_in_per_mtok,
+                    self.spec.price_out_per_mtok,
+                )
+            on_done(position, answer)
+
+        await asyncio.gather(*(deliver(position, future) for position, future in waiting))
+
+    async def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Drain the queue in batches of compatible requests. Requests from concurrent callers (e.g.
+        synthesis tasks, one record each) pile up while a batch generates and go together next."""
+        while self._queue:
+            key = self._queue[0][0]
+            batch = [item for item in self._queue if item[0] == key][: self.spec.batch_size]
+            for item in batch:
+                self._queue.remove(item)
+            answers = await self._answer_batch(loop, [request for _, request, _ in batch])
+            for (_, _, future), answer in zip(batch, answers, strict=True):
+                if not future.done():
+                    future.set_result(answer)
 
     async def _answer_batch(
         self, loop: asyncio.AbstractEventLoop, requests: list[ChatRequest]
@@ -284,6 +306,20 @@ class LocalLLM(CachedBackend):
 
     async def aclose(self) -> None:
         return None
+
+
+def _batch_key(request: ChatRequest) -> tuple:
+    """Requests with equal keys can share one generate() call."""
+    # A seed only matters when sampling: greedy requests batch together whatever their seeds.
+    seed = request.seed if request.temperature > 0 else None
+    return (
+        request.temperature,
+        request.top_p,
+        request.max_tokens,
+        seed,
+        request.n,
+        tuple(request.stop or ()),
+    )
 
 
 def _finish(
