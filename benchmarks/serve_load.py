@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--queue", type=int, default=4, help="API max_queue")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 8, 16, 32])
     parser.add_argument("--max-tokens", type=int, default=1024)
+    parser.add_argument("--threads", type=int, help="torch CPU threads of a local model")
     args = parser.parse_args()
 
     cases = [r.case for r in read_records(SAMPLE_RECORDS)]
@@ -130,7 +131,10 @@ def main() -> None:
             str(port),
         ]
         serve += ["--max-concurrency", str(args.concurrency), "--max-queue", str(args.queue)]
-        start(stack, [*serve, "--max-tokens", str(args.max_tokens)], f"http://127.0.0.1:{port}/health")
+        serve += ["--max-tokens", str(args.max_tokens)] + (
+            ["--threads", str(args.threads)] if args.threads else []
+        )
+        start(stack, serve, f"http://127.0.0.1:{port}/health")
         base_url = f"http://127.0.0.1:{port}"
         limit = args.concurrency + args.queue
         table = Table(

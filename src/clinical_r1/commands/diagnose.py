@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         """Read a case, stream the model's reasoning, then print the response, the diagnosis and its
         ICD-10 candidates."""
         from clinical_r1.llm import LLMError, ModelSpec, build_llm
-        from clinical_r1.serve.diagnose import Diagnoser, DiagnoseResult, DiagnoseSettings
+        from clinical_r1.serve.diagnose import Diagnoser, DiagnoseResult, DiagnoseSettings, warm_up
 
         if language not in (None, "en", "zh"):
             raise typer.BadParameter(f"{language!r}: use en or zh", param_hint="--language")
@@ -83,6 +83,9 @@ def register(app: typer.Typer) -> None:
 
         async def run() -> DiagnoseResult:
             try:
+                if spec.backend == "local":
+                    err.print(f"[dim]loading {spec.model}…[/dim]")
+                await warm_up(diagnoser.llm)  # so the timings below are the model's, not the loading's
                 if as_json:
                     return await diagnoser.diagnose(text, language)
                 return await _stream(diagnoser, text, language)

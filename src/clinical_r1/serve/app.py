@@ -34,9 +34,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import Receive, Scope, Send
 
-from clinical_r1 import icd10
 from clinical_r1.config import StrictModel
-from clinical_r1.llm import LLM, ChatRequest
+from clinical_r1.llm import LLM
 from clinical_r1.records import SAMPLE_RECORDS, read_records
 from clinical_r1.serve.diagnose import (
     CaseError,
@@ -44,6 +43,7 @@ from clinical_r1.serve.diagnose import (
     Diagnoser,
     DiagnoseResult,
     DiagnoseSettings,
+    warm_up,
 )
 
 log = logging.getLogger("clinical_r1.serve")
@@ -178,10 +178,7 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if settings.warmup:
-            await asyncio.to_thread(icd10.candidates, "pneumonia", "en")  # builds the name index
-            if llm.spec.backend == "local":
-                ping = ChatRequest(messages=[{"role": "user", "content": "ping"}], max_tokens=1)
-                await llm.generate([ping])
+            await warm_up(llm)
         log.info(
             "serving %s: %d at once, %d queued, API key %s, case logging %s",
             llm.spec.label,

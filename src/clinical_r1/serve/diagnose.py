@@ -8,6 +8,7 @@ into reasoning and response (`SectionSplitter`) is only for display while the te
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -77,6 +78,14 @@ class Delta:
 
 class CaseError(ValueError):
     """A case that cannot be diagnosed (empty)."""
+
+
+async def warm_up(llm: LLM) -> None:
+    """Load a local model (one 1-token answer) and the ICD-10 name index, so the first real request
+    is not charged for them. A remote model is left alone."""
+    await asyncio.to_thread(icd10.candidates, "pneumonia", "en")
+    if llm.spec.backend == "local":
+        await llm.generate([ChatRequest(messages=[{"role": "user", "content": "ping"}], max_tokens=1)])
 
 
 def resolve_language(case: str, language: str | None) -> str:
