@@ -81,7 +81,7 @@ def test_tiny_model_stream(tiny_client: TestClient) -> None:
     assert [name for name, _ in events][-1] == "result"
     result = events[-1][1]
     assert result["language"] == "zh"  # detected from the case
-    assert result["timings"]["first_token_s"] is not None or result["response"] == ""
+    assert result["model"].startswith("local:") and result["valid"] is False and result["diagnosis"] is None
     assert tiny_client.get("/health").json()["running"] == 0
 
 
@@ -174,9 +174,7 @@ def test_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("log_cases", [False, True])
-def test_case_text_is_logged_only_when_asked(
-    log_cases: bool, caplog: pytest.LogCaptureFixture, tiny_model_dir
-) -> None:
+def test_case_text_is_logged_only_when_asked(log_cases: bool, caplog: pytest.LogCaptureFixture) -> None:
     case = "Unique-marker-QX17 patient, 40 years, fever and productive cough for 3 days."
     with running_server("<think>\nhmm\n</think>\n\nDiagnosis: Marker-pneumonia") as server:
         llm = build_llm(f"openai:fake-model@{server.base_url}")
