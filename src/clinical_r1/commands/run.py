@@ -1,0 +1,42 @@
+"""`clinical-r1 run CONFIG.yaml`: the whole recipe from one config, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        config: Path = typer.Argument(..., help="Pipeline config (YAML), e.g. configs/quickstart.yaml."),
+        start_from: str = typer.Option(None, "--from", help="Redo this stage and every stage after it."),
+        only: str = typer.Option(None, "--only", help="Redo only this stage (earlier outputs are reused)."),
+    ) -> None:
+        """Run records -> synthesize -> sft -> rl -> bench -> eval; unchanged stages are skipped."""
+        from clinical_r1.config import ConfigError
+        from clinical_r1.pipeline import Pipeline, load_pipeline_config, print_summary
+
+        try:
+            cfg = load_pipeline_config(config)
+        except ConfigError as exc:
+            console.print(f"[red]config error[/red]\n{exc}")
+            raise typer.Exit(2) from exc
+        if start_from and only:
+            console.print("[red]--from and --only exclude each other[/red]")
+            raise typer.Exit(2)
+        pipeline = Pipeline(cfg, config_path=config)
+        try:
+            outputs = pipeline.run(only=only, start_from=start_from)
+        except ConfigError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+        finally:
+            print_summary(pipeline)
+        report = outputs.get("eval", {}).get("report")
+        if report:
+            console.print(f"[green]report:[/green] {report}")

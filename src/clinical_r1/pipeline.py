@@ -1,0 +1,327 @@
+"""The whole recipe from one config: records -> synthesize -> sft -> rl, records -> bench -> eval.
+
+Every stage reads files and writes files under `runs/<name>/<stage>/`. The manifest records each
+stage's fingerprint (config + input content); a rerun skips stages that are unchanged and reruns the
+rest, and the long stages resume from their own journals and checkpoints. The whole config is
+validated before the first stage starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from rich.console import Console
+from rich.table import Table
+
+from clinical_r1.bench import BenchConfig, build_benchmark
+from clinical_r1.config import ConfigError, StrictModel, load_config
+from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
+from clinical_r1.evaluate.runner import run_eval
+from clinical_r1.importers import ImportConfig, import_file
+from clinical_r1.manifest import Manifest, fingerprint, package_versions
+from clinical_r1.records import SAMPLE_RECORDS, iter_jsonl, write_jsonl
+from clinical_r1.synth.config import SynthConfig
+from clinical_r1.synth.runner import run_synthesis
+from clinical_r1.train.rl import RLConfig, run_rl
+from clinical_r1.train.sft import SFTStageConfig, run_sft
+from clinical_r1.train.tiny import ensure_tiny_model
+
+STAGES = ("records", "synthesize", "sft", "rl", "bench", "eval")
+Stage = Literal["records", "synthesize", "sft", "rl", "bench", "eval"]
+
+console = Console()
+
+
+class RecordInput(StrictModel):
+    """One input file; `samples` stands for the bundled sample records."""
+
+    path: str
+    import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
+
+
+class RecordsStage(StrictModel):
+    inputs: list[RecordInput] = Field(default_factory=lambda: [RecordInput(path="samples")])
+    # Share of cases held out for the benchmark (never trained on). Split by pair id when present,
+    # so an English case and its Chinese translation land on the same side.
+    heldout_fraction: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class SFTStage(StrictModel):
+    config: SFTStageConfig = Field(default_factory=SFTStageConfig)
+    # Hand-written examples trained on beside the synthesized ones (e.g. when the teacher is a toy).
+    extra_data: list[str] = Field(default_factory=list)
+
+
+class RLStage(StrictModel):
+    config: RLConfig = Field(default_factory=RLConfig)
+    data: Literal["train_records", "examples"] = "train_records"
+
+
+class EvalStage(StrictModel):
+    config: EvalConfig = Field(default_factory=EvalConfig)
+    # Which models to evaluate: "base" (the model before training), "sft", "rl", or any model spec.
+    models: list[ModelUnderTest] = Field(default_factory=list)
+
+
+class PipelineConfig(StrictModel):
+    name: str
+    runs_dir: str = "runs"
+    # The model trained (and the base evaluated); "tiny" = the project's tiny offline model.
+    model: str = "tiny"
+    records: RecordsStage = Field(default_factory=RecordsStage)
+    synthesize: SynthConfig | None = None
+    sft: SFTStage | None = None
+    rl: RLStage | None = None
+    bench: BenchConfig | None = None
+    eval: EvalStage | None = None
+
+    @model_validator(mode="after")
+    def _dependencies(self) -> PipelineConfig:
+        if self.eval is not None and self.bench is None:
+            raise ValueError("eval needs a bench stage (the benchmark it evaluates on)")
+        return self
+
+
+def resolve_model(name: str) -> str:
+    """`tiny` is the project's tiny model (built on first use); anything else is passed through."""
+    if name in ("tiny", "local:tiny"):
+        return str(ensure_tiny_model())
+    return name
+
+
+class Pipeline:
+    def __init__(self, config: PipelineConfig, config_path: Path | None = None):
+        self.config = config
+        self.root = Path(config.runs_dir) / config.name
+        self.manifest = Manifest(self.root / "manifest.json")
+        self.manifest.data["config"] = config.model_dump(mode="json", by_alias=True)
+        self.manifest.data["config_file"] = str(config_path) if config_path else None
+        self.manifest.data["versions"] = package_versions()
+        self.outputs: dict[str, dict[str, str]] = {}
+
+    def enabled(self) -> list[str]:
+        return [s for s in STAGES if s == "records" or getattr(self.config, s) is not None]
+
+    def run(self, only: str | None = None, start_from: str | None = None) -> dict[str, dict[str, str]]:
+        stages = self.enabled()
+        for name in (only, start_from):
+            if name is not None and name not in stages:
+                raise ConfigError(f"stage '{name}' is not enabled in this config (enabled: {stages})")
+        first = stages.index(start_from) if start_from else 0
+        for index, stage in enumerate(stages):
+            force = (only == stage) or (start_from is not None and index >= first)
+            if only is not None and stage != only:
+                # Downstream stages still need the outputs of the ones before them.
+                self.outputs[stage] = self.manifest.outputs(stage)
+                continue
+            self._run_stage(stage, force=force)
+        return self.outputs
+
+    def _run_stage(self, stage: str, force: bool) -> None:
+        runner: Callable[[Path], tuple[dict[str, Any], dict[str, Path], dict[str, Any]]]
+        runner = getattr(self, f"_stage_{stage}")
+        stage_config, inputs = self._plan(stage)
+        fp = fingerprint(stage_config, inputs)
+        if not force and self.manifest.is_fresh(stage, fp):
+            self.outputs[stage] = self.manifest.outputs(stage)
+            console.print(f"[dim]{stage}: unchanged, skipped[/dim]")
+            return
+        console.rule(f"[bold]{stage}")
+        self.manifest.start(stage, fp, inputs)
+        started = time.time()
+        try:
+            outputs, summary = runner(self.root / stage)
+        except BaseException as exc:
+            self.manifest.fail(stage, f"{type(exc).__name__}: {exc}")
+            raise
+        self.outputs[stage] = {k: str(v) for k, v in outputs.items()}
+        self.manifest.finish(stage, outputs, time.time() - started, summary)
+
+    # -- what each stage depends on (its config and its input files) --------------------------
+
+    def _plan(self, stage: str) -> tuple[Any, dict[str, str | Path]]:
+        c = self.config
+        out = self.outputs
+        if stage == "records":
+            paths = {f"input{i}": _input_path(x.path) for i, x in enumerate(c.records.inputs)}
+            return c.records.model_dump(mode="json", by_alias=True), paths
+        if stage == "synthesize":
+            return c.synthesize.model_dump(mode="json"), {"records": out["records"]["train"]}
+        if stage == "sft":
+            inputs: dict[str, str | Path] = {"model": resolve_model(c.model)}
+            if "synthesize" in out:
+                inputs["examples"] = out["synthesize"]["examples"]
+            inputs.update({f"extra{i}": p for i, p in enumerate(c.sft.extra_data)})
+            return c.sft.model_dump(mode="json"), inputs
+        if stage == "rl":
+            model = out["sft"]["model"] if "sft" in out else resolve_model(c.model)
+            data = out["synthesize"]["examples"] if c.rl.data == "examples" else out["records"]["train"]
+            return c.rl.model_dump(mode="json"), {"model": model, "data": data}
+        if stage == "bench":
+            inputs = {"heldout": out["records"]["heldout"], "train": out["records"]["train"]}
+            if "sft" in out:
+                inputs["sft_data"] = out["sft"]["data"]
+            return c.bench.model_dump(mode="json"), inputs
+        if stage == "eval":
+            models = {m.name: m.spec for m in self._models_under_test()}
+            inputs = {"bench": out["bench"]["bench"]}
+            inputs.update({f"model:{k}": v for k, v in models.items() if Path(v).exists()})
+            return {"config": c.eval.model_dump(mode="json"), "models": models}, inputs
+        raise ConfigError(f"unknown stage {stage}")
+
+    # -- the stages ------------------------------------------------------------------------------
+
+    def _stage_records(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        all_path = out_dir / "records.jsonl"
+        summary: dict[str, Any] = {"inputs": []}
+        parts = []
+        for i, item in enumerate(self.config.records.inputs):
+            part = out_dir / f"input{i}.jsonl"
+            report = import_file(
+                _input_path(item.path), part, item.import_, rejects=out_dir / f"input{i}.rejects.jsonl"
+            )
+            summary["inputs"].append(
+                {
+                    "path": item.path,
+                    "records": report.records,
+                    "rejected": report.rejected,
+                    "mcq": report.mcq_items,
+                }
+            )
+            console.print(f"{item.path}: {report.records} records imported, {report.rejected} rejected")
+            parts.append(part)
+        rows = [obj for part in parts for _, obj in iter_jsonl(part)]
+        write_jsonl(all_path, rows)
+        train, heldout = split_heldout(rows, self.config.records.heldout_fraction)
+        write_jsonl(out_dir / "train.jsonl", train)
+        write_jsonl(out_dir / "heldout.jsonl", heldout)
+        summary.update(records=len(rows), train=len(train), heldout=len(heldout))
+        console.print(
+            f"{len(rows)} records: {len(train)} for training, {len(heldout)} held out for the benchmark"
+        )
+        return {
+            "records": all_path,
+            "train": out_dir / "train.jsonl",
+            "heldout": out_dir / "heldout.jsonl",
+        }, summary
+
+    def _stage_synthesize(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+        config = self.config.synthesize
+        stats = run_synthesis(config, self.outputs["records"]["train"], out_dir)
+        return {"examples": out_dir / "examples.jsonl", "stats": out_dir / "stats.json"}, stats.model_dump(
+            mode="json"
+        )
+
+    def _stage_sft(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+        stage = self.config.sft
+        sources = [self.outputs["synthesize"]["examples"]] if "synthesize" in self.outputs else []
+        sources += stage.extra_data
+        data = out_dir / "train_examples.jsonl"
+        counts = concat_jsonl([_input_path(p) for p in sources], data)
+        console.print("SFT data: " + ", ".join(f"{n} from {p}" for p, n in counts.items()))
+        model_dir = run_sft(stage.config, data, resolve_model(self.config.model), out_dir)
+        metrics = json.loads((model_dir / "metrics.json").read_text())
+        return {"model": model_dir, "data": data}, {
+            "examples": counts,
+            "final_loss": metrics.get("final_loss"),
+        }
+
+    def _stage_rl(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+        _, inputs = self._plan("rl")
+        model_dir = run_rl(self.config.rl.config, inputs["data"], inputs["model"], out_dir)
+        return {"model": Path(model_dir)}, {}
+
+    def _stage_bench(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+        # Leak check against everything trained on: the training records and the SFT data.
+        train_files = [self.outputs["records"]["train"]]
+        if "sft" in self.outputs:
+            train_files.append(self.outputs["sft"]["data"])
+        sheet = build_benchmark(
+            self.config.bench, self.outputs["records"]["heldout"], out_dir, train_files=train_files
+        )
+        return {"bench": out_dir / "bench.jsonl", "datasheet": out_dir / "datasheet.md"}, {
+            "items": sheet.total_items,
+            "cases": sheet.total_cases,
+            "leaked_removed": sheet.leakage.model_dump(mode="json"),
+        }
+
+    def _stage_eval(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+        models = self._models_under_test()
+        report = run_eval(self.config.eval.config, self.outputs["bench"]["bench"], models, out_dir)
+        metrics = json.loads((out_dir / "metrics.json").read_text())
+        return {"report": Path(report), "metrics": out_dir / "metrics.json"}, {
+            "overall": {m: v.get("overall") for m, v in metrics.get("models", {}).items()}
+        }
+
+    def _models_under_test(self) -> list[ModelUnderTest]:
+        """Resolve the aliases `base`, `sft` and `rl` to model folders; drop stages not in this run."""
+        named = {"base": resolve_model(self.config.model)}
+        for stage in ("sft", "rl"):
+            if stage in self.outputs and "model" in self.outputs[stage]:
+                named[stage] = self.outputs[stage]["model"]
+        resolved = []
+        for m in self.config.eval.models:
+            if not isinstance(m.spec, str):
+                resolved.append(m)
+                continue
+            if m.spec in ("sft", "rl") and m.spec not in named:
+                continue
+            spec = f"local:{named[m.spec]}" if m.spec in named else resolve_model(m.spec)
+            # The name was derived from the alias ("sft-trained"), which reads better than a path.
+            resolved.append(ModelUnderTest(name=m.name, spec=spec, mode=m.mode))
+        return resolved
+
+
+def _input_path(path: str) -> Path:
+    return SAMPLE_RECORDS if path == "samples" else Path(path)
+
+
+def split_heldout(rows: list[dict[str, Any]], fraction: float) -> tuple[list[dict], list[dict]]:
+    """Deterministic split by a hash of the pair id (or id): translations stay on one side."""
+    train, heldout = [], []
+    for row in rows:
+        key = str((row.get("meta") or {}).get("pair_id") or row["id"])
+        bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        (heldout if bucket < fraction else train).append(row)
+    return train, heldout
+
+
+def concat_jsonl(paths: list[Path], out: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for path in paths:
+            n = 0
+            for _, obj in iter_jsonl(path):
+                fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                n += 1
+            counts[str(path)] = n
+    return counts
+
+
+def load_pipeline_config(path: str | Path) -> PipelineConfig:
+    return load_config(path, PipelineConfig)
+
+
+def print_summary(pipeline: Pipeline) -> None:
+    table = Table(title=f"run {pipeline.config.name}: {pipeline.root}")
+    table.add_column("stage")
+    table.add_column("status")
+    table.add_column("seconds", justify="right")
+    table.add_column("outputs")
+    for stage in pipeline.enabled():
+        entry = pipeline.manifest.data["stages"].get(stage, {})
+        table.add_row(
+            stage,
+            entry.get("status", "-"),
+            str(entry.get("seconds", "")),
+            "\n".join(f"{k}: {v}" for k, v in entry.get("outputs", {}).items()),
+        )
+    console.print(table)
