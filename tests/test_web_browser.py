@@ -6,6 +6,7 @@ system chromium is used). Without them the tests are skipped, saying so.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from clinical_r1.records import SAMPLE_RECORDS, read_records
 from clinical_r1.serve.app import ServeSettings, create_app
 from clinical_r1.serve.diagnose import DiagnoseSettings
 from clinical_r1.serve.server import running_app
-from clinical_r1.testing.fake_openai_server import running_server
+from clinical_r1.testing.fake_openai_server import Faults, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -130,3 +131,23 @@ def test_empty_case_and_wrong_key_are_shown(browser, monkeypatch: pytest.MonkeyP
             page.click("#submit")
             page.wait_for_selector("#diagnosis-box:not([hidden])", timeout=30000)
             assert page.text_content("#diagnosis") == SAMPLES[0].diagnosis
+
+
+def test_stop_cancels_and_frees_the_slot(browser) -> None:
+    with running_server(answer_for, faults=Faults(delay_s=6.0)) as model:
+        llm = build_llm(f"openai:fake-model@{model.base_url}")
+        with running_app(
+            create_app(llm, ServeSettings(max_concurrency=1, max_queue=0, warmup=False))
+        ) as base_url:
+            page, _ = open_page(browser, base_url)
+            page.fill("#case", SAMPLES[0].case)
+            page.click("#submit")
+            page.wait_for_function("!document.getElementById('stop').disabled")
+            page.click("#stop")
+            page.wait_for_selector("#status >> text=Stopped.")
+            # The server gave the only slot back long before the model would have answered (6 s).
+            deadline = time.monotonic() + 4
+            while page.evaluate("fetch('/health').then(r => r.json())")["running"] != 0:
+                assert time.monotonic() < deadline, "the slot was not freed after Stop"
+                time.sleep(0.05)
+            assert page.is_enabled("#submit") and page.is_hidden("#diagnosis-box")
