@@ -167,3 +167,16 @@ def test_seed_examples_state_their_reference_diagnosis():
         assert parsed.valid and parsed.has_reasoning
         verdict = verifier.verify(parsed.diagnosis, example.reference, None, example.language)
         assert verdict.is_match, (example.id, parsed.diagnosis, example.reference)
+
+
+def test_rl_and_eval_prompt_the_model_as_sft_trained_it(tmp_path):
+    config = yaml.safe_load((ROOT / "configs" / "quickstart.yaml").read_text())
+    prompts = {"en": "You are a careful diagnostician.", "zh": "你是一名严谨的诊断医生。"}
+    config["sft"]["config"].update(system_prompts=prompts, style="markdown")
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    loaded = load_pipeline_config(path)
+    assert loaded.rl.config.system_prompts == prompts
+    assert loaded.eval.config.system_prompts == prompts
+    assert loaded.eval.config.style == "markdown"
+    assert loaded.rl.config.reward.style == "markdown"

@@ -85,6 +85,18 @@ class PipelineConfig(StrictModel):
     def _dependencies(self) -> PipelineConfig:
         if self.eval is not None and self.bench is None:
             raise ValueError("eval needs a bench stage (the benchmark it evaluates on)")
+        # The trained model must be prompted as it was trained: RL and evaluation inherit SFT's
+        # system prompts and output style unless they set their own.
+        if self.sft is not None:
+            trained = self.sft.config
+            if self.rl is not None and self.rl.config.system_prompts is None:
+                self.rl.config.system_prompts = trained.system_prompts
+            if self.eval is not None:
+                if self.eval.config.system_prompts is None:
+                    self.eval.config.system_prompts = trained.system_prompts
+                self.eval.config.style = trained.style
+            if self.rl is not None and self.rl.config.reward.style is None:
+                self.rl.config.reward.style = trained.style
         return self
 
 
