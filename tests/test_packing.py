@@ -77,6 +77,7 @@ def max_diff_packed_vs_alone(model, batch, extra: dict | None = None) -> list[fl
 # flex attention works on CPU too (it passed: see docs/sft.md) but compiles for every new shape,
 # about 25-50 s here, so it runs only when asked: CLINICAL_R1_TEST_FLEX=1.
 ATTENTION = [
+    "sdpa_packed",  # the default on CPU when packing: causal sdpa per sample (packing.py)
     "sdpa",
     "eager",
     pytest.param(
@@ -92,6 +93,9 @@ ATTENTION = [
 def test_packed_samples_cannot_see_each_other(tiny_model_dir, tmp_path, attn):
     model, batch = first_batch(tiny_model_dir, tmp_path, attn)
     assert model.config._attn_implementation == attn
+    assert batch["cu_seq_lens_q"].tolist() == [s for s, _ in sample_spans(batch["position_ids"])] + [
+        batch["input_ids"].shape[1]
+    ]
     assert batch["input_ids"].shape[0] == 1 and "attention_mask" not in batch  # padding-free row
     assert len(sample_spans(batch["position_ids"])) >= 3
     assert model.dtype == torch.float32
@@ -168,3 +172,22 @@ def test_bfd_packing_fills_rows(tiny_model_dir, tmp_path):
     assert sum(len(lengths) for lengths in rows["seq_lengths"]) == stats.kept == 12
     assert all(len(ids) <= 512 for ids in rows["input_ids"])
     assert len(rows) < 12 and fill_ratio(rows, 512) > 0.5
+
+
+def test_sdpa_packed_is_the_cpu_default_for_packing_and_refuses_padded_batches(tiny_model_dir, tmp_path):
+    from clinical_r1.train.sft import resolve_attn_implementation
+
+    assert resolve_attn_implementation(SFTStageConfig(packing=True)) == "sdpa_packed"
+    assert resolve_attn_implementation(SFTStageConfig(packing=False)) == "sdpa"
+    with pytest.raises(ValueError, match="needs packing"):
+        build_trainer(
+            SFTStageConfig(packing=False, attn_implementation="sdpa_packed"),
+            make_examples(2),
+            tiny_model_dir,
+            tmp_path,
+        )
+    model, batch = first_batch(tiny_model_dir, tmp_path, "sdpa_packed")
+    padded = torch.ones_like(batch["input_ids"][:, :8])
+    padded[0, :2] = 0
+    with pytest.raises(ValueError, match="padding-free"):
+        model(input_ids=batch["input_ids"][:, :8], attention_mask=padded, use_cache=False)

@@ -6,8 +6,14 @@ each sample and no attention mask. transformers turns the restarting position id
 block-diagonal causal mask (sdpa, eager, flex) or the flash-attention varlen boundaries
 (`cu_seq_lens`), so a sample never attends to its neighbours. tests/test_packing.py proves that.
 
-What this module adds is the rule for samples longer than `max_length` (TRL would cut their end,
-which is where the final answer is):
+On GPU, flash-attention's varlen kernel only computes each sample's own scores. sdpa and eager with
+a block-diagonal mask compute the whole row's scores and discard most of them, so on CPU packing
+would cost as much attention as it saves in padding. `sdpa_packed` (registered here with
+transformers' AttentionInterface) is the CPU counterpart of the varlen kernel: torch's causal sdpa
+run on each sample of the row separately, bounded by the collator's `cu_seq_lens`.
+
+The other thing this module adds is the rule for samples longer than `max_length` (TRL would cut
+their end, which is where the final answer is):
 - "truncate_thinking": cut the middle of the thinking, keeping its opening and its conclusion,
   until the sample fits; the question and the final response are never cut. If fewer than
   `min_thinking_tokens` of thinking would be left, the sample is dropped (and counted).
@@ -27,6 +33,7 @@ from clinical_r1.synth.example import TrainingExample
 from clinical_r1.train.chat import example_to_messages, tokenize_conversation
 
 OverlongRule = Literal["truncate_thinking", "drop"]
+PACKED_SDPA = "sdpa_packed"
 
 
 @dataclass
@@ -158,3 +165,50 @@ def sample_spans(position_ids: torch.Tensor) -> list[tuple[int, int]]:
     starts = (positions == 0).nonzero().flatten().tolist()
     ends = starts[1:] + [positions.numel()]
     return list(zip(starts, ends, strict=True))
+
+
+def packed_sdpa_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+    """Causal sdpa on each sample of a padding-free packed row (query/key/value: batch 1, heads, tokens, dim).
+
+    Without `cu_seq_lens_q` (an ordinary unpadded batch, e.g. generation) it is plain sdpa. Padded
+    batches are refused: this implementation exists for padding-free packed training.
+    """
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    bounds = kwargs.get("cu_seq_lens_q")
+    if bounds is None:
+        if attention_mask is not None:
+            raise ValueError(
+                f"attention '{PACKED_SDPA}' handles padding-free batches only; use 'sdpa' with padding"
+            )
+        return sdpa_attention_forward(
+            module, query, key, value, None, scaling=scaling, dropout=dropout, **kwargs
+        )
+    if query.shape[0] != 1:
+        raise ValueError(
+            f"attention '{PACKED_SDPA}' expects one packed row (batch size 1), got {query.shape[0]}"
+        )
+    edges = bounds.tolist()
+    outputs = [
+        torch.nn.functional.scaled_dot_product_attention(
+            query[:, :, start:end],
+            key[:, :, start:end],
+            value[:, :, start:end],
+            dropout_p=dropout,
+            is_causal=True,
+            scale=scaling,
+            enable_gqa=query.shape[1] != key.shape[1],
+        )
+        for start, end in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    return torch.cat(outputs, dim=2).transpose(1, 2).contiguous(), None
+
+
+def register_packed_sdpa() -> None:
+    """Make `attn_implementation="sdpa_packed"` available to from_pretrained (idempotent)."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, flash_attention_mask
+
+    AttentionInterface.register(PACKED_SDPA, packed_sdpa_attention)
+    # Like flash attention it needs no 4-D mask: None for padding-free rows (cu_seq_lens gives boundaries).
+    AttentionMaskInterface.register(PACKED_SDPA, flash_attention_mask)

@@ -24,7 +24,14 @@ from pydantic import Field
 from clinical_r1.config import StrictModel
 from clinical_r1.formatting import Style
 from clinical_r1.synth.example import TrainingExample, read_examples
-from clinical_r1.train.packing import FitStats, OverlongRule, fill_ratio, fit_examples
+from clinical_r1.train.packing import (
+    PACKED_SDPA,
+    FitStats,
+    OverlongRule,
+    fill_ratio,
+    fit_examples,
+    register_packed_sdpa,
+)
 
 CHECKPOINTS = "checkpoints"
 
@@ -59,9 +66,11 @@ class SFTStageConfig(StrictModel):
     gradient_accumulation_steps: int = Field(1, ge=1)
     gradient_checkpointing: bool = False
     bf16: bool | None = None  # None: on when a bf16-capable GPU is present
-    # None: flash_attention_2 when a GPU and flash-attn are present, else sdpa.
+    # None: flash_attention_2 when a GPU and flash-attn are present; else sdpa_packed (per-sample sdpa,
+    # packing.py) when packing, plain sdpa when not.
     attn_implementation: (
-        Literal["flash_attention_2", "flash_attention_3", "sdpa", "eager", "flex_attention"] | None
+        Literal["flash_attention_2", "flash_attention_3", "sdpa_packed", "sdpa", "eager", "flex_attention"]
+        | None
     ) = None
     lora: LoraSettings | None = None
     # Checkpoints and logs
@@ -85,7 +94,7 @@ def resolve_attn_implementation(config: SFTStageConfig) -> str:
 
         if importlib.util.find_spec("flash_attn") is not None:
             return "flash_attention_2"
-    return "sdpa"
+    return PACKED_SDPA if config.packing else "sdpa"
 
 
 def _trl_args(config: SFTStageConfig, out_dir: Path):
@@ -133,6 +142,11 @@ def build_trainer(config: SFTStageConfig, examples: list[TrainingExample], model
     from transformers import AutoTokenizer
     from trl import SFTTrainer
 
+    if config.attn_implementation == PACKED_SDPA and not config.packing:
+        raise ValueError(
+            f"attn_implementation '{PACKED_SDPA}' needs packing: true (padded batches use 'sdpa')"
+        )
+    register_packed_sdpa()
     tokenizer = AutoTokenizer.from_pretrained(str(model))
     if not tokenizer.chat_template:
         raise ValueError(f"{model}: the tokenizer has no chat template; SFT formats examples through it")
