@@ -298,26 +298,11 @@ def _move_stale(out_dir: Path, name: str, reason: str) -> None:
     _console.print(f"[yellow]{name}: earlier results set aside ({reason}) -> {target}; evaluating again")
 
 
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def add_task(self, *args: Any, **kwargs: Any) -> int:
-        return 0
-
-    def advance(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _progress(enabled: bool) -> Progress | _NoBar:
-    if not enabled:
-        return _NoBar()
+def _progress(enabled: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        disable=not enabled,
     )

@@ -109,7 +109,7 @@ async def synthesize(
     try:
         todo = [r for r in records if journal.get(r.id, fingerprints[r.id]) is None]
         counts = Counter(o.status for r in records if (o := journal.get(r.id, fingerprints[r.id])))
-        with _progress_bar(progress, llm) as bar:
+        with _progress_bar(progress) as bar:
             done = len(records) - len(todo)
             task = bar.add_task("synthesizing", total=len(records), completed=done, **_fields(counts, llm))
             queue = iter(todo)
@@ -154,23 +154,7 @@ def _spend(llm: LLM) -> float:
     return llm.ledger.total().cost_usd
 
 
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def add_task(self, *args: Any, **kwargs: Any) -> int:
-        return 0
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _progress_bar(enabled: bool, llm: LLM) -> Progress | _NoBar:
-    if not enabled:
-        return _NoBar()
+def _progress_bar(enabled: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -178,6 +162,7 @@ def _progress_bar(enabled: bool, llm: LLM) -> Progress | _NoBar:
         TextColumn("verified [green]{task.fields[verified]}[/] dropped [red]{task.fields[dropped]}[/]"),
         TextColumn("spend ${task.fields[spend]:.4f}"),
         TimeElapsedColumn(),
+        disable=not enabled,
     )
 
 
