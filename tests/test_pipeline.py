@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from clinical_r1.config import ConfigError
-from clinical_r1.pipeline import load_pipeline_config, split_heldout
+from clinical_r1.manifest import fingerprint
+from clinical_r1.pipeline import Pipeline, load_pipeline_config, split_heldout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -180,3 +181,33 @@ def test_rl_and_eval_prompt_the_model_as_sft_trained_it(tmp_path):
     assert loaded.eval.config.system_prompts == prompts
     assert loaded.eval.config.style == "markdown"
     assert loaded.rl.config.reward.style == "markdown"
+
+
+def test_launched_stage_runs_the_cli_under_the_launcher(tmp_path, tiny_model_dir):
+    """`launch:` runs a stage as `<launcher> -m clinical_r1.cli <stage> ...` (accelerate on GPUs);
+    here the launcher is plain python, which is what `accelerate launch` runs per process."""
+    from clinical_r1.pipeline import launch_stage
+    from clinical_r1.train.sft import SFTStageConfig
+
+    config = SFTStageConfig(max_steps=1, max_length=1024, save_steps=1)
+    data = ROOT / "src" / "clinical_r1" / "data" / "samples" / "sft_seed.jsonl"
+    out = launch_stage(sys.executable, "sft", config, data, str(tiny_model_dir), tmp_path / "sft")
+    assert (out / "model.safetensors").exists()
+    assert yaml.safe_load((out / "sft_config.yaml").read_text())["max_steps"] == 1
+    with pytest.raises(RuntimeError, match="sft stage failed"):
+        launch_stage(
+            sys.executable, "sft", config, tmp_path / "missing.jsonl", str(tiny_model_dir), tmp_path / "x"
+        )
+
+
+def test_retrained_weights_in_the_same_folder_change_the_eval_fingerprint(tmp_path, tiny_model_dir):
+    pipeline = Pipeline(load_pipeline_config(twin_config(tmp_path, tiny_model_dir)))
+    sft = tmp_path / "sft"
+    sft.mkdir()
+    (sft / "model.safetensors").write_bytes(b"first weights")
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text('{"id": "x"}\n')
+    pipeline.outputs = {"bench": {"bench": str(bench)}, "sft": {"model": str(sft)}}
+    before = fingerprint(*pipeline._plan("eval"))
+    (sft / "model.safetensors").write_bytes(b"retrained weights")
+    assert fingerprint(*pipeline._plan("eval")) != before

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+import yaml
+from pydantic import Field, field_validator, model_validator
 from rich.console import Console
 from rich.table import Table
 
@@ -52,14 +55,30 @@ class RecordsStage(StrictModel):
     heldout_fraction: float = Field(0.5, ge=0.0, le=1.0)
 
 
+def _stage_config_file(value: Any) -> Any:
+    """A stage's `config` may name a YAML file of its own (e.g. configs/sft_paper.yaml)."""
+    if isinstance(value, str):
+        path = Path(value)
+        if not path.exists():
+            raise ValueError(f"stage config file {value} not found")
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return value
+
+
 class SFTStage(StrictModel):
     config: SFTStageConfig = Field(default_factory=SFTStageConfig)
     # Hand-written examples trained on beside the synthesized ones (e.g. when the teacher is a toy).
     extra_data: list[str] = Field(default_factory=list)
+    # Run the stage through a launcher instead of in this process, e.g. "accelerate launch
+    # --config_file configs/accelerate/deepspeed_zero3.yaml" for 8 GPUs. None: in-process.
+    launch: str | None = None
+    _file = field_validator("config", mode="before")(_stage_config_file)
 
 
 class RLStage(StrictModel):
     config: RLConfig = Field(default_factory=RLConfig)
+    launch: str | None = None  # as for SFT
+    _file = field_validator("config", mode="before")(_stage_config_file)
     data: Literal["train_records", "examples"] = "train_records"
 
 
@@ -181,9 +200,14 @@ class Pipeline:
                 inputs["sft_data"] = out["sft"]["data"]
             return c.bench.model_dump(mode="json"), inputs
         if stage == "eval":
-            models = {m.name: m.spec for m in self._models_under_test()}
+            under_test = self._models_under_test()
             inputs = {"bench": out["bench"]["bench"]}
-            inputs.update({f"model:{k}": v for k, v in models.items() if Path(v).exists()})
+            # A local model's folder is an input: retrained weights in the same folder rerun the stage.
+            for m in under_test:
+                spec = m.model_spec()
+                if spec.backend == "local" and Path(spec.model).exists():
+                    inputs[f"model:{m.name}"] = spec.model
+            models = {m.name: m.spec for m in under_test}
             return {"config": c.eval.model_dump(mode="json"), "models": models}, inputs
         raise ConfigError(f"unknown stage {stage}")
 
@@ -238,7 +262,11 @@ class Pipeline:
         data = out_dir / "train_examples.jsonl"
         counts = concat_jsonl([_input_path(p) for p in sources], data)
         console.print("SFT data: " + ", ".join(f"{n} from {p}" for p, n in counts.items()))
-        model_dir = run_sft(stage.config, data, resolve_model(self.config.model), out_dir)
+        model = resolve_model(self.config.model)
+        if stage.launch:
+            model_dir = launch_stage(stage.launch, "sft", stage.config, data, model, out_dir)
+        else:
+            model_dir = run_sft(stage.config, data, model, out_dir)
         metrics = json.loads((model_dir / "metrics.json").read_text())
         return {"model": model_dir, "data": data}, {
             "examples": counts,
@@ -247,7 +275,13 @@ class Pipeline:
 
     def _stage_rl(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
         _, inputs = self._plan("rl")
-        model_dir = run_rl(self.config.rl.config, inputs["data"], inputs["model"], out_dir)
+        stage = self.config.rl
+        if stage.launch:
+            model_dir = launch_stage(
+                stage.launch, "rl", stage.config, inputs["data"], inputs["model"], out_dir
+            )
+        else:
+            model_dir = run_rl(stage.config, inputs["data"], inputs["model"], out_dir)
         return {"model": Path(model_dir)}, {}
 
     def _stage_bench(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
@@ -289,6 +323,24 @@ class Pipeline:
             # The name was derived from the alias ("sft-trained"), which reads better than a path.
             resolved.append(ModelUnderTest(name=m.name, spec=spec, mode=m.mode))
         return resolved
+
+
+def launch_stage(
+    launcher: str, command: str, config: StrictModel, data: Any, model: str, out_dir: Path
+) -> Path:
+    """Run `clinical-r1 <command>` under a launcher (accelerate, torchrun) and wait for it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config_file = out_dir / f"{command}_config.yaml"
+    config_file.write_text(
+        yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
+    )
+    argv = [*shlex.split(launcher), "-m", "clinical_r1.cli", command]
+    argv += ["--data", str(data), "--model", str(model), "--out", str(out_dir), "--config", str(config_file)]
+    console.print("launching: " + " ".join(shlex.quote(a) for a in argv))
+    result = subprocess.run(argv, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{command} stage failed under '{launcher}' (exit code {result.returncode})")
+    return out_dir
 
 
 def _input_path(path: str) -> Path:
