@@ -181,25 +181,28 @@ def test_trl_algorithms_train_with_the_same_reward(algo: str, tiny_model_dir: Pa
     assert (out / "rl.png").exists() and (out / "checkpoints" / "checkpoint-2").is_dir()
 
 
-def test_grpo_passes_references_and_truncation_to_the_reward(letter_model: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("algo", ["ppo", "grpo"])
+def test_reward_gets_references_truncation_and_clean_text(
+    algo: str, letter_model: Path, tmp_path: Path
+) -> None:
     data = write_letter_prompts(tmp_path / "prompts.jsonl", n=4)
-    seen: list[tuple[str, str, bool]] = []
-    texts_seen: list[str] = []
+    seen: list[tuple[str, str, bool, str]] = []
 
     def spy(texts, items, truncated):
-        seen.extend((item.id, item.reference, cut) for item, cut in zip(items, truncated, strict=True))
-        texts_seen.extend(texts)
+        seen.extend((i.id, i.reference, cut, t) for i, cut, t in zip(items, truncated, texts, strict=True))
         return letter_share_reward(texts, items, truncated)
 
-    config = RLConfig(algo="grpo", batch_size=2, steps=1, max_new_tokens=4, system_prompts={"en": ""},
-                      grpo={"num_generations": 2})  # fmt: skip
+    config = RLConfig(algo=algo, batch_size=4, steps=2, max_new_tokens=4, system_prompts={"en": ""},
+                      grpo={"num_generations": 2}, seed=1)  # fmt: skip
     run_rl(config, data, letter_model, tmp_path / "out", reward_fn=spy, progress=False)
-    assert len(seen) == 4 and {ref for _, ref, _ in seen} == {"a"}
-    assert {i for i, _, _ in seen} <= {"toy0", "toy1", "toy2", "toy3"}
+    assert {ref for _, ref, _, _ in seen} == {"a"}
+    assert {i for i, _, _, _ in seen} <= {"toy0", "toy1", "toy2", "toy3"}
     # truncated = no EOS within the 4 tokens; a response that stopped spent a token on EOS
-    cuts = [cut for _, _, cut in seen]
+    cuts = [cut for _, _, cut, _ in seen]
     assert True in cuts and False in cuts
-    assert all(len(text) < 4 for text, cut in zip(texts_seen, cuts, strict=True) if not cut)
+    assert all(len(text) < 4 for _, _, cut, text in seen if not cut)
+    # nothing after the EOS, and no special token, reaches the reward as text
+    assert all(set(text) <= set("abcdefgh \n") for _, _, _, text in seen), seen
 
 
 # --- data and CLI errors -----------------------------------------------------------------------

@@ -369,7 +369,9 @@ class PPOTrainer:
         )
         policy = AutoModelForCausalLM.from_pretrained(str(model_path))
         critic = ValueModel.from_pretrained(model_path)
-        self.reference = AutoModelForCausalLM.from_pretrained(str(model_path)).to(self.accelerator.device)
+        self.reference = AutoModelForCausalLM.from_pretrained(
+            str(model_path), dtype=torch.bfloat16 if bf16 else torch.float32
+        ).to(self.accelerator.device)
         self.reference.eval().requires_grad_(False)
         for module in (policy, critic):
             disable_dropout(module)
@@ -403,9 +405,8 @@ class PPOTrainer:
             cfg.temperature,
             cfg.top_p,
         )
-        texts = self.tokenizer.batch_decode(
-            rollout.response * rollout.response_mask, skip_special_tokens=True
-        )
+        # after the first EOS every position holds the pad token, which decoding skips like the EOS itself
+        texts = self.tokenizer.batch_decode(rollout.response, skip_special_tokens=True)
         results = [_as_result(r) for r in self.reward_fn(texts, items, rollout.truncated)]
         scores = torch.tensor([r.score for r in results], device=acc.device, dtype=torch.float32)
         mask = rollout.response_mask.float()
