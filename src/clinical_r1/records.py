@@ -14,14 +14,23 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
 Language = Literal["en", "zh"]
 
 PACKAGE_DATA = Path(__file__).parent / "data"
 SAMPLE_RECORDS = PACKAGE_DATA / "samples" / "records.jsonl"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+NonEmptyStr = Annotated[str, AfterValidator(_not_blank)]  # text that is more than whitespace
 
 
 class RecordError(ValueError):
@@ -38,40 +47,26 @@ class RecordError(ValueError):
 
 
 class ClinicalRecord(BaseModel):
-    id: str
+    id: NonEmptyStr
     language: Language
     department: str | None = None
-    case: str
-    diagnosis: str
+    case: NonEmptyStr
+    diagnosis: NonEmptyStr
     icd10: str | None = None
     source: str = ""
     meta: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("id", "case", "diagnosis")
-    @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value or not value.strip():
-            raise ValueError("must not be empty")
-        return value
 
 
 class MCQItem(BaseModel):
     """A multiple-choice question (MedQA): kept to check that training does not erase knowledge."""
 
-    id: str
+    id: NonEmptyStr
     language: Language
-    question: str
+    question: NonEmptyStr
     options: dict[str, str]
     answer: str  # the letter of the right option
     source: str = ""
     meta: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("id", "question")
-    @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value or not value.strip():
-            raise ValueError("must not be empty")
-        return value
 
     @field_validator("options")
     @classmethod

@@ -13,14 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from clinical_r1.records import Language, RecordError, iter_jsonl
+from clinical_r1.records import Language, NonEmptyStr, iter_jsonl, validation_errors
 
 
 class TrainingExample(BaseModel):
-    id: str
-    question: str
-    thinking: str
-    response: str
+    id: NonEmptyStr
+    question: NonEmptyStr
+    thinking: NonEmptyStr
+    response: NonEmptyStr
     reference: str
     language: Language
     department: str | None = None
@@ -28,13 +28,6 @@ class TrainingExample(BaseModel):
     route: str = "initial"
     trace: dict[str, Any] = Field(default_factory=dict)
     usage: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("id", "question", "thinking", "response")
-    @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value or not value.strip():
-            raise ValueError("must not be empty")
-        return value
 
     @field_validator("route")
     @classmethod
@@ -50,9 +43,7 @@ def example_from_dict(
     try:
         return TrainingExample.model_validate(obj)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        raise RecordError(file, line, field, err["msg"]) from exc
+        raise validation_errors(exc, file, line)[0] from exc
 
 
 def read_examples(path: str | Path) -> Iterator[TrainingExample]:
