@@ -874,7 +874,7 @@ def load_labelled(path: str | Path) -> list[LabelledPair]:
     """A labelled JSONL set: prediction, reference, match, language, optional reference_icd10, kind, id."""
     from pydantic import ValidationError
 
-    from clinical_r1.records import RecordError, iter_jsonl
+    from clinical_r1.records import RecordError, iter_jsonl, validation_errors
 
     pairs = []
     for line, obj in iter_jsonl(path):
@@ -883,7 +883,6 @@ def load_labelled(path: str | Path) -> list[LabelledPair]:
         try:
             item = VerifyItem.model_validate({k: obj.get(k) for k in VerifyItem.model_fields if k in obj})
         except ValidationError as exc:
-            err = exc.errors()[0]
-            raise RecordError(path, line, ".".join(map(str, err["loc"])), err["msg"]) from exc
+            raise validation_errors(exc, path, line)[0] from exc
         pairs.append(LabelledPair(item, obj["match"], str(obj.get("kind", "")), str(obj.get("id", line))))
     return pairs

@@ -9,12 +9,12 @@ A clinical term counts as removed when any of its characters is inside a detecte
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clinical_r1.deid.detect import CATEGORIES, find_spans
+from clinical_r1.records import iter_jsonl
 
 
 @dataclass
@@ -40,8 +40,7 @@ class Scores:
 
 
 def load_corpus(path: str | Path) -> list[dict]:
-    with Path(path).open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    return [obj for _, obj in iter_jsonl(path)]
 
 
 def score(rows: Iterable[dict]) -> Scores:
