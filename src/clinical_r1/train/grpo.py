@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from clinical_r1.train.rl import RLConfig
 
 CHECKPOINTS = "checkpoints"
+SOURCES = ("rule", "code", "judge", "none", "parser")
 
 
 class GRPOSettings(StrictModel):
@@ -61,6 +62,8 @@ class TRLReward:
         if log_metric is not None and any(r.outcome in OUTCOMES for r in results):
             for outcome in OUTCOMES:
                 log_metric(f"share_{outcome}", sum(r.outcome == outcome for r in results) / len(results))
+            for source in SOURCES:  # which verifier tier decided (parser = no reasoning, none = undecided)
+                log_metric(f"source_{source}", sum(r.source == source for r in results) / len(results))
         return [r.score for r in results]
 
 
@@ -199,4 +202,7 @@ def _history_row(log: dict[str, Any]) -> dict[str, Any]:
     }
     for outcome in OUTCOMES:
         row[f"share_{outcome}"] = log.get(f"share_{outcome}")
+    sources = {s: log[f"source_{s}"] for s in SOURCES if log.get(f"source_{s}")}
+    if sources:
+        row["sources"] = sources  # shares of the step's completions
     return row

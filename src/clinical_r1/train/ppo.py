@@ -495,10 +495,10 @@ class PPOTrainer:
         for key, values in losses.items():
             mean = torch.tensor(sum(values) / len(values), device=acc.device)
             log[key] = acc.reduce(mean, "mean").item()
-        sources: dict[str, int] = {}
+        sources: dict[str, float] = {}
         for r in results:
-            sources[r.source] = sources.get(r.source, 0) + 1
-        log["sources"] = sources  # verdict sources on the main process's share of the batch
+            sources[r.source] = sources.get(r.source, 0.0) + 1 / len(results)
+        log["sources"] = sources  # which verifier tier decided, as shares of this process's completions
         return log
 
     # -- checkpoints ----------------------------------------------------------------------------
