@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 
@@ -19,7 +20,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run records -> synthesize -> sft -> rl -> bench -> eval; unchanged stages are skipped."""
         from clinical_r1.config import ConfigError
+        from clinical_r1.llm import LLMError
         from clinical_r1.pipeline import Pipeline, load_pipeline_config, print_summary
+        from clinical_r1.records import RecordError
 
         try:
             cfg = load_pipeline_config(config)
@@ -32,8 +35,8 @@ def register(app: typer.Typer) -> None:
         pipeline = Pipeline(cfg, config_path=config)
         try:
             outputs = pipeline.run(only=only, start_from=start_from)
-        except ConfigError as exc:
-            console.print(f"[red]{exc}[/red]")
+        except (ConfigError, RecordError, LLMError) as exc:  # bad config, input line or model: no traceback
+            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from exc
         finally:
             print_summary(pipeline)

@@ -1,0 +1,25 @@
+"""`clinical-r1 run` reports bad input data as an error naming file, line and field (no traceback)."""
+
+from __future__ import annotations
+
+import yaml
+from typer.testing import CliRunner
+
+from clinical_r1.cli import app
+
+
+def test_bad_records_end_the_run_with_a_record_error(tmp_path):
+    # The same file imported twice: synthesis refuses the repeated ids before calling any model.
+    config = {
+        "name": "dup",
+        "runs_dir": str(tmp_path / "runs"),
+        "records": {"inputs": [{"path": "samples"}, {"path": "samples"}], "heldout_fraction": 0.0},
+        "synthesize": {"teacher": "tiny"},
+    }
+    path = tmp_path / "dup.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["run", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "train.jsonl:" in result.output and "field 'id'" in result.output
+    assert "duplicate id" in result.output
