@@ -112,6 +112,12 @@ def test_cli_reports_bad_config_and_bad_records(tmp_path: Path) -> None:
     with pytest.raises(RecordError, match=r"records.jsonl:2: field 'id': duplicate id"):
         run_synthesis(SynthConfig(teacher="openai:m@http://127.0.0.1:9/v1"), records, tmp_path / "o")
 
+    teacher = "openai:m@http://127.0.0.1:9/v1"
+    missing = runner.invoke(app, ["synthesize", "--records", str(tmp_path / "nope.jsonl"),
+                                  "--out", str(tmp_path / "o2"), "--teacher", teacher])  # fmt: skip
+    assert missing.exit_code == 2 and "nope.jsonl: records file not found" in " ".join(missing.output.split())
+    assert not (tmp_path / "o2").exists()
+
 
 def test_cli_runs_a_small_job(tmp_path: Path) -> None:
     records = tmp_path / "records.jsonl"

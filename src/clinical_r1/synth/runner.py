@@ -59,6 +59,8 @@ class SynthesisStats(BaseModel):
 
 def read_input(path: str | Path, limit: int | None = None) -> list[ClinicalRecord]:
     """All records, in order; a repeated id is an error (the journal is keyed by id)."""
+    if not Path(path).is_file():
+        raise RecordError(path, None, None, "records file not found")
     records: list[ClinicalRecord] = []
     first_line: dict[str, int] = {}
     for number, obj in iter_jsonl(path):
@@ -97,9 +99,9 @@ async def synthesize(
     progress: bool = True,
     llm: LLM | None = None,
 ) -> SynthesisStats:
+    records = read_input(records_path, config.limit)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    records = read_input(records_path, config.limit)
     prompts = {lang: load_prompts(lang, config.prompts_dir) for lang in sorted({r.language for r in records})}
     fingerprints = {r.id: record_fingerprint(r, config, prompts[r.language]) for r in records}
     if llm is None:
