@@ -428,6 +428,22 @@ def test_cli_verify_with_and_without_a_judge() -> None:
     assert result.exit_code == 0 and "mismatch (source: judge)" in result.output, result.output
 
 
+def test_cli_verify_reports_bad_settings_without_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from clinical_r1.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["verify", "a", "b", "--config", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2 and "config file not found" in result.output
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # the key is checked before any request
+    spec = "openai:judge@http://judge.example/v1"
+    result = runner.invoke(app, ["verify", "aspiration pneumonia", "pneumonia", "--judge-model", spec])
+    assert result.exit_code == 2 and "OPENAI_API_KEY" in result.output, result.output
+    result = runner.invoke(app, ["verify", "a", "b", "--language", "fr"])
+    assert result.exit_code == 2 and "not en or zh" in result.output
+
+
 def test_held_out_pairs_written_after_the_rules(bench) -> None:
     # 80 pairs written after the rules were frozen. The first run found two false matches by code
     # (diverticulitis / diverticulosis share K57.9); the suffix rule added since keeps this at zero.

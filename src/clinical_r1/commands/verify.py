@@ -29,19 +29,31 @@ def register(app: typer.Typer) -> None:
         output: bool = typer.Option(False, "--output", help="PREDICTION is a model output: parse it first."),
     ) -> None:
         """Match, mismatch or undecided, and which tier decided (rule, code, judge, none)."""
-        from clinical_r1.config import load_config
+        from clinical_r1.config import ConfigError, load_config
         from clinical_r1.formatting import parse
+        from clinical_r1.llm import LLMError
         from clinical_r1.verify import Verifier, VerifierConfig
 
+        if language not in ("en", "zh"):
+            raise typer.BadParameter(f"'{language}' is not en or zh", param_hint="--language")
         overrides = {"rules": rules, "codes": codes}
         if judge_model:
             overrides |= {"judge": True, "judge_model": judge_model}
-        cfg = load_config(config, VerifierConfig, overrides=overrides)
+        try:
+            cfg = load_config(config, VerifierConfig, overrides=overrides)
+            verifier = Verifier(cfg)
+        except ConfigError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
         if output:
             parsed = parse(prediction)
             state = "valid" if parsed.valid else f"[red]invalid: {parsed.error}[/red]"
             console.print(f"output: {state}; diagnosis: {parsed.diagnosis!r}")
             prediction = parsed.diagnosis if parsed.valid else None
-        verdict = Verifier(cfg).verify(prediction, reference, reference_icd10=icd10, language=language)
+        try:  # the judge's API key is read, and a local judge loaded, on the first call
+            verdict = verifier.verify(prediction, reference, reference_icd10=icd10, language=language)
+        except (ConfigError, LLMError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
         colour = {"match": "green", "mismatch": "red", "undecided": "yellow"}[verdict.label]
         console.print(f"[{colour}]{verdict.label}[/{colour}] (source: {verdict.source}) {verdict.reason}")
