@@ -10,6 +10,7 @@ import torch
 from typer.testing import CliRunner
 
 from clinical_r1.cli import app
+from clinical_r1.config import ConfigError
 from clinical_r1.records import SAMPLE_RECORDS, RecordError
 from clinical_r1.testing.toy_rl import build_letter_model, letter_share_reward, write_letter_prompts
 from clinical_r1.train.ppo import (
@@ -247,3 +248,22 @@ def test_cli_needs_data_model_and_out_and_rejects_bad_configs(tmp_path: Path) ->
     ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code != 0 and "kl_coeff" in str(result.exception)
+
+
+def test_grpo_settings_reach_trl_including_vllm(tmp_path: Path) -> None:
+    from clinical_r1.train.grpo import _trl_args
+
+    grpo = {"num_generations": 4, "use_vllm": True, "vllm_mode": "server",
+            "vllm_server_base_url": "http://127.0.0.1:8000"}  # fmt: skip
+    args = _trl_args(RLConfig(algo="grpo", batch_size=4, grpo=grpo), tmp_path, total_steps=3)
+    assert (args.use_vllm, args.vllm_mode, args.vllm_server_base_url) == (
+        True,
+        "server",
+        "http://127.0.0.1:8000",
+    )
+    assert (args.beta, args.epsilon, args.learning_rate, args.max_steps) == (0.03, 0.2, 5e-7, 3)
+    # 4 prompts x 4 generations = 16 completions per step: 4 per micro-step, 4 accumulation steps
+    assert (args.per_device_train_batch_size, args.gradient_accumulation_steps) == (4, 4)
+    with pytest.raises(ConfigError, match="divisible"):
+        odd = RLConfig(algo="rloo", batch_size=3, grpo={"num_generations": 2, "per_device_batch_size": 4})
+        _trl_args(odd, tmp_path, total_steps=1)

@@ -40,6 +40,7 @@ def rl(
     batch_size: int | None = typer.Option(None, help="Override: prompts per step."),
     max_new_tokens: int | None = typer.Option(None, help="Override: response token limit."),
     learning_rate: float | None = typer.Option(None, help="Override: learning rate."),
+    use_vllm: bool | None = typer.Option(None, help="Override (GRPO/RLOO): generate with vLLM (GPU)."),
 ) -> None:
     """Train MODEL with RL on DATA (rerun the same command to resume from the last checkpoint)."""
     if ctx.invoked_subcommand is not None:
@@ -60,6 +61,8 @@ def rl(
         "learning_rate": learning_rate,
     }
     cfg = load_config(config, RLConfig, overrides)
+    if use_vllm is not None:
+        cfg = cfg.model_copy(update={"grpo": cfg.grpo.model_copy(update={"use_vllm": use_vllm})})
     folder = run_rl(cfg, data, model, out)
     if int(os.environ.get("RANK", "0")) != 0:  # under accelerate/torchrun only the main process reports
         return
