@@ -201,3 +201,27 @@ def test_teacher_behind_the_deid_policy_never_sees_identifiers(tmp_path: Path) -
         sent = [m["content"] for r in server.requests for m in r.body["messages"]]
     assert stats.examples == 1 and stats.routes != {"initial": 1}  # the refinement ran, de-identified too
     assert len(sent) >= 4 and not any("555-123-4567" in text or "John Smith" in text for text in sent)
+
+
+def test_a_response_without_a_stated_diagnosis_is_not_kept(tmp_path: Path) -> None:
+    """Evaluation and the RL reward read only the diagnosis the response states (extract_diagnosis);
+    a response with none must not become a training example, even when its whole text would match."""
+    teacher = FakeTeacher()
+
+    def script(request: dict) -> str:
+        if request.get("response_format"):  # the judge: agrees with whatever it is shown
+            return '{"match": true, "reason": "same disease"}'
+        reply = teacher(request)
+        if "<internal thinking>" in request["messages"][0]["content"]:  # names it, states none
+            return reply.replace("Final diagnosis: ", "")
+        return reply
+
+    records = tmp_path / "records.jsonl"
+    write_jsonl(records, make_records(["initial"]))
+    with running_server(script) as server:
+        judge = {"judge": True, "judge_model": f"openai:judge@{server.base_url}"}
+        config = SynthConfig(teacher=f"openai:fake-teacher@{server.base_url}", verifier=judge)
+        stats = run_synthesis(config, records, tmp_path / "out", progress=False)
+        judged = [r for r in server.requests if r.body.get("response_format")]
+    assert stats.examples == 0 and stats.dropped == {"response_mismatch": 1}
+    assert judged == []  # nothing was left for the judge: the response states no diagnosis

@@ -118,8 +118,10 @@ class RecordSearch:
                 "rewrite", self._render("rewrite", reasoning=steps_text(steps)), parse_natural
             )
             response = await self._ask("response", self._render("response", thinking=thinking), _plain_text)
+            # Only the diagnosis the response states counts, as in evaluation and the RL reward: a
+            # response stating none (None -> mismatch) would teach an answer nobody can grade.
             diagnosis = extract_diagnosis(response)
-            verdict = await self._verify(diagnosis or response)
+            verdict = await self._verify(diagnosis)
             trace["response_verdict"] = {"prediction": diagnosis, **verdict.model_dump(mode="json")}
             if not verdict.is_match:
                 raise Dropped("response_mismatch", f"response diagnosis {diagnosis!r}: {verdict.reason}")
