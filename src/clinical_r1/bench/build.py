@@ -513,9 +513,11 @@ def build_benchmark(
         shingle_size=config.shingle_size,
         num_perm=config.num_perm,
     )
-    plan = _choose_clean(units, slots, config, scan, records_path, index, leakage, show_progress)
-    if index is not None:
-        index.close()
+    try:
+        plan = _choose_clean(units, slots, config, scan, records_path, index, leakage, show_progress)
+    finally:  # a bad training line raises mid-check: its file handles are closed all the same
+        if index is not None:
+            index.close()
 
     items = _items(plan.chosen, units, scan, slots, config, records_path)
     out_dir.mkdir(parents=True, exist_ok=True)
