@@ -115,8 +115,5 @@ def _own(path: Path, line: int, row: Any, cls: type) -> EvalItem:
 
 
 def file_digest(path: str | Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
