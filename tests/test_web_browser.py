@@ -94,7 +94,9 @@ def test_pick_a_sample_and_see_the_diagnosis(browser, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / "diagnosis.png"), full_page=True)
 
             page.click("#copy")
-            page.wait_for_function("document.getElementById('status').textContent.includes('copied')")
+            # Selectors, not wait_for_function: its polling evaluates a string, which the page's
+            # Content-Security-Policy (no 'unsafe-eval') rightly blocks whenever the first check fails.
+            page.wait_for_selector("#status >> text=copied")
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied.startswith("Diagnosis: 大叶性肺炎") and "J18.1" in copied
             assert outside == []  # nothing but this server was asked for anything
@@ -142,7 +144,7 @@ def test_stop_cancels_and_frees_the_slot(browser) -> None:
             page, _ = open_page(browser, base_url)
             page.fill("#case", SAMPLES[0].case)
             page.click("#submit")
-            page.wait_for_function("!document.getElementById('stop').disabled")
+            page.wait_for_selector("#stop:not([disabled])")
             page.click("#stop")
             page.wait_for_selector("#status >> text=Stopped.")
             # The server gave the only slot back long before the model would have answered (6 s).
