@@ -24,11 +24,16 @@ def register(app: typer.Typer) -> None:
         resume: bool = typer.Option(True, help="Continue from the last checkpoint in OUT/checkpoints."),
     ) -> None:
         """Fine-tune MODEL on EXAMPLES (assistant-only loss, packed samples, isolated attention)."""
-        from clinical_r1.config import load_config
+        from clinical_r1.config import ConfigError, load_config
+        from clinical_r1.records import RecordError
         from clinical_r1.train.sft import SFTStageConfig, run_sft
 
-        cfg = load_config(config, SFTStageConfig, {"max_steps": max_steps, "max_length": max_length})
-        folder = run_sft(cfg, data, model, out, resume=resume)
+        try:
+            cfg = load_config(config, SFTStageConfig, {"max_steps": max_steps, "max_length": max_length})
+            folder = run_sft(cfg, data, model, out, resume=resume)
+        except (ConfigError, RecordError, FileNotFoundError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
         metrics_path = folder / "metrics.json"
         if int(os.environ.get("RANK", "0")) == 0 and metrics_path.exists():  # one summary per launch
             m = json.loads(metrics_path.read_text())
