@@ -116,6 +116,9 @@ def test_clear_matches(prediction, reference, language) -> None:
         ("STEMI", "NSTEMI", "en"),
         ("stable angina", "unstable angina", "en"),
         ("pulmonary embolism", "pneumonia", "en"),  # different ICD-10 chapter
+        ("hepatitis B", "hepatitis C", "en"),  # subtypes that share an ICD-10 category (B18)
+        ("乙型肝炎", "丙型肝炎", "zh"),
+        ("甲型流感", "乙型流感", "zh"),
     ],
 )
 def test_clear_mismatches(prediction, reference, language) -> None:

@@ -488,12 +488,14 @@ _ZH_CONFLICTS = {
         ("肾炎", "肾病"), ("狭窄", "关闭不全"), ("主动脉瓣", "二尖瓣"), ("病毒", "细菌"),
         ("炎", ""), ("炎", "病"), ("炎", "症"),  # inflammation vs the organ's disease (憩室炎 / 憩室病)
     ]
-}
+} | {frozenset((x, y)) for x in "甲乙丙丁戊" for y in "甲乙丙丁戊" if x != y}  # subtypes: 乙型 / 丙型肝炎
 # fmt: on
 
 
 def _conflicting_words(a: str, b: str) -> bool:
     if frozenset((a, b)) in _EN_CONFLICTS or (a.isdigit() and b.isdigit()):
+        return True
+    if len(a) == len(b) == 1:  # a subtype letter: hepatitis B / C, Stanford type A / B
         return True
     for x, y in (("hyper", "hypo"), ("hypo", "hyper")):
         if a.startswith(x) and b.startswith(y) and a[len(x) :] == b[len(y) :]:
