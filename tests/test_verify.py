@@ -61,6 +61,9 @@ OFFLINE = Verifier()
         ("Not pneumonia.", "Pneumonia", "en"),
         ("pneumonia was excluded", "pneumonia", "en"),
         ("Pneumonia has been ruled out", "pneumonia", "en"),
+        ("pneumonia, ruled out", "pneumonia", "en"),  # the negation in a clause of its own
+        ("pneumonia (excluded)", "pneumonia", "en"),
+        ("肺炎，已排除", "肺炎", "zh"),
         ("no evidence of pneumonia", "pneumonia", "en"),
         ("pneumonia unlikely", "pneumonia", "en"),
         ("排除肺炎", "肺炎", "zh"),

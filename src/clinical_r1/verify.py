@@ -328,9 +328,24 @@ _DIFFERENTIAL = re.compile(r"\bdifferential\b|鉴别", re.IGNORECASE)
 _CONTRAST = re.compile(r"\s*\b(?:rather than|instead of|other than)\b\s*|而非|而不是", re.IGNORECASE)
 
 
+# What is left of a clause that only negates ("ruled out", "(excluded)", "已排除"): auxiliaries.
+_AUXILIARIES = re.compile(r"\b(?:was|is|has|have|had|been|be|now|clinically)\b|已经?|被|可以", re.IGNORECASE)
+
+
 def _clauses(text: str) -> list[str]:
     text = _CONTRAST.sub(", not ", text)  # "A rather than B" -> "A", "not B"
-    return [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    clauses: list[str] = []
+    for clause in (c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()):
+        if clauses and _is_negated(clause) and _only_negation(clause):
+            clauses[-1] = f"{clauses[-1]} {clause}"  # "pneumonia, ruled out": the negation is pneumonia's
+        else:
+            clauses.append(clause)
+    return clauses
+
+
+def _only_negation(clause: str) -> bool:
+    rest = _AUXILIARIES.sub(" ", _NEGATION_ZH.sub(" ", _NEGATION_EN.sub(" ", clause)))
+    return not re.search(r"\w", rest)
 
 
 def _is_negated(clause: str) -> bool:
