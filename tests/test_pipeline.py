@@ -211,3 +211,33 @@ def test_retrained_weights_in_the_same_folder_change_the_eval_fingerprint(tmp_pa
     before = fingerprint(*pipeline._plan("eval"))
     (sft / "model.safetensors").write_bytes(b"retrained weights")
     assert fingerprint(*pipeline._plan("eval")) != before
+
+
+def test_sft_trains_afresh_when_its_config_changed_and_resumes_when_only_interrupted(
+    tmp_path, tiny_model_dir
+):
+    path = tmp_path / "c.yaml"
+    runs = tmp_path / "runs"
+    path.write_text(
+        yaml.safe_dump({"name": "x", "runs_dir": str(runs), "model": str(tiny_model_dir), "sft": {}})
+    )
+    pipeline = Pipeline(load_pipeline_config(path))
+    found: list[list[str]] = []  # the checkpoints the (stand-in) trainer finds when it starts
+
+    def train(out_dir: Path):
+        checkpoints = out_dir / "checkpoints"
+        found.append(sorted(p.name for p in checkpoints.glob("*")))
+        (checkpoints / f"checkpoint-{len(found)}").mkdir(parents=True)
+        return {"model": out_dir}, {}
+
+    pipeline._stage_sft = train
+    pipeline._run_stage("sft", force=False)
+    pipeline.manifest.fail("sft", "killed")  # interrupted: same config, so it resumes
+    pipeline._run_stage("sft", force=False)
+    pipeline.config.sft.config.learning_rate = 1e-4  # changed: the old checkpoints must not be resumed
+    pipeline._run_stage("sft", force=False)
+    assert found == [[], ["checkpoint-1"], []]
+    assert sorted(p.name for p in (runs / "x" / "sft" / "checkpoints.stale").iterdir()) == [
+        "checkpoint-1",
+        "checkpoint-2",
+    ]

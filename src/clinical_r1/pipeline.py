@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -36,6 +37,8 @@ from clinical_r1.train.sft import SFTStageConfig, run_sft
 from clinical_r1.train.tiny import ensure_tiny_model
 
 STAGES = ("records", "synthesize", "sft", "rl", "bench", "eval")
+# Their trainers resume from whatever checkpoint is in the stage folder, without checking what made it.
+CHECKPOINTED_STAGES = ("sft", "rl")
 Stage = Literal["records", "synthesize", "sft", "rl", "bench", "eval"]
 
 console = Console()
@@ -164,6 +167,9 @@ class Pipeline:
             console.print(f"[dim]{stage}: unchanged, skipped[/dim]")
             return
         console.rule(f"[bold]{stage}")
+        previous = self.manifest.data["stages"].get(stage, {}).get("fingerprint")
+        if stage in CHECKPOINTED_STAGES and previous not in (None, fp):
+            set_aside_checkpoints(self.root / stage)
         self.manifest.start(stage, fp, inputs)
         started = time.time()
         try:
@@ -341,6 +347,19 @@ def launch_stage(
     if result.returncode != 0:
         raise RuntimeError(f"{command} stage failed under '{launcher}' (exit code {result.returncode})")
     return out_dir
+
+
+def set_aside_checkpoints(out_dir: Path) -> None:
+    """Move checkpoints made under another config or from other inputs to checkpoints.stale/, so the
+    stage trains afresh instead of resuming from them (an interrupted run with the same fingerprint
+    keeps its checkpoints and resumes)."""
+    folder = out_dir / "checkpoints"
+    if not folder.exists():
+        return
+    stale = out_dir / "checkpoints.stale"
+    shutil.rmtree(stale, ignore_errors=True)
+    folder.rename(stale)
+    console.print(f"[yellow]{out_dir.name}: config or inputs changed; earlier checkpoints moved to {stale}")
 
 
 def _input_path(path: str) -> Path:
