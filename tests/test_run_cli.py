@@ -23,3 +23,13 @@ def test_bad_records_end_the_run_with_a_record_error(tmp_path):
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "train.jsonl:" in result.output and "field 'id'" in result.output
     assert "duplicate id" in result.output
+
+
+def test_only_a_stage_whose_inputs_were_never_made_is_an_error(tmp_path):
+    config = {"name": "fresh", "runs_dir": str(tmp_path / "runs"), "bench": {"per_department": 1}}
+    path = tmp_path / "fresh.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["run", str(path), "--only", "bench"])
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert "stage 'bench' needs the outputs of stage 'records', which has not finished" in output

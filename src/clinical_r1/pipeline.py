@@ -151,8 +151,9 @@ class Pipeline:
         for index, stage in enumerate(stages):
             force = (only == stage) or (start_from is not None and index >= first)
             if only is not None and stage != only:
-                # Downstream stages still need the outputs of the ones before them.
-                self.outputs[stage] = self.manifest.outputs(stage)
+                # Downstream stages still need the outputs of the ones before them (if they have run).
+                if outputs := self.manifest.outputs(stage):
+                    self.outputs[stage] = outputs
                 continue
             self._run_stage(stage, force=force)
         return self.outputs
@@ -160,7 +161,13 @@ class Pipeline:
     def _run_stage(self, stage: str, force: bool) -> None:
         runner: Callable[[Path], tuple[dict[str, Any], dict[str, Path], dict[str, Any]]]
         runner = getattr(self, f"_stage_{stage}")
-        stage_config, inputs = self._plan(stage)
+        try:
+            stage_config, inputs = self._plan(stage)
+        except KeyError as exc:  # --only on a run whose earlier stages have not finished
+            raise ConfigError(
+                f"stage '{stage}' needs the outputs of stage '{exc.args[0]}', which has not finished in "
+                f"{self.root}: run without --only first"
+            ) from None
         fp = fingerprint(stage_config, inputs)
         if not force and self.manifest.is_fresh(stage, fp):
             self.outputs[stage] = self.manifest.outputs(stage)
