@@ -9,7 +9,7 @@ from clinical_r1.cli import app
 
 
 def test_bad_records_end_the_run_with_a_record_error(tmp_path):
-    # The same file imported twice: synthesis refuses the repeated ids before calling any model.
+    # The same file imported twice: the records stage refuses the repeated ids, naming the line.
     config = {
         "name": "dup",
         "runs_dir": str(tmp_path / "runs"),
@@ -21,8 +21,9 @@ def test_bad_records_end_the_run_with_a_record_error(tmp_path):
     result = CliRunner().invoke(app, ["run", str(path)])
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "train.jsonl:" in result.output and "field 'id'" in result.output
-    assert "duplicate id" in result.output
+    output = " ".join(result.output.split())
+    assert "input1.jsonl:1: field 'id': duplicate id" in output and "input0.jsonl:1)" in output
+    assert not (tmp_path / "runs" / "dup" / "synthesize").exists()
 
 
 def test_only_a_stage_whose_inputs_were_never_made_is_an_error(tmp_path):

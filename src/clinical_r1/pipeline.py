@@ -29,7 +29,7 @@ from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.runner import run_eval
 from clinical_r1.importers import ImportConfig, import_file
 from clinical_r1.manifest import Manifest, fingerprint, package_versions
-from clinical_r1.records import SAMPLE_RECORDS, iter_jsonl, write_jsonl
+from clinical_r1.records import SAMPLE_RECORDS, RecordError, iter_jsonl, write_jsonl
 from clinical_r1.synth.config import SynthConfig
 from clinical_r1.synth.runner import run_synthesis
 from clinical_r1.train.rl import RLConfig, run_rl
@@ -246,7 +246,16 @@ class Pipeline:
             )
             console.print(f"{item.path}: {report.records} records imported, {report.rejected} rejected")
             parts.append(part)
-        rows = [obj for part in parts for _, obj in iter_jsonl(part)]
+        rows: list[dict[str, Any]] = []
+        first: dict[str, str] = {}  # id -> where it was first seen: later stages key everything by id
+        for part in parts:
+            for line, obj in iter_jsonl(part):
+                if obj["id"] in first:
+                    raise RecordError(
+                        part, line, "id", f"duplicate id {obj['id']!r} (first at {first[obj['id']]})"
+                    )
+                first[obj["id"]] = f"{part}:{line}"
+                rows.append(obj)
         write_jsonl(all_path, rows)
         train, heldout = split_heldout(rows, self.config.records.heldout_fraction)
         write_jsonl(out_dir / "train.jsonl", train)
