@@ -142,7 +142,6 @@ def _chain(answer: str, continuation: bool = False, note: str = "") -> str:
 def main() -> None:
     """Serve the scripted teacher on 127.0.0.1 (try the whole pipeline without an API key)."""
     import argparse
-    import time
 
     from clinical_r1.records import write_jsonl
     from clinical_r1.testing.fake_openai_server import Faults, Server
@@ -158,11 +157,7 @@ def main() -> None:
     server.port = args.port
     server.start()
     print(f"scripted teacher at {server.base_url} (model name: any)", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -346,6 +346,14 @@ class Server:
             self._thread.join(timeout=10)
         self._server, self._thread = None, None
 
+    def serve_forever(self) -> None:
+        """Run until Ctrl-C (a server started by hand from the command line), then stop."""
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            self.stop()
+
 
 def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
@@ -408,11 +416,7 @@ def main() -> None:
     server.port = args.port
     server.start()
     print(server.base_url, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+    server.serve_forever()
 
 
 if __name__ == "__main__":
