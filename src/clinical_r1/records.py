@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
@@ -31,6 +31,7 @@ def _not_blank(value: str) -> str:
 
 
 NonEmptyStr = Annotated[str, AfterValidator(_not_blank)]  # text that is more than whitespace
+M = TypeVar("M", bound=BaseModel)
 
 
 class RecordError(ValueError):
@@ -259,13 +260,18 @@ def validation_errors(exc: ValidationError, file: str | Path, line: int | None) 
     ]
 
 
+def model_from_dict(cls: type[M], obj: Any, file: str | Path = "<input>", line: int | None = None) -> M:
+    """`cls.model_validate(obj)`; the first problem raises as a RecordError naming file, line, field."""
+    try:
+        return cls.model_validate(obj)
+    except ValidationError as exc:
+        raise validation_errors(exc, file, line)[0] from exc
+
+
 def record_from_dict(
     obj: dict[str, Any], file: str | Path = "<input>", line: int | None = None
 ) -> ClinicalRecord:
-    try:
-        return ClinicalRecord.model_validate(obj)
-    except ValidationError as exc:
-        raise validation_errors(exc, file, line)[0] from exc
+    return model_from_dict(ClinicalRecord, obj, file, line)
 
 
 def read_records(path: str | Path) -> Iterator[ClinicalRecord]:

@@ -889,17 +889,13 @@ class LabelledPair:
 
 def load_labelled(path: str | Path) -> list[LabelledPair]:
     """A labelled JSONL set: prediction, reference, match, language, optional reference_icd10, kind, id."""
-    from pydantic import ValidationError
-
-    from clinical_r1.records import RecordError, iter_jsonl, validation_errors
+    from clinical_r1.records import RecordError, iter_jsonl, model_from_dict
 
     pairs = []
     for line, obj in iter_jsonl(path):
         if not isinstance(obj.get("match"), bool):
             raise RecordError(path, line, "match", "must be true or false")
-        try:
-            item = VerifyItem.model_validate({k: obj.get(k) for k in VerifyItem.model_fields if k in obj})
-        except ValidationError as exc:
-            raise validation_errors(exc, path, line)[0] from exc
+        fields = {k: obj.get(k) for k in VerifyItem.model_fields if k in obj}
+        item = model_from_dict(VerifyItem, fields, path, line)
         pairs.append(LabelledPair(item, obj["match"], str(obj.get("kind", "")), str(obj.get("id", line))))
     return pairs

@@ -7,10 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from clinical_r1.importers import ImportConfig, Rejected, scan
-from clinical_r1.records import ClinicalRecord, MCQItem, RecordError, iter_rows, validation_errors
+from clinical_r1.records import ClinicalRecord, MCQItem, RecordError, iter_rows, model_from_dict
 
 NO_DEPARTMENT = "(no department)"
 
@@ -105,10 +103,7 @@ def _read(path: Path) -> tuple[list[EvalItem], list[EvalItem]]:
 def _own(path: Path, line: int, row: Any, cls: type) -> EvalItem:
     if isinstance(row, RecordError):
         raise row
-    try:
-        parsed = cls.model_validate(row)
-    except ValidationError as exc:
-        raise validation_errors(exc, path, line)[0] from exc
+    parsed = model_from_dict(cls, row, path, line)
     if isinstance(parsed, MCQItem):
         return from_mcq(parsed)
     return from_record(parsed, stratum=row.get("stratum"))

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from clinical_r1.records import Language, NonEmptyStr, iter_jsonl, validation_errors
+from clinical_r1.records import Language, NonEmptyStr, iter_jsonl, model_from_dict
 
 
 class TrainingExample(BaseModel):
@@ -40,10 +40,7 @@ class TrainingExample(BaseModel):
 def example_from_dict(
     obj: dict[str, Any], file: str | Path = "<input>", line: int | None = None
 ) -> TrainingExample:
-    try:
-        return TrainingExample.model_validate(obj)
-    except ValidationError as exc:
-        raise validation_errors(exc, file, line)[0] from exc
+    return model_from_dict(TrainingExample, obj, file, line)
 
 
 def read_examples(path: str | Path) -> Iterator[TrainingExample]:
