@@ -241,3 +241,6 @@ def test_sft_trains_afresh_when_its_config_changed_and_resumes_when_only_interru
         "checkpoint-1",
         "checkpoint-2",
     ]
+    pipeline._run_stage("sft", force=True)  # --from sft / --only sft: redo means train anew
+    assert found[-1] == []
+    assert sorted(p.name for p in (runs / "x" / "sft" / "checkpoints.stale").iterdir()) == ["checkpoint-3"]

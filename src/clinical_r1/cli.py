@@ -20,7 +20,6 @@ def _root() -> None:
     """Turn clinical records into a reasoning-enhanced diagnostic LLM (ClinicalGPT-R1 recipe)."""
 
 
-
 def _register_commands() -> None:
     """Every module in clinical_r1.commands defines `register(app)`; adding a stage adds a module."""
     import importlib

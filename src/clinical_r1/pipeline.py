@@ -175,7 +175,9 @@ class Pipeline:
             return
         console.rule(f"[bold]{stage}")
         previous = self.manifest.data["stages"].get(stage, {}).get("fingerprint")
-        if stage in CHECKPOINTED_STAGES and previous not in (None, fp):
+        # Training anew: after a change, or when the user forces the stage (--from / --only). An
+        # interrupted run with the same fingerprint keeps its checkpoints and resumes.
+        if stage in CHECKPOINTED_STAGES and (force or previous not in (None, fp)):
             set_aside_checkpoints(self.root / stage)
         self.manifest.start(stage, fp, inputs)
         started = time.time()
@@ -366,16 +368,15 @@ def launch_stage(
 
 
 def set_aside_checkpoints(out_dir: Path) -> None:
-    """Move checkpoints made under another config or from other inputs to checkpoints.stale/, so the
-    stage trains afresh instead of resuming from them (an interrupted run with the same fingerprint
-    keeps its checkpoints and resumes)."""
+    """Move earlier checkpoints to checkpoints.stale/, so the stage trains afresh instead of resuming
+    from them."""
     folder = out_dir / "checkpoints"
     if not folder.exists():
         return
     stale = out_dir / "checkpoints.stale"
     shutil.rmtree(stale, ignore_errors=True)
     folder.rename(stale)
-    console.print(f"[yellow]{out_dir.name}: config or inputs changed; earlier checkpoints moved to {stale}")
+    console.print(f"[yellow]{out_dir.name}: training anew; earlier checkpoints moved to {stale}")
 
 
 def _input_path(path: str) -> Path:

@@ -15,7 +15,12 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
         config: Path = typer.Argument(..., help="Pipeline config (YAML), e.g. configs/quickstart.yaml."),
-        start_from: str = typer.Option(None, "--from", help="Redo this stage and every stage after it."),
+        start_from: str = typer.Option(
+            None,
+            "--from",
+            help="Redo this stage and every stage after it (SFT and RL train anew; synthesis and "
+            "evaluation reuse their response cache, so unchanged work costs nothing).",
+        ),
         only: str = typer.Option(None, "--only", help="Redo only this stage (earlier outputs are reused)."),
     ) -> None:
         """Run records -> synthesize -> sft -> rl -> bench -> eval; unchanged stages are skipped."""
