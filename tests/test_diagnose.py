@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import random
@@ -12,9 +13,11 @@ from typer.testing import CliRunner
 
 from clinical_r1.cli import app
 from clinical_r1.commands.diagnose import read_case
+from clinical_r1.evaluate.grading import extract
 from clinical_r1.formatting import parse
+from clinical_r1.llm import build_llm
 from clinical_r1.records import SAMPLE_RECORDS, read_records
-from clinical_r1.serve.diagnose import SectionSplitter
+from clinical_r1.serve.diagnose import Diagnoser, DiagnoseSettings, SectionSplitter
 from clinical_r1.testing.fake_openai_server import running_server
 
 runner = CliRunner()
@@ -26,6 +29,7 @@ OUTPUTS = [
     "<think>\nFever and cough.\nConsolidation on the right.\n</think>\n\nFinal diagnosis: Lobar pneumonia",
     "Reasoning with the opening tag in the prompt.\n</think>\nDiagnosis: Asthma",
     "## Thinking\n\nHmm, # is not a heading here.\nWheeze.\n\n## Final Response\n\nDiagnosis: Asthma",
+    "  ### thinking:\nWheeze at night.\n# Final response of the team\n# final response :\nDiagnosis: Asthma",
     "<think>\n患者发热、咳嗽。\n</think>\n\n最终诊断：大叶性肺炎",
     "noise with no markers at all <thi",
     "<think>\nunfinished reasoning cut off by the token lim",
@@ -60,6 +64,36 @@ def test_live_split_does_not_depend_on_chunking_and_agrees_with_parse(text: str)
     if parsed.valid:
         assert whole["thinking"].strip() == parsed.thinking
         assert whole["response"].strip() == parsed.response
+
+
+MARKDOWN_REPLY = "## Thinking\n\nWheeze and nocturnal cough.\n\n## Final Response\n\nFinal diagnosis: Asthma"
+
+
+@pytest.mark.parametrize(("style", "valid"), [("markdown", True), ("r1", False)])
+def test_output_is_parsed_in_the_trained_style_as_evaluation_does(style: str, valid: bool) -> None:
+    async def ask(server_url: str) -> object:
+        diagnoser = Diagnoser(build_llm(f"openai:fake-model@{server_url}"), DiagnoseSettings(style=style))
+        try:
+            return await diagnoser.diagnose(EN.case)
+        finally:
+            await diagnoser.llm.aclose()
+
+    with running_server(MARKDOWN_REPLY) as server:
+        result = asyncio.run(ask(server.base_url))
+    evaluated = extract(MARKDOWN_REPLY, "stop", "trained", "diagnosis", style=style)
+    assert result.valid is valid
+    assert result.diagnosis == ("Asthma" if valid else None) == evaluated.answer
+    if not valid:
+        assert result.error == evaluated.no_answer_reason == "no closing </think> tag"
+
+
+def test_cli_style_option_sets_the_parsed_style() -> None:
+    with running_server(MARKDOWN_REPLY) as server:
+        for style, valid in (("markdown", True), ("r1", False)):
+            args = ["diagnose", "--model", f"openai:fake-model@{server.base_url}", "--json", "-"]
+            result = runner.invoke(app, [*args, "--style", style], input=EN.case)
+            assert result.exit_code == 0, result.output
+            assert json.loads(result.stdout)["valid"] is valid
 
 
 def test_read_case_from_an_interactive_prompt(monkeypatch: pytest.MonkeyPatch) -> None:

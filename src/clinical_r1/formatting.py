@@ -25,8 +25,10 @@ THINK_CLOSE = "</think>"
 MARKDOWN_THINKING = "## Thinking"
 MARKDOWN_RESPONSE = "## Final Response"
 
-_MD_THINKING_RE = re.compile(r"^[ \t]*#{1,4}[ \t]*thinking[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
-_MD_RESPONSE_RE = re.compile(
+# The markdown style's heading lines (1-4 '#', any case, optional colon), one per whole line.
+# Public so the live display in serve/diagnose.py splits on exactly what `parse` accepts.
+MD_THINKING_RE = re.compile(r"^[ \t]*#{1,4}[ \t]*thinking[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+MD_RESPONSE_RE = re.compile(
     r"^[ \t]*#{1,4}[ \t]*final[ \t]+response[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE
 )
 
@@ -54,7 +56,7 @@ def render(thinking: str, response: str, style: Style = "r1") -> str:
 def detect_style(text: str) -> Style | None:
     if THINK_CLOSE in text or THINK_OPEN in text:
         return "r1"
-    if _MD_RESPONSE_RE.search(text) or _MD_THINKING_RE.search(text):
+    if MD_RESPONSE_RE.search(text) or MD_THINKING_RE.search(text):
         return "markdown"
     return None
 
@@ -123,20 +125,20 @@ def _split_r1(text: str) -> tuple[str, str, str | None]:
         prefix, _, before = before.partition(THINK_OPEN)
         if prefix.strip():
             return before.strip(), after.strip(), "text before <think> (answer before reasoning)"
-    response = _MD_RESPONSE_RE.sub("", after, count=1).strip()
-    if _MD_RESPONSE_RE.search(response):
+    response = MD_RESPONSE_RE.sub("", after, count=1).strip()
+    if MD_RESPONSE_RE.search(response):
         return before.strip(), response, "more than one final response (two answers)"
     return before.strip(), response, None
 
 
 def _split_markdown(text: str) -> tuple[str, str, str | None]:
-    headers = list(_MD_RESPONSE_RE.finditer(text))
+    headers = list(MD_RESPONSE_RE.finditer(text))
     if not headers:
-        return _MD_THINKING_RE.sub("", text, count=1).strip(), "", "no '## Final Response' section"
+        return MD_THINKING_RE.sub("", text, count=1).strip(), "", "no '## Final Response' section"
     if len(headers) > 1:
         return "", text[headers[0].end() :].strip(), "more than one final response (two answers)"
     before, after = text[: headers[0].start()], text[headers[0].end() :]
-    thinking_headers = list(_MD_THINKING_RE.finditer(before))
+    thinking_headers = list(MD_THINKING_RE.finditer(before))
     if len(thinking_headers) > 1:
         return before.strip(), after.strip(), "more than one '## Thinking' section"
     if thinking_headers:
@@ -144,7 +146,7 @@ def _split_markdown(text: str) -> tuple[str, str, str | None]:
         if prefix.strip():
             return before.strip(), after.strip(), "text before '## Thinking'"
         before = before[thinking_headers[0].end() :]
-    if _MD_THINKING_RE.search(after):
+    if MD_THINKING_RE.search(after):
         return before.strip(), after.strip(), "'## Thinking' after the final response"
     return before.strip(), after.strip(), None
 

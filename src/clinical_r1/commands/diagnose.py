@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from clinical_r1.formatting import Style
+
 console = Console()
 err = Console(stderr=True)
 
@@ -60,6 +62,9 @@ def register(app: typer.Typer) -> None:
         language: str = typer.Option(None, help="en or zh (default: detected from the case)."),
         max_tokens: int = typer.Option(1024, help="Most tokens to generate."),
         temperature: float = typer.Option(0.0, help="0 = greedy."),
+        style: Style = typer.Option(
+            "r1", "--style", help="Output style the model was trained to write (SFT's); parsed strictly."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (no streaming)."),
         threads: int = typer.Option(None, help="torch CPU threads for a local model."),
     ) -> None:
@@ -77,7 +82,7 @@ def register(app: typer.Typer) -> None:
         if threads is not None:
             spec = spec.model_copy(update={"threads": threads})
         diagnoser = Diagnoser(
-            build_llm(spec), DiagnoseSettings(max_tokens=max_tokens, temperature=temperature)
+            build_llm(spec), DiagnoseSettings(max_tokens=max_tokens, temperature=temperature, style=style)
         )
         language = language or record_language
 

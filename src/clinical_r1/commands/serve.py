@@ -7,6 +7,8 @@ import logging
 import typer
 from rich.console import Console
 
+from clinical_r1.formatting import Style
+
 console = Console(stderr=True)
 
 
@@ -25,6 +27,9 @@ def register(app: typer.Typer) -> None:
         max_tokens: int = typer.Option(1024, help="Default most tokens per answer."),
         max_tokens_limit: int = typer.Option(4096, help="The most tokens a request may ask for."),
         max_case_chars: int = typer.Option(20000, help="Longest case text accepted (characters)."),
+        style: Style = typer.Option(
+            "r1", "--style", help="Output style the model was trained to write (SFT's); parsed strictly."
+        ),
         api_key_env: str = typer.Option(
             "CLINICAL_R1_API_KEY", help="Environment variable holding the API key (unset: no key needed)."
         ),
@@ -52,7 +57,7 @@ def register(app: typer.Typer) -> None:
             max_case_chars=max_case_chars,
             api_key_env=api_key_env,
             log_cases=log_cases,
-            diagnose=DiagnoseSettings(max_tokens=min(max_tokens, max_tokens_limit)),
+            diagnose=DiagnoseSettings(max_tokens=min(max_tokens, max_tokens_limit), style=style),
         )
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for noisy in ("httpx", "httpx2"):  # one line per model call (URL only) is noise here

@@ -2,14 +2,15 @@
 parsed final response, the extracted diagnosis and its ICD-10 candidates.
 
 Shared by `clinical-r1 diagnose` and the HTTP API, so both ask the model the same way and report
-the same fields. The final answer is always `formatting.parse` of the whole output; the live split
-into reasoning and response (`SectionSplitter`) is only for display while the text arrives.
+the same fields. The final answer is always `formatting.parse` of the whole output in the trained
+style (`DiagnoseSettings.style`, as evaluation parses it), so an answer is valid when served exactly
+when it is valid in evaluation. The live split into reasoning and response (`SectionSplitter`) is
+only for display while the text arrives.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from clinical_r1 import icd10
 from clinical_r1.config import StrictModel
-from clinical_r1.formatting import THINK_CLOSE, THINK_OPEN, parse
+from clinical_r1.formatting import MD_RESPONSE_RE, MD_THINKING_RE, THINK_CLOSE, THINK_OPEN, Style, parse
 from clinical_r1.llm import LLM, ChatRequest, LLMError
 from clinical_r1.records import detect_language
 from clinical_r1.train.chat import prompt_messages, system_prompt_for
@@ -35,6 +36,8 @@ class DiagnoseSettings(StrictModel):
     # None: train.chat.DEFAULT_SYSTEM_PROMPTS, as SFT used them; {"en": ""} means no system turn.
     system_prompts: dict[str, str] | None = None
     icd10_candidates: int = Field(5, ge=0, le=20)
+    # The output style the model was trained to write (SFT's `style`); parsed strictly, as evaluation does.
+    style: Style = "r1"
 
 
 class ICD10Candidate(BaseModel):
@@ -125,7 +128,7 @@ class Diagnoser:
         )
 
     def _result(self, text: str, language: str, truncated: bool, **fields) -> DiagnoseResult:
-        parsed = parse(text, truncated=truncated)
+        parsed = parse(text, style=self.settings.style, truncated=truncated)
         return DiagnoseResult(
             language=language,
             thinking=parsed.thinking,
@@ -198,11 +201,6 @@ class Diagnoser:
         )
 
 
-# A markdown-style "## Final Response" heading line (formatting.py's "markdown" style).
-_MD_RESPONSE = re.compile(r"^[ \t]*#{1,4}[ \t]*final[ \t]+response[ \t]*:?[ \t]*\n", re.I | re.M)
-_MD_THINKING = re.compile(r"^\s*#{1,4}[ \t]*thinking[ \t]*:?[ \t]*\n", re.I)
-
-
 class SectionSplitter:
     """Splits streamed text into reasoning and response for display, without showing the markers
     (`<think>`, `</think>`, `## Thinking`, `## Final Response`). A tail that could still become a
@@ -248,7 +246,9 @@ class SectionSplitter:
         text = self.text
         close = text.find(THINK_CLOSE, self.scan)
         line_start = text.rfind("\n", 0, self.scan) + 1
-        heading = _MD_RESPONSE.search(text, max(line_start, self.head or 0))
+        heading = MD_RESPONSE_RE.search(text, max(line_start, self.head or 0))
+        if heading is not None and heading.end() == len(text) and not final:
+            heading = None  # its line may still go on ("## Final Response of ...")
         if close >= 0 and (heading is None or close < heading.start()):
             self.end, self.body = close, close + len(THINK_CLOSE)
         elif heading is not None:
@@ -275,12 +275,15 @@ def _reasoning_start(text: str, final: bool) -> int | None:
     stripped = text.lstrip()
     if stripped.startswith(THINK_OPEN):
         return len(text) - len(stripped) + len(THINK_OPEN)
-    if match := _MD_THINKING.match(text):
+    match = MD_THINKING_RE.search(text)
+    if match is not None and not text[: match.start()].strip():
+        if match.end() == len(text) and not final:
+            return None  # its line may still go on
         return match.end()
     if not final and (
-        not stripped or THINK_OPEN.startswith(stripped) or "## thinking".startswith(stripped.lower())
+        not stripped or THINK_OPEN.startswith(stripped) or (stripped.startswith("#") and "\n" not in stripped)
     ):
-        return None  # may still become an opening marker
+        return None  # may still become an opening marker (a heading line in progress)
     return 0
 
 
