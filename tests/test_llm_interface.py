@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
 
-from clinical_r1.llm import LLM, ChatRequest, ModelSpec, build_llm, generate_sync
+from clinical_r1.llm import LLM, ChatRequest, ModelSpec, build_llm, generate_sync, run_sync
 from clinical_r1.testing.fake_openai_server import running_server
 
 MakeLLM = Callable[..., LLM]
@@ -137,3 +138,17 @@ def test_generate_from_a_running_loop_and_stream(make_llm: MakeLLM) -> None:
     generated, streamed = asyncio.run(both())
     assert streamed == generated
     assert llm.ledger.total().calls == 2
+
+
+def test_run_sync_runs_a_coroutine_with_and_without_a_running_loop() -> None:
+    async def thread_and_value(value: int) -> tuple[int, int]:
+        await asyncio.sleep(0)
+        return threading.get_ident(), value
+
+    assert run_sync(thread_and_value(1)) == (threading.get_ident(), 1)  # no loop: here, on asyncio.run
+
+    async def from_async_code() -> tuple[int, int]:
+        return run_sync(thread_and_value(2))  # asyncio.run would refuse: a loop is running
+
+    thread, value = asyncio.run(from_async_code())
+    assert value == 2 and thread != threading.get_ident()

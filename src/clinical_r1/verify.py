@@ -20,7 +20,6 @@ for "Legionella pneumonia") is not. An answer must commit to one diagnosis. See 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import unicodedata
@@ -35,6 +34,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from clinical_r1 import icd10
 from clinical_r1.config import ConfigError, StrictModel
+from clinical_r1.llm import run_sync
 from clinical_r1.llm.spec import ModelSpec
 from clinical_r1.llm.types import ChatRequest
 
@@ -777,7 +777,7 @@ class Verifier:
                 if close is not None:
                     await close()
 
-        return _run_sync(judge_then_close())[0]
+        return run_sync(judge_then_close())[0]
 
     async def _judge(self, pairs: list[tuple[str, str, str]]) -> list[Verdict]:
         assert self.llm is not None
@@ -831,18 +831,6 @@ def _pair_key(item: VerifyItem) -> tuple[str, str, str]:
 
 def _item_key(item: VerifyItem) -> tuple[str, str, str, str | None]:
     return (*_pair_key(item), item.reference_icd10)
-
-
-def _run_sync(coro):  # noqa: ANN001, ANN202 - small helper around asyncio.run
-    """asyncio.run, also from inside a running event loop (then on a worker thread)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 # --- measuring the verifier on a labelled set --------------------------------------------------

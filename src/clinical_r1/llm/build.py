@@ -1,11 +1,13 @@
-"""build_llm: a spec (or its string form) -> a ready LLM; generate_sync for synchronous callers."""
+"""build_llm: a spec (or its string form) -> a ready LLM; run_sync and generate_sync for synchronous
+callers."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from clinical_r1.llm.base import LLM
 from clinical_r1.llm.cache import Ledger, ResponseCache
@@ -13,6 +15,8 @@ from clinical_r1.llm.local import LocalLLM
 from clinical_r1.llm.openai_compat import OpenAICompatLLM
 from clinical_r1.llm.spec import ModelSpec
 from clinical_r1.llm.types import ChatRequest, ChatResponse
+
+T = TypeVar("T")
 
 
 def build_llm(
@@ -36,6 +40,17 @@ def build_llm(
     return apply_deid_policy(llm)
 
 
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(coro)` for synchronous code, also when called inside a running event loop (then
+    the coroutine runs on a loop of its own in a worker thread, as asyncio.run refuses a nested loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def generate_sync(llm: LLM, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
     """`await llm.generate(requests)` for synchronous code (works inside a running loop too)."""
 
@@ -47,9 +62,4 @@ def generate_sync(llm: LLM, requests: Sequence[ChatRequest]) -> list[ChatRespons
             if close is not None:
                 await close()
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(run())
-    with ThreadPoolExecutor(max_workers=1) as pool:  # called from async code: use a loop of our own
-        return pool.submit(asyncio.run, run()).result()
+    return run_sync(run())

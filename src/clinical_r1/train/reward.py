@@ -25,7 +25,8 @@ from typing import Literal
 
 from clinical_r1.config import StrictModel
 from clinical_r1.formatting import Style, parse
-from clinical_r1.verify import Verdict, Verifier, VerifierConfig, VerifyItem, _run_sync
+from clinical_r1.llm import run_sync
+from clinical_r1.verify import Verdict, Verifier, VerifierConfig, VerifyItem
 
 Outcome = Literal["correct", "wrong", "no_reasoning"]
 OUTCOMES: tuple[Outcome, ...] = ("correct", "wrong", "no_reasoning")
@@ -119,7 +120,7 @@ class Rewarder:
 
     def score_details(self, *args, **kwargs) -> list[RewardResult]:
         """Synchronous `score_details_async` (the judge, when enabled, runs on its own event loop)."""
-        return _run_sync(self._score_then_close(*args, **kwargs))
+        return run_sync(self._score_then_close(*args, **kwargs))
 
     async def _score_then_close(self, *args, **kwargs) -> list[RewardResult]:
         try:
