@@ -183,6 +183,27 @@ def test_rl_and_eval_prompt_the_model_as_sft_trained_it(tmp_path):
     assert loaded.rl.config.reward.style == "markdown"
 
 
+@pytest.mark.parametrize(("reward_style", "parsed"), [("r1", "r1"), (None, None)])
+def test_a_reward_style_the_rl_config_sets_is_kept(tmp_path, reward_style, parsed):
+    config = yaml.safe_load((ROOT / "configs" / "quickstart.yaml").read_text())
+    config["sft"]["config"]["style"] = "markdown"
+    config["rl"]["config"]["reward"] = {"style": reward_style}  # None: detect either style
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert load_pipeline_config(path).rl.config.reward.style == parsed
+
+
+def test_paper_rl_config_leaves_the_reward_style_to_sft(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the stage config files are named relative to the repository
+    config = yaml.safe_load((ROOT / "configs" / "paper.yaml").read_text())
+    sft = yaml.safe_load((ROOT / config["sft"]["config"]).read_text())
+    config["sft"]["config"] = {**sft, "style": "markdown"}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    loaded = load_pipeline_config(path)
+    assert loaded.rl.config.reward.style == loaded.eval.config.style == "markdown"
+
+
 def test_launched_stage_runs_the_cli_under_the_launcher(tmp_path, tiny_model_dir):
     """`launch:` runs a stage as `<launcher> -m clinical_r1.cli <stage> ...` (accelerate on GPUs);
     here the launcher is plain python, which is what `accelerate launch` runs per process."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from clinical_r1.formatting import render
 from clinical_r1.llm import ModelSpec, build_llm
 from clinical_r1.testing.fake_openai_server import running_server
@@ -10,6 +12,7 @@ from clinical_r1.verify import Verifier, VerifierConfig
 
 REASONED_RIGHT = render("Fever, cough and a lobar consolidation.", "Final diagnosis: pneumonia")
 REASONED_WRONG = render("Chest pain radiating to the back.", "Final diagnosis: aortic dissection")
+MARKDOWN_RIGHT = render("Fever and crackles.", "Diagnosis: pneumonia", style="markdown")
 
 
 def test_right_wrong_no_reasoning_and_malformed_outputs() -> None:
@@ -21,15 +24,27 @@ def test_right_wrong_no_reasoning_and_malformed_outputs() -> None:
         "<think>\n\n</think>\n\nFinal diagnosis: pneumonia",  # empty reasoning
         "<think>fever and cough... Final diagnosis: pneumonia",  # never closes the reasoning
         "<think>a</think>Diagnosis: pneumonia</think>Diagnosis: asthma",  # two answers
-        "## Thinking\n\nFever and crackles.\n\n## Final Response\n\nDiagnosis: pneumonia",  # markdown style
+        MARKDOWN_RIGHT,  # the other style: invalid for an r1-trained model, as in evaluation
     ]
     details = rewarder.score_details(outputs, ["pneumonia"] * len(outputs))
-    assert [d.score for d in details] == [1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 1.0]
+    assert [d.score for d in details] == [1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0]
     assert [d.outcome for d in details][:3] == ["correct", "wrong", "no_reasoning"]
     assert details[0].source == "rule" and details[2].source == "parser"
     assert details[1].diagnosis == "aortic dissection"
-    assert rewarder.outcomes == {"correct": 2, "wrong": 1, "no_reasoning": 4}
-    assert outcome_shares(details)["no_reasoning"] == 4 / 7
+    assert details[6].source == "parser" and details[6].reason == "no closing </think> tag"
+    assert rewarder.outcomes == {"correct": 1, "wrong": 1, "no_reasoning": 5}
+    assert outcome_shares(details)["no_reasoning"] == 5 / 7
+
+
+@pytest.mark.parametrize(
+    ("style", "scores"), [("r1", [1.0, 0.0]), ("markdown", [0.0, 1.0]), (None, [1.0, 1.0])]
+)
+def test_the_trained_style_is_parsed_strictly_and_none_detects(
+    style: str | None, scores: list[float]
+) -> None:
+    assert RewardConfig().style == "r1"  # SFT's default style
+    rewarder = Rewarder(RewardConfig(style=style))
+    assert rewarder.score_many([REASONED_RIGHT, MARKDOWN_RIGHT], ["pneumonia"] * 2) == scores
 
 
 def test_truncated_generation_scores_zero_even_when_it_parses() -> None:

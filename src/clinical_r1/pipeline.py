@@ -117,7 +117,8 @@ class PipelineConfig(StrictModel):
                 if self.eval.config.system_prompts is None:
                     self.eval.config.system_prompts = trained.system_prompts
                 self.eval.config.style = trained.style
-            if self.rl is not None and self.rl.config.reward.style is None:
+            # Unless the RL config names a reward style itself (a value, or null for detect).
+            if self.rl is not None and "style" not in self.rl.config.reward.model_fields_set:
                 self.rl.config.reward.style = trained.style
         return self
 

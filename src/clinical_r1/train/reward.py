@@ -36,8 +36,10 @@ class RewardConfig(StrictModel):
     correct: float = 1.0
     wrong: float = 0.1
     no_reasoning: float = 0.0
-    # Output style to parse; None = detect from the markers present ("r1" or "markdown").
-    style: Style | None = None
+    # The output style the policy was trained to write (SFT's `style`), parsed strictly as evaluation
+    # does, so RL never rewards an output evaluation calls invalid. None = detect from the markers
+    # present ("r1" or "markdown"): either style earns the reward.
+    style: Style | None = "r1"
 
 
 @dataclass(frozen=True)
