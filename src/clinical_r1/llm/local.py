@@ -166,11 +166,12 @@ class LocalLLM(CachedBackend):
 
     async def _run(self, jobs: list[tuple[int, ChatRequest]], on_done: OnDone) -> None:
         loop = asyncio.get_running_loop()
-        try:  # a model that will not load is not one request's problem: say so once
-            await loop.run_in_executor(self._executor, self._load)
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            raise LLMError(f"cannot load local model {self.spec.model!r}: {reason}") from exc
+        if self._model is None:  # (no await once loaded: concurrent callers then queue in one tick)
+            try:  # a model that will not load is not one request's problem: say so once
+                await loop.run_in_executor(self._executor, self._load)
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                raise LLMError(f"cannot load local model {self.spec.model!r}: {reason}") from exc
         if self._queue_loop is not loop:  # a new event loop (e.g. another generate_sync call)
             self._queue, self._queue_loop, self._dispatcher = [], loop, None
         waiting = []
@@ -199,6 +200,7 @@ class LocalLLM(CachedBackend):
     async def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Drain the queue in batches of compatible requests. Requests from concurrent callers (e.g.
         synthesis tasks, one record each) pile up while a batch generates and go together next."""
+        await asyncio.sleep(0)  # let callers scheduled in the same tick join the first batch
         while self._queue:
             key = self._queue[0][0]
             batch = [item for item in self._queue if item[0] == key][: self.spec.batch_size]
