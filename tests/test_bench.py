@@ -397,7 +397,14 @@ def test_cli_bench_build(tmp_path):
     bad = CliRunner().invoke(
         app, ["bench", "build", "--records", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path)]
     )
-    assert bad.exit_code == 1 and "not found" in bad.output
+    assert bad.exit_code == 2 and "not found" in bad.output
+    config = tmp_path / "bench.yaml"
+    config.write_text("per_departmnet: 2\n", encoding="utf-8")
+    bad_config = CliRunner().invoke(
+        app,
+        ["bench", "build", "--records", str(SAMPLE_RECORDS), "--config", str(config), "--out", str(tmp_path)],
+    )
+    assert bad_config.exit_code == 2 and "per_departmnet" in bad_config.output
 
 
 def test_dxbench_with_its_own_departments_and_mapped_to_the_seven(shared_data, tmp_path):

@@ -77,5 +77,5 @@ def test_surrogate_style_and_a_bad_line_named_by_file_and_line(tmp_path) -> None
 
     _write(src, [RECORDS[0], {"id": "r3", "case": 42}])
     result = CliRunner().invoke(app, ["records", "deid", str(src), "-o", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "in.jsonl:2" in result.output and "case" in result.output

@@ -48,9 +48,9 @@ def build(
     try:
         cfg = load_config(config, BenchConfig, overrides=overrides)
         sheet = build_benchmark(cfg, records, out, train_files=train)
-    except (ConfigError, RecordError) as exc:
+    except (ConfigError, RecordError) as exc:  # bad config or input: a usage error, as in the other stages
         console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
 
     table = Table(title=f"{sheet.total_items} items ({sheet.total_cases} cases) in {out}")
     for column in ("department", "lang", "items", "asked", "categories", "blocks", "largest share"):

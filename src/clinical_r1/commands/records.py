@@ -109,7 +109,7 @@ def import_(
             )  # fmt: skip
         except RecordError as exc:
             console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from exc
+            raise typer.Exit(2) from exc
     console.print(f"[green]{report.records:,} records[/green] -> {out}")
     if report.mcq_items:
         console.print(f"[green]{report.mcq_items:,} multiple-choice items[/green] -> {report.mcq_out}")
@@ -132,7 +132,7 @@ def validate(
     language: str | None = typer.Option(None, help="en or zh for every row."),
     config: Path | None = typer.Option(None, "--config", help="YAML with ImportConfig fields."),
 ) -> None:
-    """List EVERY problem of a file (file:line: field: message); exit code 1 if there is any."""
+    """List EVERY problem of a file (file:line: field: message); exit 1 if any, 2 if unreadable."""
     from clinical_r1.importers import validate_file
     from clinical_r1.records import RecordError
 
@@ -143,7 +143,7 @@ def validate(
         problems = validate_file(path, cfg)
     except RecordError as exc:
         console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
     for problem in problems:
         console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
     if problems:
@@ -180,7 +180,7 @@ def stats(
         result = compute_stats(records())
     except RecordError as exc:
         console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
     console.print(
         f"{result.records:,} records in {path}; ICD-10 code on {result.with_icd10:,} "
         f"({result.icd10_coverage:.1%})"

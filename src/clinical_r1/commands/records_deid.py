@@ -63,7 +63,7 @@ def deid(
             )
         except RecordError as exc:
             console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from exc
+            raise typer.Exit(2) from exc
     table = Table(title=f"{stats.records} records, {stats.fields} fields -> {out}")
     table.add_column("category")
     table.add_column("replaced", justify="right")
@@ -89,7 +89,7 @@ def reid(
         changed = reidentify_file(src, out, mapping, fields=field or None)
     except (RecordError, OSError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
     console.print(f"{changed} records re-identified -> {out}")
 
 
