@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from clinical_r1.config import ConfigError
+
 # Files above this size are fingerprinted by (size, mtime) instead of content: hashing a 15 GB
 # model folder on every run would cost minutes for no gain.
 CONTENT_HASH_LIMIT = 64 * 1024 * 1024
@@ -79,7 +81,19 @@ class Manifest:
         self.path = path
         self.data: dict[str, Any] = {"stages": {}}
         if path.exists():
-            self.data = json.loads(path.read_text(encoding="utf-8"))
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}); fix it, or delete it to "
+                    "forget which stages are done (they then run again)"
+                ) from exc
+            if not isinstance(data, dict):
+                raise ConfigError(
+                    f"{path}: expected a JSON object, got {type(data).__name__}; fix it, or delete it to "
+                    "forget which stages are done (they then run again)"
+                )
+            self.data = data
             self.data.setdefault("stages", {})
 
     def is_fresh(self, stage: str, fp: str) -> bool:

@@ -29,15 +29,15 @@ def register(app: typer.Typer) -> None:
         from clinical_r1.pipeline import Pipeline, load_pipeline_config, print_summary
         from clinical_r1.records import RecordError
 
-        try:
-            cfg = load_pipeline_config(config)
-        except ConfigError as exc:
-            console.print(f"[red]config error[/red]\n{exc}")
-            raise typer.Exit(2) from exc
         if start_from and only:
             console.print("[red]--from and --only exclude each other[/red]")
             raise typer.Exit(2)
-        pipeline = Pipeline(cfg, config_path=config)
+        try:
+            cfg = load_pipeline_config(config)
+            pipeline = Pipeline(cfg, config_path=config)  # reads the run's manifest.json
+        except ConfigError as exc:
+            console.print(f"[red]config error[/red]\n{escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from exc
         try:
             outputs = pipeline.run(only=only, start_from=start_from)
         except (ConfigError, RecordError, LLMError) as exc:  # bad config, input line or model: no traceback
