@@ -122,8 +122,19 @@ def test_bench_layout_keeps_stratum_and_errors_name_the_line(tmp_path: Path) -> 
     ]
     with pytest.raises(RecordError, match=r"bad\.jsonl:2.*diagnosis"):
         load_items(_write(tmp_path / "bad.jsonl", [row, {**row, "id": "b3", "diagnosis": ""}]))
-    with pytest.raises(RecordError, match="duplicate"):
-        load_items(_write(tmp_path / "dup.jsonl", [row, row]))
+    with pytest.raises(
+        RecordError, match=r"dup\.jsonl:3: field 'id': duplicate item id 'b1' \(first on line 1\)"
+    ):
+        load_items(_write(tmp_path / "dup.jsonl", [row, {**row, "id": "b2"}, row]))
+
+
+def test_a_duplicate_id_in_an_imported_file_names_both_lines(tmp_path: Path) -> None:
+    question = {"question": "Which drug first?", "options": {"A": "aspirin", "B": "heparin"}}
+    rows = [{**question, "realidx": n, "answer": "aspirin", "answer_idx": "A"} for n in (7, 8, 7)]
+    with pytest.raises(
+        RecordError, match=r"medqa\.jsonl:3: field 'id': duplicate item id '.*-7' \(first on line 1\)"
+    ):
+        load_items(_write(tmp_path / "medqa.jsonl", rows))
 
 
 def test_medqa_files_load_as_multiple_choice(shared_data: Path) -> None:

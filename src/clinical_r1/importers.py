@@ -437,6 +437,12 @@ def detect_format(obj: dict[str, Any]) -> str:
 
 def scan(path: str | Path, config: ImportConfig | None = None) -> Iterator[Item | Rejected]:
     """Every item of a file, and a `Rejected` for every row that could not be imported, in order."""
+    for _, item in scan_lines(path, config):
+        yield item
+
+
+def scan_lines(path: str | Path, config: ImportConfig | None = None) -> Iterator[tuple[int, Item | Rejected]]:
+    """`scan`, with the line (1-based) each item or rejected row came from."""
     cfg = config or ImportConfig()
     path = Path(path)
     if not path.exists():
@@ -444,7 +450,7 @@ def scan(path: str | Path, config: ImportConfig | None = None) -> Iterator[Item 
     converter: Converter | None = CONVERTERS[cfg.fmt] if cfg.fmt else None
     for index, (line, obj) in enumerate(iter_rows(path)):
         if isinstance(obj, RecordError):
-            yield Rejected(str(path), line, [obj], obj.raw)
+            yield line, Rejected(str(path), line, [obj], obj.raw)
             continue
         if converter is None:
             converter = CONVERTERS[detect_format(obj) if not cfg.field_map else "table"]
@@ -455,9 +461,10 @@ def scan(path: str | Path, config: ImportConfig | None = None) -> Iterator[Item 
             row.problems += validation_errors(exc, path, line)
             items = []
         if row.problems:
-            yield Rejected(str(path), line, row.problems, obj)
+            yield line, Rejected(str(path), line, row.problems, obj)
         else:
-            yield from items
+            for item in items:
+                yield line, item
 
 
 def _strict(path: str | Path, config: ImportConfig | None) -> Iterator[Item]:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from clinical_r1.importers import ImportConfig, Rejected, scan
+from clinical_r1.importers import ImportConfig, Rejected, scan_lines
 from clinical_r1.records import ClinicalRecord, MCQItem, RecordError, iter_rows, model_from_dict
 
 NO_DEPARTMENT = "(no department)"
@@ -67,18 +67,22 @@ def load_items(path: str | Path, task: str = "auto", limit: int | None = None) -
     records, mcqs = _read(path)
     if task == "auto":
         task = "mcq" if mcqs else "diagnosis"
-    items = mcqs if task == "mcq" else records
-    if not items:
+    numbered = mcqs if task == "mcq" else records
+    if not numbered:
         raise RecordError(path, None, None, f"no {task} items in the benchmark")
-    seen: set[str] = set()
-    for item in items:
-        if item.id in seen:
-            raise RecordError(path, None, "id", f"duplicate item id {item.id!r}: results are keyed by id")
-        seen.add(item.id)
+    first_line: dict[str, int] = {}
+    for line, item in numbered:
+        if item.id in first_line:
+            first = first_line[item.id]
+            message = f"duplicate item id {item.id!r} (first on line {first}): results are keyed by id"
+            raise RecordError(path, line, "id", message)
+        first_line[item.id] = line
+    items = [item for _, item in numbered]
     return items[:limit] if limit else items
 
 
-def _read(path: Path) -> tuple[list[EvalItem], list[EvalItem]]:
+def _read(path: Path) -> tuple[list[tuple[int, EvalItem]], list[tuple[int, EvalItem]]]:
+    """(line, item) pairs of the file's diagnosis items and of its multiple-choice items."""
     rows = iter_rows(path)
     first = next(iter(rows), None)
     if first is None:
@@ -86,17 +90,17 @@ def _read(path: Path) -> tuple[list[EvalItem], list[EvalItem]]:
     _, obj = first
     # Our own JSONL layouts are read directly, so a bench item keeps its stratum.
     if isinstance(obj, dict) and {"id", "language", "case", "diagnosis"} <= obj.keys():
-        return [_own(path, line, row, ClinicalRecord) for line, row in iter_rows(path)], []
+        return [(line, _own(path, line, row, ClinicalRecord)) for line, row in iter_rows(path)], []
     if isinstance(obj, dict) and {"id", "language", "question", "options", "answer"} <= obj.keys():
-        return [], [_own(path, line, row, MCQItem) for line, row in iter_rows(path)]
+        return [], [(line, _own(path, line, row, MCQItem)) for line, row in iter_rows(path)]
     records, mcqs = [], []
-    for item in scan(path, ImportConfig()):
+    for line, item in scan_lines(path, ImportConfig()):
         if isinstance(item, Rejected):
             raise item.errors[0]
         if isinstance(item, MCQItem):
-            mcqs.append(from_mcq(item))
+            mcqs.append((line, from_mcq(item)))
         else:
-            records.append(from_record(item))
+            records.append((line, from_record(item)))
     return records, mcqs
 
 
