@@ -27,3 +27,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for tiny-model training: with other processes on the same 2 cores, more
+    threads only spin-wait (measured: 12 tiny SFT steps took 28 s with 2 threads under load, 2 s
+    with 1). Modules opt in with `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

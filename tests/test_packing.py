@@ -15,15 +15,7 @@ from clinical_r1.synth.example import TrainingExample
 from clinical_r1.train.packing import fill_ratio, fit_example, fit_examples, sample_spans
 from clinical_r1.train.sft import SFTStageConfig, build_trainer
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: with other test processes on the same 2 cores, more threads only spin-wait
-    (measured: 12 tiny training steps took 28 s with 2 threads under load, 2 s with 1)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 QUESTIONS = [

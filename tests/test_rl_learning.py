@@ -6,19 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from clinical_r1.testing.toy_rl import build_letter_model, letter_share_reward, write_letter_prompts
 from clinical_r1.train.rl import RLConfig, run_rl
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matrices: one thread is faster, and 13x faster when other test runs share the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_ppo_raises_the_reward_on_a_toy_task(tmp_path: Path) -> None:
