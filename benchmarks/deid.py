@@ -201,10 +201,9 @@ def main() -> None:
     console.print("targets (recall >= 99%, ID/PHONE/EMAIL 100%, terms removed < 1%): " + ", ".join(verdicts))
 
     if args.plot:
-        import matplotlib
+        from clinical_r1.plotting import pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         fig, ax = plt.subplots(figsize=(9, 3.6))
         width = 0.27

@@ -217,10 +217,9 @@ def render_markdown(sheet: Datasheet) -> str:
 def plot_spread(sheet: Datasheet, items: Sequence[BenchItem], path: Path) -> None:
     """Left: distinct categories and blocks per department. Right: each department's disease-group
     shares stacked largest first (a flat, many-coloured bar is a well spread department)."""
-    import matplotlib
+    from clinical_r1.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     language = sheet.languages[0]
     stats = [d for d in sheet.departments if d.language == language]

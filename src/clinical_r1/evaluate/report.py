@@ -273,10 +273,9 @@ def _label(name: str, has_cjk_font: bool) -> str:
 
 def plot_accuracy(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     """One grouped bar chart per language: departments (plus Overall) on x, one bar per model."""
-    import matplotlib
+    from clinical_r1.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     out_dir.mkdir(parents=True, exist_ok=True)
     font = _cjk_font()

@@ -149,10 +149,9 @@ PLOTS = [
 
 def plot_history(history: list[dict[str, Any]], path: Path, algo: str) -> None:
     """Per-step reward, outcome shares, KL, losses and response length as one PNG."""
-    import matplotlib
+    from clinical_r1.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
     steps = [h["step"] for h in history]

@@ -300,10 +300,9 @@ def _metrics(
 
 def plot_loss(history: list[dict[str, Any]], path: Path) -> None:
     """Training loss per optimiser step as a PNG."""
-    import matplotlib
+    from clinical_r1.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4))
     if history:
