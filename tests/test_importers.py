@@ -326,7 +326,13 @@ PLANTED = [
     {"id": "t-1", "language": "en", "case": "Fever.", "diagnosis": 42.5},  # 5: wrong type
     {"id": "t-2", "language": "en", "case": ["not", "text"], "diagnosis": "Flu"},  # 6: wrong type
     {"id": "l-1", "language": "fr", "case": "Toux.", "diagnosis": "Grippe"},  # 7: unknown language
-    {"id": "c-1", "language": "zh", "case": "胸痛。", "diagnosis": "心绞痛", "icd10": "U99.9"},  # 8: bad code
+    {
+        "id": "c-1",
+        "language": "zh",
+        "case": "胸痛。",
+        "diagnosis": "心绞痛",
+        "icd10": "I2O.9",
+    },  # 8: bad code (letter O)
     {"id": "x-1", "language": "xx", "case": "", "diagnosis": "Flu", "icd10": "nonsense"},  # 9: three problems
     {"id": "ok-2", "language": "zh", "case": "咳嗽。", "diagnosis": "支气管炎", "icd10": "J40"},
     {"id": "u-1", "case": "Rash.", "diagnosis": "Eczema", "dx_note": "typo field"},  # 11: unknown field
@@ -358,7 +364,7 @@ def test_validate_reports_every_problem_with_its_line(tmp_path: Path) -> None:
     assert messages[(3, "diagnosis")] == "missing" and messages[(4, "case")] == "empty"
     assert "expected text, got float" in messages[(5, "diagnosis")]
     assert "unknown language 'fr'" in messages[(7, "language")]
-    assert "'U99.9' is not a valid ICD-10 code" in messages[(8, "icd10")]
+    assert "'I2O.9' is not a valid ICD-10 code" in messages[(8, "icd10")]
     assert str(problems[0]).startswith(f"{path}:2:")
 
 
@@ -503,3 +509,52 @@ def test_mcq_items_go_to_their_own_file(tmp_path: Path, shared_data: Path) -> No
     assert (report.mcq_items, report.records, report.rejected) == (1273, 124, 0)
     first = json.loads((tmp_path / "usmle.mcq.jsonl").open(encoding="utf-8").readline())
     assert MCQItem.model_validate(first).id == "medqa-usmle-0"
+
+
+# --- codes of earlier WHO editions and national code sets ------------------------------------------
+
+
+def test_legacy_and_national_codes_keep_the_record(tmp_path: Path) -> None:
+    """Haemorrhoids coded I84.x (WHO before 2010, still in national sets) used to reject the record."""
+    rows = [
+        {"id": "h-1", "language": "zh", "case": "便血。", "diagnosis": "混合痔", "icd10": "I84.201"},
+        {"id": "h-2", "language": "en", "case": "Anal pain.", "diagnosis": "Haemorrhoids", "icd10": "I84.9"},
+        {"id": "u-1", "language": "en", "case": "Cough.", "diagnosis": "Vaping injury", "icd10": "U99.9"},
+        {"id": "k-1", "language": "zh", "case": "胃痛。", "diagnosis": "慢性胃炎", "icd10": "K29.501"},
+    ]
+    path = write_jsonl(tmp_path / "national.jsonl", rows)
+    report = import_file(path, tmp_path / "out.jsonl", ImportConfig(fmt="records"))
+    assert (report.records, report.rejected, report.warned) == (4, 0, 1)
+    records = {r.id: r for r in read_records(tmp_path / "out.jsonl")}
+    assert records["h-1"].icd10 == "K64.8" and records["h-2"].icd10 == "K64.9"
+    assert records["h-1"].meta["icd10_raw"] == "I84.201"
+    assert records["h-1"].meta["icd10_legacy"].startswith("I84.2 -> K64.8 (WHO 2010")
+    assert records["k-1"].icd10 == "K29.5" and "icd10_legacy" not in records["k-1"].meta  # an extension
+    # A code-shaped value nobody defines: the record stays, without a code, the raw value in meta.
+    assert records["u-1"].icd10 is None and records["u-1"].meta["icd10_raw"] == "U99.9"
+    assert report.warnings == {
+        "icd10: … is not a WHO ICD-10 code (nor a known earlier or national one): kept without code": 1
+    }
+    warnings = [json.loads(line) for line in report.warnings_out.read_text(encoding="utf-8").splitlines()]
+    assert [(w["line"], w["field"]) for w in warnings] == [(3, "icd10")]
+    assert validate_file(path, ImportConfig(fmt="records")) == []  # nothing a later stage would refuse
+
+
+def test_medfound_national_code_list(tmp_path: Path) -> None:
+    row = {
+        "qid": "q",
+        "context": "Bleeding per rectum.",
+        "diagnosis": "Haemorrhoids",
+        "diagnosis_code": "I84.201, K62.5",
+    }
+    records = import_medfound(write_jsonl(tmp_path / "mf.jsonl", [row]))
+    assert records[0].icd10 == "K64.8" and records[0].meta["icd10_legacy"].startswith("I84.2 -> K64.8")
+
+
+def test_import_command_prints_warnings(tmp_path: Path) -> None:
+    rows = [{"id": "u-1", "language": "en", "case": "Cough.", "diagnosis": "Vaping injury", "icd10": "U99.9"}]
+    path = write_jsonl(tmp_path / "in.jsonl", rows)
+    result = CliRunner().invoke(app, ["records", "import", str(path), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "1 records" in result.output and "1 warnings" in result.output
+    assert "not a WHO ICD-10 code" in result.output

@@ -38,6 +38,7 @@ DEPARTMENTS = [
 DATA_DIR = Path(__file__).parent / "data" / "icd10"
 ZH_SYNONYMS = DATA_DIR / "zh_synonyms.tsv"
 EN_SYNONYMS = DATA_DIR / "en_synonyms.tsv"
+LEGACY_CODES = DATA_DIR / "legacy_codes.tsv"  # codes of earlier WHO editions -> WHO 2019
 
 # Letter, two digits, then anything alphanumeric after an optional dot (national extensions).
 _CODE_RE = re.compile(r"^([A-Z])(\d{2})(?:\.?([0-9A-Z]*))?$")
@@ -59,7 +60,9 @@ def normalize(code: str) -> str | None:
     """The nearest valid WHO code, with a dot ("i219" -> "I21.9", "E04.101" -> "E04.1"); None if none.
 
     Extra characters after a valid code (national extensions) are dropped one at a time until a WHO
-    code remains, so "K29.701" becomes "K29.7" and a made-up "J18.95" becomes "J18.9".
+    code remains, so "K29.701" becomes "K29.7" and a made-up "J18.95" becomes "J18.9". A code of an
+    earlier WHO edition that national code sets still use (haemorrhoids "I84.2", WHO moved them to K64
+    in 2010) becomes its WHO 2019 code through `legacy_codes`; "I84.201" too.
     """
     if not isinstance(code, str):
         return None
@@ -69,11 +72,64 @@ def normalize(code: str) -> str | None:
         return None
     letter, digits, rest = match.group(1), match.group(2), match.group(3) or ""
     category = letter + digits
+    legacy = legacy_codes()
     for end in range(len(rest), 0, -1):
         candidate = f"{category}.{rest[:end]}"
         if icd.is_valid_item(candidate):
             return candidate
-    return category if icd.is_valid_item(category) else None
+        if candidate in legacy:  # an earlier edition's code (or a national extension of it)
+            return legacy[candidate].code
+    if icd.is_valid_item(category):
+        return category
+    return legacy[category].code if category in legacy else None
+
+
+def is_code_shaped(code: str) -> bool:
+    """Written like an ICD-10 code (a letter, two digits, an optional extension), valid or not."""
+    text = unicodedata.normalize("NFKC", code).upper().translate(_CODE_JUNK).rstrip(".")
+    return bool(_CODE_RE.match(text))
+
+
+@dataclass(frozen=True)
+class LegacyCode:
+    """A code of an earlier WHO edition (or a national set built on one) and its WHO 2019 code."""
+
+    old: str  # "I84.2"
+    code: str  # "K64.8"
+    edition: str  # "WHO 2010": the update that removed the old code
+    reason: str
+
+
+@lru_cache(maxsize=1)
+def legacy_codes() -> dict[str, LegacyCode]:
+    """data/icd10/legacy_codes.tsv: old code -> its WHO ICD-10 2019 replacement."""
+    table: dict[str, LegacyCode] = {}
+    for number, line in enumerate(LEGACY_CODES.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = [part.strip() for part in line.split("\t")]
+        if len(parts) != 4 or not all(parts):
+            raise ValueError(f"{LEGACY_CODES}:{number}: expected 'OLD<TAB>WHO code<TAB>edition<TAB>reason'")
+        table[parts[0]] = LegacyCode(*parts)
+    return table
+
+
+def legacy_source(code: str) -> LegacyCode | None:
+    """The legacy-table row `normalize` used for `code` ("I84.201" -> the I84.2 row), or None."""
+    if not isinstance(code, str):
+        return None
+    text = unicodedata.normalize("NFKC", code).upper().translate(_CODE_JUNK).rstrip(".")
+    match = _CODE_RE.match(text)
+    if not match or normalize(code) is None:
+        return None
+    category, rest = match.group(1) + match.group(2), match.group(3) or ""
+    for end in range(len(rest), -1, -1):
+        candidate = f"{category}.{rest[:end]}" if end else category
+        if icd.is_valid_item(candidate):
+            return None
+        if candidate in legacy_codes():
+            return legacy_codes()[candidate]
+    return None
 
 
 @lru_cache(maxsize=65536)

@@ -80,6 +80,22 @@ class Rejected:
         }
 
 
+@dataclass
+class RowWarning:
+    """Something worth a look in a row that was imported all the same (an unknown ICD-10 code, ...)."""
+
+    file: str
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{f' field {self.field!r}:' if self.field else ''} {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
+
 class _Row:
     """Field access that collects problems instead of raising on the first, so one pass finds all."""
 
@@ -87,9 +103,13 @@ class _Row:
         self.obj, self.file, self.line = obj, file, line
         self.index = index  # 0-based position among the file's rows: a stable id for rows without one
         self.problems: list[RecordError] = []
+        self.warnings: list[RowWarning] = []  # the row is imported; these are counted and written beside it
 
     def problem(self, name: str | None, message: str) -> None:
         self.problems.append(RecordError(self.file, self.line, name, message))
+
+    def warn(self, name: str | None, message: str) -> None:
+        self.warnings.append(RowWarning(self.file, self.line, name, message))
 
     def text(self, name: str, required: bool = True, is_id: bool = False) -> str:
         """The field as stripped text; ids may also be integers (MedQA realidx, numeric qids)."""
@@ -135,10 +155,15 @@ class _Row:
             if not part.strip():
                 continue
             norm = icd10.normalize(part)
-            if norm is None:
-                self.problem(name, f"'{part}' is not a valid ICD-10 code")
-            else:
+            if norm is not None:
                 codes.append(norm)
+            elif icd10.is_code_shaped(part):
+                # Shaped like a code but in no WHO edition or national table we know: a code set we do not
+                # map (ICD-10-CM only, a newer national extension). The record is kept without a code.
+                message = "is not a WHO ICD-10 code (nor a known earlier or national one): kept without code"
+                self.warn(name, f"'{part.strip()}' {message}")
+            else:
+                self.problem(name, f"'{part}' is not a valid ICD-10 code")
         return (codes[0] if codes else None), (value if isinstance(value, str) else ",".join(map(str, value)))
 
 
@@ -404,7 +429,15 @@ CONVERTERS: dict[str, Converter] = {
 
 
 def _finish(record: ClinicalRecord, cfg: ImportConfig) -> ClinicalRecord:
-    """Optional enrichment: a code from an exactly mapped diagnosis name, a department from the code."""
+    """Optional enrichment: a code from an exactly mapped diagnosis name, a department from the code.
+
+    A code of an earlier WHO edition (haemorrhoids I84.x, still in national code sets) was mapped to WHO
+    2019 by `icd10.normalize`; the row it came from is written to meta so the change can be reviewed."""
+    raw = record.meta.get("icd10_raw")
+    if record.icd10 and isinstance(raw, str):
+        legacy = icd10.legacy_source(re.split(r"[,;，；、\s]+", raw.strip())[0])
+        if legacy is not None:
+            record.meta["icd10_legacy"] = f"{legacy.old} -> {legacy.code} ({legacy.edition}: {legacy.reason})"
     if cfg.code_diagnoses and record.icd10 is None:
         record.icd10 = icd10.code_for(record.diagnosis, record.language)
         if record.icd10:
@@ -435,13 +468,16 @@ def detect_format(obj: dict[str, Any]) -> str:
 # --- driving an import -------------------------------------------------------------------------
 
 
-def scan(path: str | Path, config: ImportConfig | None = None) -> Iterator[Item | Rejected]:
-    """Every item of a file, and a `Rejected` for every row that could not be imported, in order."""
+def scan(path: str | Path, config: ImportConfig | None = None) -> Iterator[Item | Rejected | RowWarning]:
+    """Every item of a file, a `Rejected` for every row that could not be imported, and a `RowWarning`
+    (after the row's items) for what was imported but deserves a look, in order."""
     for _, item in scan_lines(path, config):
         yield item
 
 
-def scan_lines(path: str | Path, config: ImportConfig | None = None) -> Iterator[tuple[int, Item | Rejected]]:
+def scan_lines(
+    path: str | Path, config: ImportConfig | None = None
+) -> Iterator[tuple[int, Item | Rejected | RowWarning]]:
     """`scan`, with the line (1-based) each item or rejected row came from."""
     cfg = config or ImportConfig()
     path = Path(path)
@@ -465,13 +501,16 @@ def scan_lines(path: str | Path, config: ImportConfig | None = None) -> Iterator
         else:
             for item in items:
                 yield line, item
+            for warning in row.warnings:
+                yield line, warning
 
 
 def _strict(path: str | Path, config: ImportConfig | None) -> Iterator[Item]:
     for item in scan(path, config):
         if isinstance(item, Rejected):
             raise item.errors[0]
-        yield item
+        if not isinstance(item, RowWarning):
+            yield item
 
 
 def load_records(
@@ -513,10 +552,13 @@ class ImportReport:
     out: Path
     rejects: Path
     mcq_out: Path | None = None  # only when the file had MCQ items
+    warnings_out: Path | None = None  # only when some row was imported with a warning
     records: int = 0
     mcq_items: int = 0
     rejected: int = 0
     reasons: Counter[str] = field(default_factory=Counter)  # "field: message" -> rows
+    warned: int = 0  # warnings written (a row may have several)
+    warnings: Counter[str] = field(default_factory=Counter)  # "field: message" -> warnings
 
 
 def import_file(
@@ -534,11 +576,13 @@ def import_file(
     out, rejects = Path(out), Path(rejects) if rejects else None
     rejects = rejects or out.with_name(out.stem + ".rejects.jsonl")
     mcq_out = Path(mcq_out) if mcq_out else out.with_name(out.stem + ".mcq.jsonl")
+    warnings_out = out.with_name(out.stem + ".warnings.jsonl")
     report = ImportReport(out=out, rejects=rejects)
     with (
         JsonlWriter(out) as records,
         JsonlWriter(rejects) as rejected,
         JsonlWriter(mcq_out, lazy=True) as mcq,
+        JsonlWriter(warnings_out, lazy=True) as warned,
     ):
         for n, item in enumerate(scan(path, config), start=1):
             if progress and n % 1000 == 0:
@@ -550,6 +594,11 @@ def import_file(
                 report.mcq_items += 1
                 report.mcq_out = mcq_out
                 mcq.write(item.model_dump(mode="json"))
+            elif isinstance(item, RowWarning):
+                report.warned += 1
+                report.warnings[f"{item.field or 'line'}: {_reason(item.message)}"] += 1
+                report.warnings_out = warnings_out
+                warned.write(item.to_json())
             else:
                 report.rejected += 1
                 for error in item.errors:

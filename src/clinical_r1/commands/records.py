@@ -122,6 +122,13 @@ def import_(
         console.print(table)
     else:
         console.print("0 rows rejected")
+    if report.warned:  # imported all the same, but worth a look (e.g. a code kept only in meta)
+        table = Table(title=f"{report.warned:,} warnings -> {report.warnings_out}")
+        table.add_column("warning")
+        table.add_column("rows", justify="right")
+        for reason, count in report.warnings.most_common():
+            table.add_row(reason, f"{count:,}")
+        console.print(table)
 
 
 @records_app.command("validate")

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from clinical_r1.importers import ImportConfig, Rejected, scan_lines
+from clinical_r1.importers import ImportConfig, Rejected, RowWarning, scan_lines
 from clinical_r1.records import ClinicalRecord, MCQItem, RecordError, iter_rows, model_from_dict
 
 NO_DEPARTMENT = "(no department)"
@@ -97,6 +97,8 @@ def _read(path: Path) -> tuple[list[tuple[int, EvalItem]], list[tuple[int, EvalI
     for line, item in scan_lines(path, ImportConfig()):
         if isinstance(item, Rejected):
             raise item.errors[0]
+        if isinstance(item, RowWarning):  # imported all the same (e.g. an unknown code, kept without it)
+            continue
         if isinstance(item, MCQItem):
             mcqs.append((line, from_mcq(item)))
         else:
