@@ -17,6 +17,7 @@ from clinical_r1.bench.allocate import seeded_rng
 from clinical_r1.bench.leakage import normalise_text
 from clinical_r1.bench.synthetic import write_synthetic_pool
 from clinical_r1.config import ConfigError, load_config
+from clinical_r1.departments import BENCHMARK_DEPARTMENTS, department_for
 from clinical_r1.records import SAMPLE_RECORDS, RecordError, write_jsonl
 
 STRATUM = re.compile(r"^(category:[A-Z]\d\d|name:.+)$")
@@ -109,7 +110,7 @@ def test_samples_paired_benchmark_and_its_datasheet(tmp_path):
         assert sorted(m["language"] for m in members) == ["en", "zh"]
         assert len({m["stratum"] for m in members}) == 1
     per_department = Counter(i["department"] for i in items if i["language"] == "en")
-    for department in icd10.DEPARTMENTS:
+    for department in BENCHMARK_DEPARTMENTS:
         stats = [d for d in sheet.departments if d.department == department and d.language == "en"][0]
         assert per_department[department] == min(4, stats.available)
         if stats.available < 4:
@@ -145,9 +146,9 @@ def pool_strata_sizes(pool: Path, language: str) -> dict[str, Counter]:
         if record["language"] != language:
             continue
         info = icd10.lookup(record["icd10"]) if record["icd10"] else None
-        department = record["department"] if record["department"] in icd10.DEPARTMENTS else None
-        department = department or (icd10.department_for(info.code) if info else None)
-        if department in icd10.DEPARTMENTS:
+        department = record["department"] if record["department"] in BENCHMARK_DEPARTMENTS else None
+        department = department or (department_for(info.code) if info else None)
+        if department in BENCHMARK_DEPARTMENTS:
             stratum = f"category:{info.category}" if info else f"name:{normalise_text(record['diagnosis'])}"
             sizes[department][stratum] += 1
     return sizes
@@ -157,7 +158,7 @@ def test_round_robin_covers_rare_categories_and_no_category_dominates(synthetic_
     sheet, items = build(synthetic_pool, tmp_path, per_department=150)
     assert_datasheet_matches(sheet, tmp_path, items)
     pool = pool_strata_sizes(synthetic_pool, "en")
-    for department in icd10.DEPARTMENTS:
+    for department in BENCHMARK_DEPARTMENTS:
         drawn = Counter(
             i["stratum"] for i in items if i["department"] == department and i["language"] == "en"
         )
@@ -258,7 +259,7 @@ def test_codes_found_from_the_diagnosis_name_are_written_and_marked(tmp_path):
     pool = tmp_path / "pool.jsonl"
     write_jsonl(pool, [_record("n1", "en", None, None, name, "a case named only by its diagnosis")])
     code = icd10.code_for(name, "en")
-    department = icd10.department_for(code)
+    department = department_for(code)
     sheet, items = build(
         pool, tmp_path / "out", mode="per_language", languages=["en"], departments=[department]
     )
@@ -429,7 +430,7 @@ def test_dxbench_with_its_own_departments_and_mapped_to_the_seven(shared_data, t
     assert_datasheet_matches(seven, tmp_path / "seven", items7)
     assert seven.pool.out_of_scope > 0 and seven.pool.in_scope + seven.pool.out_of_scope == 1148
     mapped = [i for i in items7 if i["department"] != "Neurology" and i["language"] == "en"]
-    assert mapped and all(icd10.department_for(i["icd10"]) == i["department"] for i in mapped)
+    assert mapped and all(department_for(i["icd10"]) == i["department"] for i in mapped)
     assert all(i["meta"]["department_from"] == "icd10" for i in mapped)
     # Chinese records carry Chinese department labels: their department comes with their English pair.
     assert all(

