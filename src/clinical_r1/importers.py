@@ -13,16 +13,17 @@ JSONL with a field map). `detect_format` guesses it from the first row.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from clinical_r1 import icd10
+from clinical_r1 import fieldmap, icd10
 from clinical_r1.config import StrictModel
 from clinical_r1.departments import DepartmentMap, department_for
 from clinical_r1.records import (
@@ -34,6 +35,7 @@ from clinical_r1.records import (
     iter_rows,
     validation_errors,
 )
+from clinical_r1.textfiles import check_encoding, detect_encoding
 
 Format = Literal["dxbench", "medqa", "medfound", "huatuo", "records", "table"]
 FORMATS: tuple[str, ...] = ("dxbench", "medqa", "medfound", "huatuo", "records", "table")
@@ -51,13 +53,25 @@ class ImportConfig(StrictModel):
     departments: DepartmentMap = Field(default_factory=DepartmentMap)  # the one map (departments.py)
     code_diagnoses: bool = False  # records without a code get one when the name maps exactly
 
+    encoding: str | None = None  # None: detected per file (textfiles.detect_encoding); e.g. "gb18030"
+
     @field_validator("field_map")
     @classmethod
     def _maps_schema_fields(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(value) - set(SCHEMA_FIELDS))
         if unknown:
             raise ValueError(f"{', '.join(unknown)} not in the record schema ({', '.join(SCHEMA_FIELDS)})")
+        for name, spec in value.items():  # paths, joins and extraction patterns: see clinical_r1.fieldmap
+            try:
+                fieldmap.parse_spec(spec)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from exc
         return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        return check_encoding(value) if value else None
 
 
 Item = ClinicalRecord | MCQItem
@@ -381,22 +395,80 @@ def _convert_huatuo(row: _Row, cfg: ImportConfig) -> list[Item]:
     return [_finish(record, cfg)]
 
 
+def _mapped(row: _Row, spec_text: str, required: bool = True, is_id: bool = False) -> str:
+    """A field from its spec: a column (as `_Row.text`), a path into nested JSON, a labelled join of
+    several, or the diagnosis a pattern extracts from one (syntax: `clinical_r1.fieldmap`)."""
+    spec = fieldmap.parse_spec(spec_text)
+    if spec.simple or spec_text in row.obj:  # a column whose own name is the whole spec wins
+        return row.text(spec_text, required=required, is_id=is_id)
+    candidates: list[str] = []  # texts to take the value (or extract the diagnosis) from, in order
+    found: list[tuple[str, str]] = []  # (label, text) of the parts of a join
+    for label, part in zip(spec.labels(), spec.parts, strict=True):
+        try:
+            texts = [t for t in (fieldmap.as_text(v) for v in fieldmap.resolve(row.obj, part)) if t]
+        except fieldmap.PathError as exc:
+            texts, why = [], str(exc)
+        else:
+            why = "empty"
+        if len(spec.parts) == 1:
+            candidates, missing = texts, why
+        elif texts:
+            found.append((label, "; ".join(texts)))
+        else:  # a join goes on without this part, but says so
+            row.warn(spec_text, f"part '{part.text}' {why}: left out")
+    if len(spec.parts) > 1:
+        candidates = ["\n".join(f"{label}: {text}" for label, text in found)] if found else []
+        missing = "missing (no part has a value)"
+    if not candidates:
+        if required:
+            row.problem(spec_text, missing)
+        return ""
+    if spec.extract is None:
+        return candidates[0]
+    for text in candidates:
+        if value := fieldmap.extract(spec.extract, text):
+            return value
+    if required:
+        preview = candidates[0][:40].replace("'", "’")
+        row.problem(spec_text, f"the {spec.extract.name} pattern finds no diagnosis in '{preview}'")
+    return ""
+
+
+def _mapped_raw(row: _Row, spec_text: str) -> Any:
+    """The raw value of a spec (for ICD-10 codes, which may be lists); None when the path is missing."""
+    spec = fieldmap.parse_spec(spec_text)
+    if spec.simple or spec_text in row.obj:
+        return row.obj.get(spec_text)
+    return _mapped(row, spec_text, required=False) or None
+
+
 def _convert_mapped(
-    row: _Row, cfg: ImportConfig, field_map: dict[str, str], default_source: str
+    row: _Row,
+    cfg: ImportConfig,
+    field_map: dict[str, str],
+    default_source: str,
+    check_diagnosis: bool = False,
 ) -> list[Item]:
-    """Schema fields from columns named in `field_map` (or columns with the schema's own names)."""
+    """Schema fields from `field_map` specs (columns, nested paths, joins, extraction; or columns with the
+    schema's own names). `check_diagnosis`: warn about a mapped diagnosis that looks like a title, a
+    question or a paragraph (a wrong mapping imports hundreds of such "diagnoses" otherwise unseen)."""
     column = {name: field_map.get(name, name) for name in SCHEMA_FIELDS}
-    case, diagnosis = row.text(column["case"]), row.text(column["diagnosis"])
-    record_id = row.text(column["id"], required=False, is_id=True) or f"{Path(row.file).stem}-{row.index}"
-    department = row.text(column["department"], required=False) or None
-    code, raw_code = row.code(column["icd10"], row.obj.get(column["icd10"]))
-    language = row.language(case, cfg.language, name=column["language"])
+    case, diagnosis = _mapped(row, column["case"]), _mapped(row, column["diagnosis"])
+    record_id = _mapped(row, column["id"], required=False, is_id=True) or f"{Path(row.file).stem}-{row.index}"
+    department = _mapped(row, column["department"], required=False) or None
+    code, raw_code = row.code(column["icd10"], _mapped_raw(row, column["icd10"]))
+    given_language = (
+        None if fieldmap.parse_spec(column["language"]).simple else _mapped_raw(row, column["language"])
+    )
+    language = row.language(case, cfg.language or given_language, name=column["language"])
+    if check_diagnosis and diagnosis and (why := fieldmap.implausible_diagnosis(diagnosis)):
+        row.warn(column["diagnosis"], f"'{diagnosis[:40]}' {why}")
     meta = dict(row.obj["meta"]) if isinstance(row.obj.get("meta"), dict) else {}
     if row.problems:
         return []
     if raw_code and raw_code != code:
         meta = {**meta, "icd10_raw": raw_code}
-    source = cfg.source or row.text(column["source"], required=False) or default_source
+    source = cfg.source or _mapped(row, column["source"], required=False) or default_source
     try:
         record = ClinicalRecord(id=record_id, language=language, department=department, case=case,
                                 diagnosis=diagnosis, icd10=code, source=source, meta=meta)  # fmt: skip
@@ -416,7 +488,7 @@ def _convert_records(row: _Row, cfg: ImportConfig) -> list[Item]:
 
 
 def _convert_table(row: _Row, cfg: ImportConfig) -> list[Item]:
-    return _convert_mapped(row, cfg, cfg.field_map, default_source=Path(row.file).stem)
+    return _convert_mapped(row, cfg, cfg.field_map, default_source=Path(row.file).stem, check_diagnosis=True)
 
 
 CONVERTERS: dict[str, Converter] = {
@@ -485,7 +557,9 @@ def scan_lines(
     if not path.exists():
         raise RecordError(path, None, None, "file not found")
     converter: Converter | None = CONVERTERS[cfg.fmt] if cfg.fmt else None
-    for index, (line, obj) in enumerate(iter_rows(path)):
+    seen: dict[tuple[str, str], int] = {}  # (kind, id) -> line; grows with the file (~100 bytes an id)
+    index = -1
+    for index, (line, obj) in enumerate(iter_rows(path, cfg.encoding)):
         if isinstance(obj, RecordError):
             yield line, Rejected(str(path), line, [obj], obj.raw)
             continue
@@ -497,6 +571,7 @@ def scan_lines(
         except ValidationError as exc:  # a schema rule the converter did not check itself
             row.problems += validation_errors(exc, path, line)
             items = []
+        _check_ids(row, items, seen)
         if row.problems:
             yield line, Rejected(str(path), line, row.problems, obj)
         else:
@@ -504,6 +579,26 @@ def scan_lines(
                 yield line, item
             for warning in row.warnings:
                 yield line, warning
+    if index < 0:  # later stages refuse an empty pool: say so here rather than import nothing in silence
+        yield 1, Rejected(str(path), 1, [RecordError(path, 1, None, "empty file: no rows")], None)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_ids(row: _Row, items: list[Item], seen: dict[tuple[str, str], int]) -> None:
+    """Ids unique per kind (a MedQA record shares its MCQ item's id) and free of control characters:
+    every later stage refuses a duplicate id, and a tab or newline in an id breaks tables and logs."""
+    keys = []
+    for item in items:
+        if bad := _CONTROL.search(item.id):
+            row.problem("id", f"control character U+{ord(bad.group()):04X} in id {item.id!r}")
+        key = (type(item).__name__, item.id)
+        if key in seen:
+            row.problem("id", f"duplicate id '{item.id}': already on line {seen[key]}")
+        keys.append(key)
+    if not row.problems:
+        seen.update((key, row.line) for key in keys)
 
 
 def _strict(path: str | Path, config: ImportConfig | None) -> Iterator[Item]:
@@ -560,6 +655,7 @@ class ImportReport:
     reasons: Counter[str] = field(default_factory=Counter)  # "field: message" -> rows
     warned: int = 0  # warnings written (a row may have several)
     warnings: Counter[str] = field(default_factory=Counter)  # "field: message" -> warnings
+    encoding: str = ""  # how the input was decoded, e.g. "gb18030 (charset-normalizer)"
 
 
 def import_file(
@@ -569,16 +665,29 @@ def import_file(
     rejects: str | Path | None = None,
     mcq_out: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
+    inputs: Sequence[str | Path] = (),
 ) -> ImportReport:
     """Stream `path` into `out` (records) and `mcq_out` (MCQ items); rejected rows go to `rejects`.
 
     Nothing is skipped silently: every rejected row is written with its problems and counted by reason.
+    Nothing is overwritten by mistake: an output that is the input (or one of `inputs`, e.g. the config)
+    is refused, and outputs are written to temporary files renamed only when the import completes, so an
+    interrupted import leaves the previous outputs as they were.
     """
     out, rejects = Path(out), Path(rejects) if rejects else None
     rejects = rejects or out.with_name(out.stem + ".rejects.jsonl")
     mcq_out = Path(mcq_out) if mcq_out else out.with_name(out.stem + ".mcq.jsonl")
     warnings_out = out.with_name(out.stem + ".warnings.jsonl")
     report = ImportReport(out=out, rejects=rejects)
+    config = config or ImportConfig()
+    inputs = [Path(path), *(v for v in config.model_dump().values() if isinstance(v, Path)), *inputs]
+    check_outputs(
+        inputs, {"output": out, "rejects": rejects, "MCQ output": mcq_out, "warnings": warnings_out}
+    )
+    if Path(path).is_file():
+        encoding = detect_encoding(path, config.encoding)
+        report.encoding = f"{encoding.name} ({encoding.how})"
+        config = config.model_copy(update={"encoding": encoding.name})
     with (
         JsonlWriter(out) as records,
         JsonlWriter(rejects) as rejected,
@@ -608,11 +717,30 @@ def import_file(
     return report
 
 
+def check_outputs(inputs: Sequence[str | Path], outputs: dict[str, Path]) -> None:
+    """RecordError when an output would overwrite an input of the run (paths resolved, symlinks and hard
+    links followed) or two outputs are one file."""
+    resolved = [(Path(p), Path(p).resolve()) for p in inputs]
+    taken: dict[Path, str] = {}
+    for label, out in outputs.items():
+        target = Path(out).resolve()
+        for given, source in resolved:
+            if target == source or (target.exists() and source.exists() and os.path.samefile(target, source)):
+                raise RecordError(out, None, None, f"refusing to write the {label} over the input {given}")
+        if target in taken:
+            raise RecordError(out, None, None, f"the {label} and the {taken[target]} are the same file")
+        taken[target] = label
+
+
 class JsonlWriter:
-    """Append JSON lines to a file opened on enter (or on the first write when `lazy`)."""
+    """JSON lines to a file opened on enter (or on the first write when `lazy`).
+
+    Written to a temporary file beside the target and renamed over it only when the block ends without
+    an exception: an interrupted write leaves the previous file intact (and no temporary file)."""
 
     def __init__(self, path: Path, lazy: bool = False):
         self.path, self.lazy, self.fh = path, lazy, None
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
     def __enter__(self) -> JsonlWriter:
         if not self.lazy:
@@ -621,18 +749,23 @@ class JsonlWriter:
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = self.path.open("w", encoding="utf-8")
+        self.fh = self.tmp.open("w", encoding="utf-8")
 
     def write(self, obj: dict[str, Any]) -> None:
         if self.fh is None:
             self._open()
         self.fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
-    def __exit__(self, *exc: object) -> None:
-        if self.fh is not None:
-            self.fh.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self.fh is None:
+            return
+        self.fh.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
 
 
 def _reason(message: str) -> str:
     """A message without the quoted value, so reasons group ("'X99' is not a valid code" -> one reason)."""
-    return re.sub(r"'[^']*'|\"[^\"]*\"", "…", message)
+    return re.sub(r"'[^']*'|\"[^\"]*\"|(?<=line )\d+|(?<=lines )\d+-\d+", "…", message)

@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
+
+from clinical_r1.textfiles import clean, detect_encoding, open_text, undecodable
 
 Language = Literal["en", "zh"]
 
@@ -88,12 +91,21 @@ class MCQItem(BaseModel):
 Row = tuple[int, "dict[str, Any] | RecordError"]
 
 
-def iter_jsonl_rows(path: str | Path) -> Iterator[Row]:
-    """(line, object) per non-blank line; a bad line yields (line, RecordError) and reading goes on."""
+def iter_jsonl_rows(path: str | Path, encoding: str | None = None) -> Iterator[Row]:
+    """(line, object) per non-blank line; a bad line yields (line, RecordError) and reading goes on.
+
+    The encoding is detected from the file's head unless given; a line with undecodable bytes is a bad
+    line like any other (the lines after it are still read)."""
     path = Path(path)
-    with path.open(encoding="utf-8") as fh:
+    encoding = encoding or detect_encoding(path).name
+    with open_text(path, encoding) as fh:
         for number, line in enumerate(fh, start=1):
+            if number == 1:
+                line = line.removeprefix("\ufeff")  # a BOM under a forced --encoding utf-8
             if not line.strip():
+                continue
+            if (message := undecodable(line, encoding)) is not None:
+                yield number, RecordError(path, number, None, message, raw=clean(line.rstrip("\n")))
                 continue
             try:
                 obj = json.loads(line)
@@ -112,15 +124,20 @@ def iter_jsonl_rows(path: str | Path) -> Iterator[Row]:
             yield number, obj
 
 
-def iter_json_array_rows(path: str | Path, chunk_size: int = 1 << 16) -> Iterator[Row]:
+def iter_json_array_rows(
+    path: str | Path, chunk_size: int = 1 << 16, encoding: str | None = None
+) -> Iterator[Row]:
     """(line where it starts, object) for each element of a top-level JSON array, read in chunks.
 
     Streams like JSONL, so a large array file needs no more memory than its largest element. After
     a syntax error the rest of the array cannot be resynchronised: one error is yielded and reading stops.
+    An element with undecodable bytes is one bad row; anything but whitespace after the closing ']' is an
+    error (a second array pasted after the first would otherwise be dropped unseen).
     """
     path = Path(path)
     decoder = json.JSONDecoder()
-    with path.open(encoding="utf-8") as fh:
+    encoding = encoding or detect_encoding(path).name
+    with open_text(path, encoding) as fh:
         buf, pos, line, eof = "", 0, 1, False
 
         def skip(chars: str) -> None:
@@ -151,6 +168,19 @@ def iter_json_array_rows(path: str | Path, chunk_size: int = 1 << 16) -> Iterato
                 yield line, RecordError(path, line, None, "the JSON array is not closed with ']'")
                 return
             if buf[pos] == "]":
+                pos += 1
+                skip(" \t\r\n")
+                while pos >= len(buf) and not eof:
+                    fill()
+                    skip(" \t\r\n")
+                if pos < len(buf):
+                    extra = clean(buf[pos : pos + 30])
+                    yield (
+                        line,
+                        RecordError(
+                            path, line, None, f"trailing data after the JSON array's closing ']': {extra!r}"
+                        ),
+                    )
                 return
             try:
                 obj, end = decoder.raw_decode(buf, pos)
@@ -162,8 +192,11 @@ def iter_json_array_rows(path: str | Path, chunk_size: int = 1 << 16) -> Iterato
                 return
             start = line
             line += buf.count("\n", pos, end)
+            message = undecodable(buf[pos:end], encoding)
             pos = end
-            if isinstance(obj, dict):
+            if message is not None:
+                yield start, RecordError(path, start, None, message)
+            elif isinstance(obj, dict):
                 yield start, obj
             else:
                 yield (
@@ -172,54 +205,142 @@ def iter_json_array_rows(path: str | Path, chunk_size: int = 1 << 16) -> Iterato
                 )
 
 
-def iter_csv_rows(path: str | Path, delimiter: str | None = None) -> Iterator[Row]:
-    """(line where the row starts, {column: value}) for a CSV/TSV file with a header line."""
+MAX_QUOTED_LINES = 1000  # a quoted CSV field longer than this is taken for an unterminated quote
+MAX_QUOTED_CHARS = 1 << 20
+
+
+def iter_csv_rows(
+    path: str | Path, delimiter: str | None = None, encoding: str | None = None
+) -> Iterator[Row]:
+    """(line where the row starts, {column: value}) for a CSV/TSV file with a header line.
+
+    Problems are rows of their own, located: a row with the wrong number of values, a quoting error, an
+    unterminated quote (only that row is rejected; see `_csv_records`), undecodable bytes. A duplicated
+    column name stops the file at its header (which value would a mapping get?), and a file with no
+    header or no rows after it says so, instead of importing nothing in silence.
+    """
     path = Path(path)
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        header = reader.fieldnames
-        if not header:
-            return
-        start = reader.line_num + 1
-        for row in reader:
-            if None in row:
-                yield (
-                    start,
-                    RecordError(
-                        path, start, None, f"{len(header) + len(row[None])} values for {len(header)} columns"
-                    ),
-                )
-            elif any(value is None for value in row.values()):
-                missing = [k for k, v in row.items() if v is None]
-                yield (
-                    start,
-                    RecordError(
-                        path,
-                        start,
-                        missing[0],
-                        f"missing (only {len(header) - len(missing)} values for {len(header)} columns)",
-                    ),
-                )
+    encoding = encoding or detect_encoding(path).name
+    columns = [0]  # the header's width once read: what tells a swallowed line from a multi-line field
+    header: list[str] | None = None
+    header_line = rows = 0
+    with open_text(path, encoding, newline="") as fh:
+        for start, fields in _csv_records(path, fh, delimiter, encoding, columns):
+            if isinstance(fields, RecordError):
+                yield start, fields
+                if header is None:
+                    return  # without a header no row can be read
+                continue
+            if header is None:
+                header, header_line, columns[0] = [h.strip() for h in fields], start, len(fields)
+                seen: dict[str, int] = {}
+                for i, name in enumerate(header, start=1):
+                    if name in seen:
+                        message = (
+                            f"duplicate column '{name}' (columns {seen[name]} and {i}): rename one of them"
+                        )
+                        yield start, RecordError(path, start, name, message)
+                        return
+                    seen[name] = i
+                continue
+            rows += 1
+            if len(fields) > len(header):
+                yield start, RecordError(path, start, None, f"{len(fields)} values for {len(header)} columns")
+            elif len(fields) < len(header):
+                missing = header[len(fields)]
+                message = f"missing (only {len(fields)} values for {len(header)} columns)"
+                yield start, RecordError(path, start, missing, message)
             else:
-                yield start, dict(row)
-            start = reader.line_num + 1
+                yield start, dict(zip(header, fields, strict=True))
+    if header is None:
+        yield 1, RecordError(path, 1, None, "empty file: no header and no rows")
+    elif rows == 0:
+        yield header_line, RecordError(path, header_line, None, "header only: no rows after it")
 
 
-def iter_rows(path: str | Path) -> Iterator[Row]:
-    """Rows of a JSONL, JSON-array or CSV/TSV file, chosen by extension and first character."""
+def _csv_records(
+    path: Path, fh: Iterable[str], delimiter: str, encoding: str, columns: list[int]
+) -> Iterator[tuple[int, list[str] | RecordError]]:
+    """(first line, values) per logical CSV record, read physical line by physical line.
+
+    A quoted field may span lines, so a record is parsed (strictly, by the csv module) from as many lines
+    as it takes to close its quotes. An unterminated quote would swallow every row after it; it shows as
+    a record that spans lines and then does not parse or has the wrong number of values, or one still
+    open at the end of the file (or after MAX_QUOTED_LINES). Then only the line that opened it is
+    rejected and the lines after it are read again as records of their own.
+    """
+    lines = enumerate(fh, start=1)
+    again: deque[tuple[int, str]] = deque()  # lines to read again after an unterminated quote
+    buf: list[tuple[int, str]] = []
+    chars = 0
+
+    def unterminated() -> tuple[int, RecordError]:
+        first, last = buf[0][0], buf[-1][0]
+        text = clean(buf[0][1].rstrip("\r\n"))
+        message = (
+            f"unterminated quote: the field opened here would swallow lines {first + 1}-{last}; "
+            "this row is rejected and those lines are read as rows"
+        )
+        return first, RecordError(path, first, None, message, raw=text)
+
+    while True:
+        item = again.popleft() if again else next(lines, None)
+        if item is None:
+            if not buf:
+                return
+            yield unterminated()
+            again.extend(buf[1:])
+            buf, chars = [], 0
+            continue
+        if not buf and not item[1].strip():
+            continue  # a blank line between rows
+        buf.append(item)
+        chars += len(item[1])
+        if len(buf) > 1 and '"' not in item[1] and len(buf) <= MAX_QUOTED_LINES and chars <= MAX_QUOTED_CHARS:
+            continue  # a line without a quote cannot close the open field: no need to parse again
+        try:
+            parsed = list(csv.reader([text for _, text in buf], delimiter=delimiter, strict=True))
+        except csv.Error as exc:
+            still_open = "unexpected end of data" in str(exc)
+            if still_open and len(buf) <= MAX_QUOTED_LINES and chars <= MAX_QUOTED_CHARS:
+                continue
+            if len(buf) > 1:  # the quote opened on the first line ran into the rows after it
+                yield unterminated()
+                again.extendleft(reversed(buf[1:]))
+            else:
+                text = clean(buf[0][1].rstrip("\r\n"))
+                yield buf[0][0], RecordError(path, buf[0][0], None, f"CSV quoting error ({exc})", raw=text)
+            buf, chars = [], 0
+            continue
+        fields = parsed[0] if parsed else []
+        if len(buf) > 1 and columns[0] and len(fields) != columns[0]:
+            yield unterminated()
+            again.extendleft(reversed(buf[1:]))
+        elif (message := undecodable("".join(text for _, text in buf), encoding)) is not None:
+            yield buf[0][0], RecordError(path, buf[0][0], None, message, raw=clean(buf[0][1].rstrip("\r\n")))
+        else:
+            yield buf[0][0], fields
+        buf, chars = [], 0
+
+
+def iter_rows(path: str | Path, encoding: str | None = None) -> Iterator[Row]:
+    """Rows of a JSONL, JSON-array or CSV/TSV file, chosen by extension and first character.
+
+    `encoding` None: detected from the file's head (`textfiles.detect_encoding`)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    encoding = encoding or detect_encoding(path).name
     if suffix in {".csv", ".tsv", ".tab"}:
-        return iter_csv_rows(path)
-    if suffix == ".json" and _first_char(path) == "[":
-        return iter_json_array_rows(path)
-    return iter_jsonl_rows(path)
+        return iter_csv_rows(path, encoding=encoding)
+    if suffix == ".json" and _first_char(path, encoding) == "[":
+        return iter_json_array_rows(path, encoding=encoding)
+    return iter_jsonl_rows(path, encoding=encoding)
 
 
-def _first_char(path: Path) -> str:
-    with path.open(encoding="utf-8") as fh:
+def _first_char(path: Path, encoding: str = "utf-8") -> str:
+    with open_text(path, encoding) as fh:
         while chunk := fh.read(4096):
             stripped = chunk.lstrip(" \t\r\n\ufeff")
             if stripped:

@@ -20,15 +20,23 @@ records_app = typer.Typer(
 )
 
 FORMAT_HELP = "dxbench, medqa, medfound, huatuo, records or table (default: guessed from the first row)."
-MAP_HELP = "Schema field = column, comma-separated, e.g. 'case=text,diagnosis=dx,icd10=code' (implies table)."
+MAP_HELP = (
+    "Schema field = column or spec, comma-separated (implies table): 'case=text,diagnosis=dx,icd10=code'; "
+    "nested paths 'case=history.present', joins 'case=history.present+exam', extraction "
+    "'diagnosis=qa[?question].answer|zh' (docs/records.md)."
+)
+ENCODING_HELP = "Force the input's encoding (utf-8, utf-8-sig, gb18030, gbk, utf-16); default: detected."
 
 
 def parse_field_map(text: str | None) -> dict[str, str]:
-    """'case=text,diagnosis=dx' -> {'case': 'text', 'diagnosis': 'dx'}; BadParameter on a malformed pair."""
+    """'case=text,diagnosis=dx' -> {'case': 'text', 'diagnosis': 'dx'}; BadParameter on a malformed pair.
+
+    Commas inside brackets or a regex's braces do not split ('diagnosis=dx|re:(.{2,40})')."""
+    from clinical_r1.fieldmap import parse_spec, split_top
     from clinical_r1.importers import SCHEMA_FIELDS
 
     mapping: dict[str, str] = {}
-    for pair in (text or "").split(","):
+    for pair in split_top(text or "", ","):
         if not pair.strip():
             continue
         field, sep, column = pair.partition("=")
@@ -39,6 +47,10 @@ def parse_field_map(text: str | None) -> dict[str, str]:
             raise typer.BadParameter(
                 f"'{field}' is not one of {', '.join(SCHEMA_FIELDS)}", param_hint="--map"
             )
+        try:
+            parse_spec(column)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{field}: {exc}", param_hint="--map") from exc
         mapping[field] = column
     return mapping
 
@@ -67,6 +79,7 @@ def import_(
     fmt: str | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
     field_map: str | None = typer.Option(None, "--map", help=MAP_HELP),
     language: str | None = typer.Option(None, help="en or zh for every row (default: per row, detected)."),
+    encoding: str | None = typer.Option(None, help=ENCODING_HELP),
     source: str | None = typer.Option(None, help="Value of the records' `source` field."),
     assign_departments: bool = typer.Option(
         False, "--assign-departments", help="Give records without a department one from their ICD-10 code."
@@ -97,6 +110,7 @@ def import_(
         source=source,
         assign_department=assign_departments or None,
         code_diagnoses=code_diagnoses or None,
+        encoding=encoding,
     )
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
@@ -104,13 +118,15 @@ def import_(
         task = bar.add_task(f"importing {path.name}", total=None)
         try:
             report = import_file(
-                path, out, cfg, rejects=rejects, mcq_out=mcq_out,
+                path, out, cfg, rejects=rejects, mcq_out=mcq_out, inputs=[config] if config else (),
                 progress=lambda n: bar.update(task, description=f"importing {path.name}: {n:,} rows"),
             )  # fmt: skip
         except RecordError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
     console.print(f"[green]{report.records:,} records[/green] -> {out}")
+    if report.encoding.split(" ")[0] not in ("", "utf-8"):  # say how a file that is not UTF-8 was read
+        console.print(f"read as {report.encoding}")
     if report.mcq_items:
         console.print(f"[green]{report.mcq_items:,} multiple-choice items[/green] -> {report.mcq_out}")
     if report.rejected:
@@ -137,6 +153,7 @@ def validate(
     fmt: str | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
     field_map: str | None = typer.Option(None, "--map", help=MAP_HELP),
     language: str | None = typer.Option(None, help="en or zh for every row."),
+    encoding: str | None = typer.Option(None, help=ENCODING_HELP),
     config: Path | None = typer.Option(None, "--config", help="YAML with ImportConfig fields."),
 ) -> None:
     """List EVERY problem of a file (file:line: field: message); exit 1 if any, 2 if unreadable."""
@@ -145,7 +162,7 @@ def validate(
 
     mapping = parse_field_map(field_map)
     cfg = _config(config, fmt=fmt if fmt else ("table" if mapping else None), field_map=mapping or None,
-                  language=language)  # fmt: skip
+                  language=language, encoding=encoding)  # fmt: skip
     try:
         problems = validate_file(path, cfg)
     except RecordError as exc:
@@ -165,6 +182,7 @@ def stats(
     path: Path = typer.Argument(..., help="Records file (or any importable format)."),
     fmt: str | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
     field_map: str | None = typer.Option(None, "--map", help=MAP_HELP),
+    encoding: str | None = typer.Option(None, help=ENCODING_HELP),
 ) -> None:
     """Counts by language, department and source; ICD-10 coverage and chapters."""
     from clinical_r1 import icd10
@@ -172,7 +190,9 @@ def stats(
     from clinical_r1.records import ClinicalRecord, RecordError, compute_stats
 
     mapping = parse_field_map(field_map)
-    cfg = _config(None, fmt=fmt if fmt else ("table" if mapping else None), field_map=mapping or None)
+    cfg = _config(
+        None, fmt=fmt if fmt else ("table" if mapping else None), field_map=mapping or None, encoding=encoding
+    )
     rejected = 0
 
     def records():
