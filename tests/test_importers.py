@@ -558,3 +558,92 @@ def test_import_command_prints_warnings(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 records" in result.output and "1 warnings" in result.output
     assert "not a WHO ICD-10 code" in result.output
+
+
+# --- nothing lost: outputs never overwrite inputs, interrupted imports keep old outputs ------------
+
+
+def test_output_that_is_the_input_is_refused(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "x.jsonl", [{"id": "a", "case": "Cough.", "diagnosis": "Cold"}])
+    before = src.read_bytes()
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(src)
+    hard = tmp_path / "hard.jsonl"
+    hard.hardlink_to(src)
+    runner = CliRunner()
+    for args in (
+        ["-o", str(src)],  # before: emptied the input and exited 0
+        ["-o", str(tmp_path / "." / "x.jsonl")],
+        ["-o", str(link)],
+        ["-o", str(hard)],
+        ["-o", str(tmp_path / "out.jsonl"), "--rejects", str(src)],
+    ):
+        result = runner.invoke(app, ["records", "import", str(src), *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert "refusing to write the" in result.output and "over the input" in result.output
+        assert src.read_bytes() == before
+    config = tmp_path / "import.yaml"
+    config.write_text("code_diagnoses: true\n", encoding="utf-8")
+    result = runner.invoke(app, ["records", "import", str(src), "-o", str(config), "--config", str(config)])
+    assert result.exit_code == 2 and config.read_text(encoding="utf-8") == "code_diagnoses: true\n"
+    with pytest.raises(RecordError, match="the rejects and the output are the same file"):
+        import_file(src, tmp_path / "o.jsonl", rejects=tmp_path / "o.jsonl")
+
+
+def test_interrupted_import_leaves_the_old_output(tmp_path: Path) -> None:
+    rows = [{"id": f"r{i}", "case": "Cough.", "diagnosis": "Cold"} for i in range(2500)]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous output\n", encoding="utf-8")
+
+    def stop(n: int) -> None:
+        if n >= 2000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_file(src, out, progress=stop)
+    assert out.read_text(encoding="utf-8") == "previous output\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]  # no temporary left
+    assert import_file(src, out).records == 2500 and len(out.read_text().splitlines()) == 2500
+
+
+def test_validate_reports_what_later_stages_refuse(tmp_path: Path) -> None:
+    ok = {"case": "Cough.", "diagnosis": "Cold"}
+    src = write_jsonl(
+        tmp_path / "x.jsonl",
+        [{"id": "a", **ok}, {"id": "b", **ok}, {"id": "a", **ok}, {"id": "c\td", **ok}, {"id": "a", **ok}],
+    )
+    problems = [str(p) for p in validate_file(src)]
+    assert problems == [
+        f"{src}:3: field 'id': duplicate id 'a': already on line 1",
+        f"{src}:4: field 'id': control character U+0009 in id 'c\\td'",
+        f"{src}:5: field 'id': duplicate id 'a': already on line 1",
+    ]
+    report = import_file(src, tmp_path / "out.jsonl")
+    assert (report.records, report.rejected) == (2, 3)
+    assert report.reasons == {
+        "id: duplicate id …: already on line …": 2,
+        "id: control character U+0009 in id …": 1,
+    }
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    assert [str(p) for p in validate_file(empty)] == [f"{empty}:1: empty file: no rows"]
+    array = tmp_path / "a.json"
+    array.write_text(json.dumps([{"id": "a", **ok}]) + "\n{}\n", encoding="utf-8")
+    assert [str(p) for p in validate_file(array)] == [
+        f"{array}:2: trailing data after the JSON array's closing ']': '{{}}\\n'"
+    ]
+
+
+def test_cli_validate_file_level_problems(tmp_path: Path) -> None:
+    header_only = tmp_path / "h.csv"
+    header_only.write_text("case,diagnosis\n", encoding="utf-8")
+    dup_columns = tmp_path / "d.csv"
+    dup_columns.write_text("case,diagnosis,case\nx,y,z\n", encoding="utf-8")
+    runner = CliRunner()
+    for path, message in [
+        (header_only, "h.csv:1: header only: no rows after it"),
+        (dup_columns, "d.csv:1: field 'case': duplicate column 'case' (columns 1 and 3)"),
+    ]:
+        result = runner.invoke(app, ["records", "validate", str(path)])
+        assert result.exit_code == 1 and message in result.output, result.output  # before: "no problems"

@@ -129,3 +129,86 @@ def test_json_dump_of_record_has_the_design_fields() -> None:
     assert list(json.loads(record.model_dump_json())) == [
         "id", "language", "department", "case", "diagnosis", "icd10", "source", "meta",
     ]  # fmt: skip
+
+
+# --- CSV read record by record: a broken quote loses one row, not the rest of the file ------------
+
+
+def rows_of(path: Path) -> list[tuple[int, object]]:
+    return [(line, row if isinstance(row, dict) else str(row)) for line, row in iter_rows(path)]
+
+
+def test_csv_unterminated_quote_rejects_only_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "id,case,dx\n"
+        "a,Cough for 3 days,Bronchitis\n"
+        'b,"Fever and chills,Pneumonia\n'  # the quote never closes
+        "c,Chest pain,Angina\n"
+        'd,"Headache, worse\nin the morning",Migraine\n'  # a real multi-line field (lines 5-6)
+        "e,Dysuria,Cystitis\n",
+        encoding="utf-8",
+    )
+    rows = rows_of(path)
+    assert [line for line, _ in rows] == [2, 3, 4, 5, 7]
+    assert rows[1][1] == (
+        f"{path}:3: unterminated quote: the field opened here would swallow lines 4-5; "
+        "this row is rejected and those lines are read as rows"
+    )  # before: rows c, d and e vanished into row b's case text
+    assert [row["id"] for _, row in rows if isinstance(row, dict)] == ["a", "c", "d", "e"]
+    assert rows[3][1]["case"] == "Headache, worse\nin the morning"
+
+
+def test_csv_stray_quote_that_closes_later(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    # Row b's quote is closed by the quote that opens row d's field: the parser would make one row of b..d
+    path.write_text(
+        'id,case,dx\na,x,y\nb,"Fever,Flu\nc,Cough,Cold\nd,"Rash",Eczema\ne,Itch,Scabies\n', encoding="utf-8"
+    )
+    rows = rows_of(path)
+    assert [line for line, _ in rows] == [2, 3, 4, 5, 6]
+    assert "unterminated quote" in rows[1][1]
+    assert [row["id"] for _, row in rows if isinstance(row, dict)] == ["a", "c", "d", "e"]
+
+
+def test_csv_quoting_error_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text('id,case,dx\na,"Fever"x,Flu\nb,Cough,Cold\n', encoding="utf-8")
+    rows = rows_of(path)
+    assert rows[0] == (2, f"{path}:2: CSV quoting error (',' expected after '\"')")
+    assert rows[1] == (3, {"id": "b", "case": "Cough", "dx": "Cold"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", [(1, "empty file: no header and no rows")]),
+        ("id,case,diagnosis\n", [(1, "header only: no rows after it")]),
+        ("\n\nid,case,diagnosis\n\n", [(3, "header only: no rows after it")]),
+        (
+            "id,case,dx,case\n1,a,b,c\n",
+            [(1, "field 'case': duplicate column 'case' (columns 2 and 4): rename one of them")],
+        ),
+    ],
+)
+def test_csv_file_level_problems(tmp_path: Path, text: str, expected: list[tuple[int, str]]) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    assert rows_of(path) == [(line, f"{path}:{line}: {message}") for line, message in expected]
+
+
+def test_json_array_trailing_data(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_text('[{"x": 1},\n {"x": 2}]\n[{"x": 3}]\n', encoding="utf-8")
+    rows = rows_of(path)
+    assert rows[:2] == [(1, {"x": 1}), (2, {"x": 2})]
+    assert rows[2] == (3, f"{path}:3: trailing data after the JSON array's closing ']': '[{{\"x\": 3}}]\\n'")
+    path.write_text('[{"x": 1}]\n\n', encoding="utf-8")
+    assert rows_of(path) == [(1, {"x": 1})]  # whitespace after the array is fine
+
+
+def test_jsonl_with_a_bom(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"x": 1}\n{"x": 2}\n')
+    assert rows_of(path) == [(1, {"x": 1}), (2, {"x": 2})]  # before: line 1 was "not valid JSON"
+    assert [obj for _, obj in iter_rows(path, encoding="utf-8")] == [{"x": 1}, {"x": 2}]  # forced, too
