@@ -20,6 +20,7 @@ from clinical_r1.evaluate.items import EvalItem, file_digest, load_items
 from clinical_r1.evaluate.journal import Journal
 from clinical_r1.evaluate.prompts import build_messages
 from clinical_r1.evaluate.report import write_report
+from clinical_r1.judge_audit import warn_if_unaudited
 from clinical_r1.llm import LLM, ChatRequest, ChatResponse, Ledger, build_llm
 from clinical_r1.verify import Verifier, VerifyItem
 
@@ -79,6 +80,7 @@ async def _run_all(
             raise ConfigError("eval config: verifier.judge is on but verifier.judge_model is not set")
         judge = build_llm(config.verifier.judge_model, config.verifier.judge_cache or cache_path, ledger)
     verifier = Verifier(config.verifier, llm=judge)
+    warn_if_unaudited(verifier, "evaluation")  # a judge's false matches inflate the scores
     bar = _progress(progress)
     try:
         with bar:

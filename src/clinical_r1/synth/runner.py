@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from clinical_r1.judge_audit import warn_if_unaudited
 from clinical_r1.llm import LLM, build_llm
 from clinical_r1.records import ClinicalRecord, RecordError, iter_jsonl, record_from_dict, write_jsonl
 from clinical_r1.synth.config import SynthConfig
@@ -107,6 +108,7 @@ async def synthesize(
     if llm is None:
         llm = build_llm(config.teacher, cache_path=config.cache_path or out_dir / "cache.sqlite")
     verifier = Verifier(config.verifier)
+    warn_if_unaudited(verifier, "synthesis")  # a judge's false matches become training examples
     journal = Journal(out_dir / "journal.sqlite")
     try:
         todo = [r for r in records if journal.get(r.id, fingerprints[r.id]) is None]

@@ -25,6 +25,7 @@ from typing import Literal
 
 from clinical_r1.config import StrictModel
 from clinical_r1.formatting import Style, parse
+from clinical_r1.judge_audit import warn_if_unaudited
 from clinical_r1.llm import run_sync
 from clinical_r1.verify import Verdict, Verifier, VerifierConfig, VerifyItem
 
@@ -63,6 +64,7 @@ class Rewarder:
     ) -> None:
         self.config = config or RewardConfig()
         self.verifier = verifier or Verifier(verifier_config)
+        warn_if_unaudited(self.verifier, "RL reward")  # a judge's false matches are rewarded
         self._verdicts: dict[tuple[str, str, str | None, str], Verdict] = {}
         self.outcomes: Counter[str] = Counter()
         self.sources: Counter[str] = Counter()
