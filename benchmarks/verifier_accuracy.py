@@ -271,7 +271,7 @@ def verdicts_per_second(pairs: list[LabelledPair], runs: int = 3) -> float:
 
     verifier = Verifier()
     verifier.decide_offline(pairs[0].item)  # builds the tables once
-    keep = {"tables", "_vocabulary", "_who_index", "synonyms", "judge_template"}
+    keep = {"tables", "_vocabulary", "_who_index", "_who_titles_by_key", "synonyms", "judge_template"}
     rates = []
     for _ in range(runs):
         for module in (verify_module, icd10):

