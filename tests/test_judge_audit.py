@@ -321,3 +321,24 @@ def test_synthesis_and_evaluation_warn_until_the_judge_passes(
         assert [w.split(":")[0] for w in before] == ["synthesis", "evaluation"], before
         assert judge_audit.run_audit(verifier, judge_audit.load_pairs(PAIR_FILES)).passed
         assert stages("after") == []
+
+
+def test_a_judge_object_without_an_identity_is_warned_about_not_a_crash(tmp_path: Path) -> None:
+    from clinical_r1.verify import Verifier
+
+    class Scripted:  # an LLM double with generate() only, as a caller may pass to Verifier(llm=...)
+        async def generate(self, requests):  # noqa: ANN001, ANN202
+            raise AssertionError("not called")
+
+    verifier = Verifier(VerifierConfig(judge=True, judge_cache=tmp_path / "c.sqlite"), llm=Scripted())
+    assert "has no audit" in (judge_audit.warn_if_unaudited(verifier, "test") or "")
+
+
+def test_pairs_without_non_matches_cannot_pass() -> None:
+    only_matches = {
+        "agreement": judge_audit.Rate.of(10, 10),
+        "false_match_rate": judge_audit.Rate.of(0, 0),
+        "undecided_rate": judge_audit.Rate.of(0, 10),
+    }
+    failures = judge_audit.judge_failures(only_matches, judge_audit.AuditThresholds(bound="point"))
+    assert failures == ["false_match_rate: no pairs to measure it on"]

@@ -149,7 +149,7 @@ def _register_audit(verify_app: typer.Typer) -> None:
             if spec is None:
                 raise ConfigError("no judge: pass --judge SPEC or set judge_model in --config")
             if threads is not None:
-                if not spec.is_local or spec.backend != "local":
+                if spec.backend != "local":
                     raise ConfigError("--threads applies to a local judge (an HF folder or tiny) only")
                 spec = spec.model_copy(update={"threads": threads})
             cfg = cfg.model_copy(update={"judge": True, "judge_model": spec})
