@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["PRESETS", "FieldSpec", "asks_for_diagnosis_qa", "implausible_diagnosis", "parse_spec"]
@@ -63,16 +63,16 @@ class FieldSpec:
     text: str
     parts: tuple[Part, ...]
     extract: Extractor | None
+    simple: bool = field(init=False)  # a single plain key: read as a column, as before nested paths existed
 
-    @property
-    def simple(self) -> bool:
-        """A single plain key: read as a column, exactly as before nested paths existed."""
-        return (
+    def __post_init__(self) -> None:  # computed once: it is asked for every field of every row
+        simple = (
             self.extract is None
             and len(self.parts) == 1
             and self.parts[0].label is None
             and (len(self.parts[0].steps) == 1 and self.parts[0].steps[0].kind == "key")
         )
+        object.__setattr__(self, "simple", simple)
 
     def labels(self) -> list[str]:
         """Each part's label: given, else its first key after the keys all parts share
@@ -318,6 +318,7 @@ _REASONING = re.compile(r"诊断依据|依据[:：]|\b(rationale|reasoning|becau
 MAX_DIAGNOSIS_CHARS = 120  # a long multi-diagnosis list is ~60 characters; beyond this it is prose
 
 
+@functools.lru_cache(maxsize=4096)  # diagnoses repeat: a pool has far fewer names than rows
 def implausible_diagnosis(text: str) -> str | None:
     """Why `text` does not look like a diagnosis (a title, a question, a paragraph); None when it might be."""
     text = text.strip()

@@ -296,6 +296,12 @@ def _csv_records(
             continue
         if not buf and not item[1].strip():
             continue  # a blank line between rows
+        if not buf and '"' not in item[1]:  # no quotes: what the csv module would read, without its cost
+            if (message := undecodable(item[1], encoding)) is not None:
+                yield item[0], RecordError(path, item[0], None, message, raw=clean(item[1].rstrip("\r\n")))
+            else:
+                yield item[0], item[1].rstrip("\r\n").split(delimiter)
+            continue
         buf.append(item)
         chars += len(item[1])
         if len(buf) > 1 and '"' not in item[1] and len(buf) <= MAX_QUOTED_LINES and chars <= MAX_QUOTED_CHARS:
