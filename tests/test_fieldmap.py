@@ -123,7 +123,10 @@ def test_missing_paths_name_the_step() -> None:
         ("history.now", "missing (history has no 'now')"),
         ("title.x", "title is text, not an object with 'x'"),
         ("nope", "missing"),
-        ("qa[?question].answer", "no element of qa has a 'question' asking for the diagnosis (1 questions"),
+        (
+            "qa[?question].answer",
+            "no element of qa has a 'question' asking for the diagnosis (questions: '治疗原则？')",
+        ),
     ]:
         with pytest.raises(fieldmap.PathError) as caught:
             fieldmap.resolve(row, fieldmap.parse_spec(spec).parts[0])

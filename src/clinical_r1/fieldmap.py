@@ -250,7 +250,7 @@ def resolve(obj: Any, part: Part) -> list[Any]:
                     questions = [str(v.get(step.key))[:30] for v in value if isinstance(v, dict)]
                     listed = "; ".join(questions)[:120]
                     message = f"no element of {where} has a '{step.key}' asking for the diagnosis"
-                    raise PathError(f"{message} ({len(questions)} questions: {listed})")
+                    raise PathError(f"{message} (questions: '{listed}')")
                 out.append(asked[0])
         if not out:
             key = step.key if step.kind == "key" else f"[{step.index}]"

@@ -557,7 +557,7 @@ def scan_lines(
     if not path.exists():
         raise RecordError(path, None, None, "file not found")
     converter: Converter | None = CONVERTERS[cfg.fmt] if cfg.fmt else None
-    seen: dict[tuple[str, str], int] = {}  # (kind, id) -> line; grows with the file (~100 bytes an id)
+    seen: dict[str, dict[str, int]] = {}  # kind -> id -> line: grows with the file (~120 bytes an id)
     index = -1
     for index, (line, obj) in enumerate(iter_rows(path, cfg.encoding)):
         if isinstance(obj, RecordError):
@@ -586,19 +586,18 @@ def scan_lines(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _check_ids(row: _Row, items: list[Item], seen: dict[tuple[str, str], int]) -> None:
+def _check_ids(row: _Row, items: list[Item], seen: dict[str, dict[str, int]]) -> None:
     """Ids unique per kind (a MedQA record shares its MCQ item's id) and free of control characters:
     every later stage refuses a duplicate id, and a tab or newline in an id breaks tables and logs."""
-    keys = []
     for item in items:
         if bad := _CONTROL.search(item.id):
             row.problem("id", f"control character U+{ord(bad.group()):04X} in id {item.id!r}")
-        key = (type(item).__name__, item.id)
-        if key in seen:
-            row.problem("id", f"duplicate id '{item.id}': already on line {seen[key]}")
-        keys.append(key)
+        first = seen.get(type(item).__name__, {}).get(item.id)
+        if first is not None:
+            row.problem("id", f"duplicate id '{item.id}': already on line {first}")
     if not row.problems:
-        seen.update((key, row.line) for key in keys)
+        for item in items:
+            seen.setdefault(type(item).__name__, {})[item.id] = row.line
 
 
 def _strict(path: str | Path, config: ImportConfig | None) -> Iterator[Item]:
@@ -768,4 +767,4 @@ class JsonlWriter:
 
 def _reason(message: str) -> str:
     """A message without the quoted value, so reasons group ("'X99' is not a valid code" -> one reason)."""
-    return re.sub(r"'[^']*'|\"[^\"]*\"|(?<=line )\d+|(?<=lines )\d+-\d+", "…", message)
+    return re.sub(r"'[^']*'|\"[^\"]*\"|(?<=line )\d+|(?<=lines )\d+-\d+|(?<=column )\d+", "…", message)
