@@ -593,7 +593,8 @@ def test_less_specific_follows_the_configured_policy() -> None:
         ("STEMI", "acute myocardial infarction", None),  # I21.3 within I21
         ("acute anterior wall STEMI", "acute myocardial infarction", "I21.9"),
         ("lobar pneumonia", "pneumonia", "J18.9"),
-        ("Legionella pneumonia", "pneumonia", "J18.9"),  # a kind of the unspecific reference
+        ("aspiration pneumonia", "pneumonia", "J18.9"),  # a kind of the unspecific reference (J69.0)
+        ("Graves disease", "hyperthyroidism", None),  # E05.0 within E05.9, confirmed by the name
         ("iron deficiency anaemia", "anemia", "D64.9"),
         ("hemorrhagic stroke", "stroke", "I64"),
         ("acute exacerbation of asthma", "asthma", None),
@@ -605,6 +606,14 @@ def test_less_specific_follows_the_configured_policy() -> None:
 def test_more_specific_predictions_match(prediction, reference, reference_icd10) -> None:
     verdict = OFFLINE.verify(prediction, reference, reference_icd10)
     assert verdict.is_match, verdict
+
+
+def test_a_specific_name_coded_unspecified_is_not_trusted_for_a_subtype() -> None:
+    # Hospitals code to ".9" often: "Legionella pneumonia" coded J18.9 does not make lobar pneumonia
+    # (J18.1) right; "heat stroke" shares a word with stroke (I64) but not its chapter.
+    assert OFFLINE.verify("lobar pneumonia", "Legionella pneumonia", "J18.9").label == "undecided"
+    assert OFFLINE.verify("heat stroke", "stroke", "I64").label != "match"
+    assert OFFLINE.verify("kidney failure, acute", "acute renal failure", "N17.9").label != "mismatch"
 
 
 def test_a_fuzzy_code_never_decides() -> None:

