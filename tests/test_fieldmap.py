@@ -285,3 +285,14 @@ def test_cli_map_with_paths_and_extraction(tmp_path: Path) -> None:
     assert first.diagnosis == "嵌顿性腹股沟斜疝合并肠梗阻"
     bad = CliRunner().invoke(app, ["records", "import", str(src), "-o", str(out), "--map", "diagnosis=qa[x]"])
     assert bad.exit_code == 2 and "is not an index" in bad.output
+
+
+def test_cli_validate_lists_warnings_without_failing(tmp_path: Path) -> None:
+    src = qa_collection(tmp_path / "qa.jsonl")
+    result = CliRunner().invoke(app, ["records", "validate", str(src), "--map", "diagnosis=title"])
+    assert result.exit_code == 0, result.output  # before: "no problems" and nothing else
+    assert (
+        f"warning: {src}:1: field 'title': '案例分析-腹外疝' looks like a title, not a diagnosis"
+        in result.output
+    )
+    assert "5 warnings" in result.output and "no problems" in result.output

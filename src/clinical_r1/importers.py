@@ -683,7 +683,7 @@ def import_file(
     check_outputs(
         inputs, {"output": out, "rejects": rejects, "MCQ output": mcq_out, "warnings": warnings_out}
     )
-    if Path(path).is_file():
+    if Path(path).is_file() and (config.fmt is None or config.fmt in CONVERTERS):  # not whole exports
         encoding = detect_encoding(path, config.encoding)
         report.encoding = f"{encoding.name} ({encoding.how})"
         config = config.model_copy(update={"encoding": encoding.name})

@@ -156,20 +156,31 @@ def validate(
     encoding: str | None = typer.Option(None, help=ENCODING_HELP),
     config: Path | None = typer.Option(None, "--config", help="YAML with ImportConfig fields."),
 ) -> None:
-    """List EVERY problem of a file (file:line: field: message); exit 1 if any, 2 if unreadable."""
-    from clinical_r1.importers import validate_file
+    """List EVERY problem of a file (file:line: field: message); exit 1 if any, 2 if unreadable.
+
+    Warnings (rows that would import, but deserve a look) are listed after them and do not fail."""
+    from clinical_r1.importers import Rejected, RowWarning, scan
     from clinical_r1.records import RecordError
 
     mapping = parse_field_map(field_map)
     cfg = _config(config, fmt=fmt if fmt else ("table" if mapping else None), field_map=mapping or None,
                   language=language, encoding=encoding)  # fmt: skip
+    problems, warnings = [], []
     try:
-        problems = validate_file(path, cfg)
+        for item in scan(path, cfg):  # validate_file's pass, keeping the warnings too
+            if isinstance(item, Rejected):
+                problems += item.errors
+            elif isinstance(item, RowWarning):
+                warnings.append(item)
     except RecordError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     for problem in problems:
         console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+    for warning in warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    if warnings:
+        console.print(f"[yellow]{len(warnings)} warnings[/yellow] (rows that import, but look wrong)")
     if problems:
         lines = len({p.line for p in problems})
         console.print(f"[red]{len(problems)} problems on {lines} lines[/red] in {path}")
