@@ -128,3 +128,22 @@ def test_cli_reports_the_encoding_and_takes_encoding(tmp_path: Path) -> None:
     assert "gbk.jsonl:1: cannot decode bytes" in forced.output
     bad = CliRunner().invoke(app, ["records", "stats", str(src), "--encoding", "nope"])
     assert bad.exit_code == 2 and "unknown encoding 'nope'" in bad.output
+
+
+def test_gbk_after_an_ascii_head_and_utf16_without_bom(tmp_path: Path) -> None:
+    """Detection samples the file's middle too when its first 64 KB is plain ASCII (an English header and
+    first rows, Chinese further down), and UTF-16 without a BOM is not taken for UTF-8."""
+    english = [
+        {"id": f"e{i}", "case": "Cough and fever for three days.", "diagnosis": "Pneumonia"}
+        for i in range(2000)
+    ]
+    rows = english + [dict(r, id=f"z{i}") for i, r in enumerate(ROWS * 100)]
+    src = tmp_path / "mixed.jsonl"
+    src.write_bytes(jsonl_text(rows).encode("gbk"))
+    assert src.stat().st_size > 65536 and src.read_bytes()[:65536].isascii()
+    assert detect_encoding(src).name == "gb18030"
+    assert import_file(src, tmp_path / "out.jsonl").records == 2500  # head-only detection: 500 rejects
+    bare = tmp_path / "bare.jsonl"
+    bare.write_bytes(jsonl_text(ROWS).encode("utf-16-le"))
+    assert detect_encoding(bare).name in ("utf-16", "utf-16-le")
+    assert import_file(bare, tmp_path / "bare_out.jsonl").records == 5

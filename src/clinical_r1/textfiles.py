@@ -13,6 +13,7 @@ the whole import dying with a UnicodeDecodeError on line 20,001.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,12 +52,23 @@ def check_encoding(name: str) -> str:
 
 
 def detect_encoding(path: str | Path, given: str | None = None, sample_bytes: int = SAMPLE_BYTES) -> Encoding:
-    """The encoding of a file, from its first `sample_bytes` (or `given`, checked, when forced)."""
+    """The encoding of a file, from its first `sample_bytes` (or `given`, checked, when forced).
+
+    When the head is plain ASCII (an English header and first rows, Chinese further down), three more
+    samples from a quarter, half and three quarters into the file are looked at too."""
     if given:
         return Encoding(check_encoding(given), "given")
     with Path(path).open("rb") as fh:
         head = fh.read(sample_bytes)
         complete = len(head) < sample_bytes or not fh.read(1)
+        if not complete and head.isascii() and b"\x00" not in head:
+            head = head[: head.rindex(b"\n") + 1] if b"\n" in head else head
+            size = os.fstat(fh.fileno()).st_size
+            for fraction in (0.25, 0.5, 0.75):
+                fh.seek(int(size * fraction))
+                chunk = fh.read(sample_bytes // 4)
+                if not chunk.isascii() and chunk.count(b"\n") >= 2:  # whole lines only: no cut characters
+                    head += chunk[chunk.index(b"\n") + 1 : chunk.rindex(b"\n") + 1]
     if head.startswith(codecs.BOM_UTF8):
         return Encoding("utf-8-sig", "BOM")
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
@@ -72,7 +84,7 @@ def detect_encoding(path: str | Path, given: str | None = None, sample_bytes: in
     non_ascii = sum(1 for ch in text if ord(ch) > 127)
     # A UTF-8 file with a few bad bytes is still UTF-8 (the bad lines are reported); GBK read as UTF-8
     # fails on most of its non-ASCII characters.
-    if bad == 0 or bad * 20 <= non_ascii - bad:
+    if (bad == 0 or bad * 20 <= non_ascii - bad) and b"\x00" not in head:  # NULs: UTF-16 without a BOM
         return Encoding("utf-8", "UTF-8 check")
     from charset_normalizer import from_bytes
 
