@@ -27,7 +27,7 @@ PAIR_OPTIONAL = {"reference_icd10": str, "note": str}
 PAIR_KINDS = {
     "name-abbr", "unspecified", "zh-en", "same-category", "parent-child", "distinct",
     "qualifier-conflict", "ambiguous-abbreviation", "synonym", "more-specific", "less-specific",
-    "negation", "no-commitment", "hedge", "legacy-code", "prose", "format", "verbatim",
+    "negation", "no-commitment", "hedge", "legacy-code", "prose", "format",
 }  # fmt: skip
 
 
@@ -65,6 +65,12 @@ def names() -> tuple[list[dict], list[dict]]:
     return tune, held
 
 
+@pytest.fixture(scope="module")
+def pairs() -> tuple[list[dict], list[dict]]:
+    tune, held = (load(p, PAIR_REQUIRED, PAIR_OPTIONAL) for p in PAIRS)
+    return tune, held
+
+
 def test_names_rows_are_well_formed(names):
     for row in names[0] + names[1]:
         where, code = row["_where"], row["code"]
@@ -95,3 +101,44 @@ def test_names_meet_the_minimums(names):
     assert sum(r["language"] == "zh" for r in rows) >= 150
     assert sum(r["code"] is None for r in rows) >= 40
     assert 0.3 <= len(held) / len(rows) <= 0.5, "held-out split should be about 40%"
+
+
+def test_pairs_rows_are_well_formed(pairs):
+    for row in pairs[0] + pairs[1]:
+        where = row["_where"]
+        check_language(row, row["reference"])
+        assert row["kind"] in PAIR_KINDS, f"{where}: unknown kind {row['kind']!r}"
+        assert row["reference"].strip(), f"{where}: blank reference"
+        code = row.get("reference_icd10")
+        if code is not None:
+            assert icd.is_valid_item(code) or re.fullmatch(r"[A-Z]\d\d(\.\d{1,4})?", code), (
+                f"{where}: reference_icd10 {code!r} is neither WHO ICD-10 nor a national extension"
+            )
+            if row["kind"] != "legacy-code":
+                assert icd.is_valid_item(code), f"{where}: {code!r} is not WHO ICD-10"
+        if row["kind"] == "ambiguous-abbreviation":
+            assert row.get("note"), f"{where}: ambiguous-abbreviation pairs explain the label in 'note'"
+
+
+def test_pairs_ids_unique_and_references_not_split(pairs):
+    tune, held = pairs
+    ids = Counter(r["id"] for r in tune + held)
+    assert not [i for i, c in ids.items() if c > 1], "duplicate ids across verifier_pairs splits"
+    both = {r["reference"] for r in tune} & {r["reference"] for r in held}
+    assert not both, f"references in both splits: {sorted(both)[:5]}"
+    seen = Counter((r["prediction"], r["reference"]) for r in tune + held)
+    assert not [p for p, c in seen.items() if c > 1], "a (prediction, reference) pair appears twice"
+
+
+def test_pairs_meet_the_minimums(pairs):
+    tune, held = pairs
+    rows = tune + held
+    assert len(rows) >= 1000
+    assert sum(r["language"] == "zh" for r in rows) / len(rows) >= 0.35
+    assert sum(not r["match"] for r in rows) / len(rows) >= 0.40
+    real = sum(r["source"].startswith(("dxbench", "medqa")) for r in rows)
+    assert real / len(rows) >= 0.30, "at least 30% of pairs use real reference styles"
+    assert 0.3 <= len(held) / len(rows) <= 0.5, "held-out split should be about 40%"
+    kinds = Counter(r["kind"] for r in rows)
+    missing = PAIR_KINDS - kinds.keys()
+    assert not missing, f"kinds with no pairs: {sorted(missing)}"
