@@ -42,6 +42,16 @@ class CodeInfo:
     chapter: str  # "IX"
 
 
+@dataclass(frozen=True)
+class NameCode:
+    """The one WHO code `name_to_code` gives a diagnosis name, with how and how surely it was found."""
+
+    code: str  # WHO ICD-10 2019 ("J35.1"; a category such as "J18" when only that is certain)
+    score: float  # calibrated 0..1: the precision of `source` on the tune split of the labelled names
+    source: str  # "synonym-table" | "who-title" | "cm-inclusion" | "cm-title" | "reduced" | "code"
+    matched: str  # the table name, title or inclusion term that matched
+
+
 @lru_cache(maxsize=65536)
 def normalize(code: str) -> str | None:
     """The nearest valid WHO code, with a dot ("i219" -> "I21.9", "E04.101" -> "E04.1"); None if none.
@@ -283,19 +293,47 @@ def _candidates_cached(name: str, language: str, limit: int) -> tuple[CodeInfo, 
     return tuple(seen.values())
 
 
-def code_for(name: str, language: str = "en") -> str | None:
-    """The code of a diagnosis name only when it maps exactly (synonym table or a WHO title), else None.
+@lru_cache(maxsize=16384)
+def name_to_code(name: str, language: str = "en") -> NameCode | None:
+    """The one WHO code of a diagnosis name, or None when no maintained source names it surely enough.
 
-    Stricter than `candidates`: used to label data, where a fuzzy guess would be a wrong label.
+    Precision first (a wrong code is worse than none): synonym tables, WHO titles, ICD-10-CM April 2026
+    titles and inclusion terms mapped back to WHO, compared after normalising spelling, word order,
+    possessives, "NOS"/"unspecified" and a "(ABBR)"; below `icd10_names.THRESHOLD` it returns None.
+    Chinese names go through the zh synonym table only. The first call builds the indices (seconds:
+    ICD-10-CM is parsed then); see `clinical_r1.icd10_names` for the rules.
     """
-    if not name or not name.strip():
-        return None
-    key = _clean_name(name)
-    # The record's language first, then the other table: Chinese records quote English names too.
-    for lang in (language, "zh" if language == "en" else "en"):
-        if key in synonyms(lang):
-            return synonyms(lang)[key]
-    return _who_index()[0].get(key)
+    from clinical_r1 import icd10_names  # loads ICD-10-CM lazily: keep `import icd10` cheap
+
+    found = icd10_names.lookup(name, language)
+    return found if found is not None and found.score >= icd10_names.THRESHOLD else None
+
+
+def code_for(name: str, language: str = "en") -> str | None:
+    """`name_to_code(name, language).code`, or None: the path for anything that labels data."""
+    found = name_to_code(name, language) if name and name.strip() else None
+    return found.code if found else None
+
+
+def distinct_entities(code_a: str, code_b: str) -> str | None:
+    """Why two codes name mutually exclusive diagnoses, per ICD-10-CM Excludes1; None when it does not say.
+
+    Both codes are WHO ICD-10 (any spelling `normalize` accepts). Each stands for its ICD-10-CM
+    counterpart: the same code if CM has it, else its nearest WHO ancestor that CM has. An Excludes1
+    note ("NOT CODED HERE": the two conditions cannot occur together in one patient's coding) on either
+    code, or on any CM ancestor of it (category, block, chapter notes apply below them), that names the
+    other code, an ancestor of it ("J44.-") or a range containing it, gives the reason string, e.g.
+    distinct_entities("J42", "J44") -> "ICD-10-CM Excludes1 of J42: chronic asthmatic bronchitis (J44.-)".
+
+    None means "CM's Excludes1 notes do not separate them", not "same disease": most pairs of different
+    diseases have no note at all, and Excludes2 (may coexist) is not read. Asthma J45 vs COPD J44 is an
+    Excludes2 pair in the April 2026 list, so it gives None. Codes in one line of descent (J44, J44.9),
+    invalid codes and codes with no CM counterpart give None. Loads ICD-10-CM on first use (seconds).
+    """
+    from clinical_r1 import icd10_cm
+
+    a, b = normalize(code_a), normalize(code_b)
+    return icd10_cm.excludes1_between(a, b) if a and b else None
 
 
 def candidates(name: str, language: str = "en", limit: int = 5) -> list[CodeInfo]:

