@@ -647,3 +647,15 @@ def test_cli_validate_file_level_problems(tmp_path: Path) -> None:
     ]:
         result = runner.invoke(app, ["records", "validate", str(path)])
         assert result.exit_code == 1 and message in result.output, result.output  # before: "no problems"
+
+
+def test_seen_ids_table_grows_and_keeps_first_lines() -> None:
+    from clinical_r1.importers import SeenIds
+
+    seen = SeenIds(capacity=8)  # grows by doubling while it fills: every entry must survive each move
+    for i in range(5000):
+        seen.add("ClinicalRecord", f"r{i}", i + 1)
+    seen.add("ClinicalRecord", "r7", 9999)  # a repeat keeps the first line
+    assert seen.count == 5000
+    assert [seen.get("ClinicalRecord", f"r{i}") for i in (0, 7, 4999)] == [1, 8, 5000]
+    assert seen.get("MCQItem", "r7") is None and seen.get("ClinicalRecord", "r5000") is None
