@@ -212,3 +212,7 @@ def test_jsonl_with_a_bom(tmp_path: Path) -> None:
     path.write_bytes(b'\xef\xbb\xbf{"x": 1}\n{"x": 2}\n')
     assert rows_of(path) == [(1, {"x": 1}), (2, {"x": 2})]  # before: line 1 was "not valid JSON"
     assert [obj for _, obj in iter_rows(path, encoding="utf-8")] == [{"x": 1}, {"x": 2}]  # forced, too
+    table = tmp_path / "bom.csv"
+    table.write_bytes(b"\xef\xbb\xbfid,case\n1,x\n")
+    assert rows_of(table) == [(2, {"id": "1", "case": "x"})]
+    assert [obj for _, obj in iter_rows(table, encoding="utf-8")] == [{"id": "1", "case": "x"}]

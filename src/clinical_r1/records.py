@@ -234,7 +234,9 @@ def iter_csv_rows(
                     return  # without a header no row can be read
                 continue
             if header is None:
-                header, header_line, columns[0] = [h.strip() for h in fields], start, len(fields)
+                # strip "\ufeff" too: a BOM read under a forced --encoding utf-8 would rename column 1
+                header = [h.strip().lstrip("\ufeff") for h in fields]
+                header_line, columns[0] = start, len(fields)
                 seen: dict[str, int] = {}
                 for i, name in enumerate(header, start=1):
                     if name in seen:
