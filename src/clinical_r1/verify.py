@@ -336,7 +336,11 @@ def correct_typos(text: str) -> str:
         if len(word) < 6 or word in vocabulary:
             return word
         near = _one_edit(word) & vocabulary
-        return near.pop() if len(near) == 1 else word
+        if len(near) != 1:
+            return word
+        fixed = near.pop()
+        # A privative a-/an- is a prefix, not a typo: "acalculous" is not "calculous" misspelt.
+        return word if word[0] == "a" and fixed == word[1:] else fixed
 
     return re.sub(r"[a-z]+", fix, text)
 
@@ -707,11 +711,18 @@ def _same_text(prediction: str, reference: str) -> bool:
 
 
 def _combine(verdicts: list[Verdict | None]) -> Verdict | None:
-    """One verdict over a reference's forms: a match with any form; else the full name's verdict;
-    else a mismatch only when every other form was decided a mismatch."""
-    for verdict in verdicts:
-        if verdict is not None and verdict.is_match:
-            return verdict
+    """One verdict over a reference's forms (full name first, then abbreviation and alternates).
+
+    Name evidence beats codes: a rule match with any form is a match; else a rule mismatch with any
+    form (the full name "社区获得性肺炎" says "肺炎" is less specific, even though "CAP" and "肺炎"
+    share J18.9) is a mismatch; else a code match with any form; else the full name's verdict; else a
+    mismatch only when every other form was decided a mismatch.
+    """
+    decided = [v for v in verdicts if v is not None]
+    for wanted in (("rule", "match"), ("rule", "mismatch"), ("code", "match")):
+        for verdict in decided:
+            if (verdict.source, verdict.label) == wanted:
+                return verdict
     if verdicts[0] is not None:
         return verdicts[0]
     rest = verdicts[1:]
@@ -720,10 +731,40 @@ def _combine(verdicts: list[Verdict | None]) -> Verdict | None:
     return None
 
 
+# A short answer sentence around one name: "Final answer: X", "The most likely diagnosis is X.",
+# "This patient most likely has X", "答案：X", "综合分析，诊断为X。", "该患者最可能患有X".
+_ANSWER_LEADS = [
+    r"(?:final\s+)?answer\s*[:：]",
+    r"(?:based on [^,]{0,60},\s*)?(?:the|my)\s+(?:most likely|final|likely)?\s*diagnosis\s+is",
+    r"(?:this|the)\s+patient\s+(?:most\s+likely|probably|likely)\s+has",
+    r"(?:最终)?答案\s*[:：]",
+    r"(?:综合分析|综上)?[，,]?\s*(?:最终)?诊断(?:为|是)",
+    r"最可能的诊断(?:为|是)",
+    r"(?:该|此)?患者最可能(?:患有|是|为)",
+]
+_ANSWER_LEAD = re.compile(rf"^(?:{'|'.join(_ANSWER_LEADS)})\s*", re.IGNORECASE)
+
+
+def answer_text(prediction: str) -> str:
+    """The diagnosis a short answer sentence states (`formatting.extract_diagnosis`, then a few answer
+    leads of its own); the text itself when it states none."""
+    from clinical_r1.formatting import extract_diagnosis
+
+    text = prediction.strip()
+    extracted = extract_diagnosis(text)
+    if extracted and extracted.strip() != text:
+        text = extracted.strip()
+    lead = _ANSWER_LEAD.match(text)
+    if lead and text[lead.end() :].strip():
+        text = text[lead.end() :].strip()
+    return re.sub(r"[.。!！]+$", "", text).strip() or prediction.strip()
+
+
 def _offline(
     prediction: str, reference: str, reference_icd10: str | None, config: VerifierConfig
 ) -> Verdict | None:
     """Rules then codes, over the parsed reference's forms (see `Verifier.decide_offline`)."""
+    prediction = answer_text(prediction)
     if config.rules and _same_text(prediction, reference):
         return Verdict(label="match", source="rule", reason="same text as the reference")
     ref = parse_diagnosis(reference)
@@ -975,17 +1016,21 @@ def _zh_rules(pred: _Name, ref: _Name) -> Verdict | None:
 # --- tier 2: ICD-10 codes ----------------------------------------------------------------------
 
 
-def _name_to_code(text: str, language: str) -> icd10.CodeInfo | None:
-    """The shared precision-first lookup when icd10 has it (not a fuzzy hit), else `icd10.code_for`."""
+def _name_to_code(text: str, language: str, reduced: bool = False) -> icd10.CodeInfo | None:
+    """The shared precision-first lookup (`icd10.name_to_code`), else `icd10.code_for` in older trees.
+
+    Its "reduced" hits (a name's category after dropping words) are the code of a less specific name:
+    they may confirm a match, never refute one, so they come only with `reduced=True`.
+    """
     lookup_name = getattr(icd10, "name_to_code", None)
-    if lookup_name is not None:
-        found = lookup_name(text, language)
-        if found is None or "fuzzy" in str(getattr(found, "source", "fuzzy")):
-            return None  # a fuzzy code never decides on its own
-        code = getattr(found, "code", None)
-        return icd10.lookup(code) if isinstance(code, str) else None
-    exact = icd10.code_for(text, language)
-    return icd10.lookup(exact) if exact else None
+    if lookup_name is None:
+        exact = icd10.code_for(text, language)
+        return icd10.lookup(exact) if exact else None
+    found = lookup_name(text, language)
+    source = str(getattr(found, "source", ""))
+    if found is None or "fuzzy" in source or (source == "reduced") != reduced:
+        return None
+    return icd10.lookup(found.code)
 
 
 @lru_cache(maxsize=65536)
@@ -1106,9 +1151,11 @@ def _core_code(pred: _Name, definitions: Definitions) -> icd10.CodeInfo | None:
         core = _ZH_COURSE.sub("", pred.key)
     else:
         core = " ".join(w for w in pred.words if w not in _COURSE_WORDS or w in ("upper", "lower"))
-    if not core or core == (pred.key if pred.is_zh else " ".join(pred.words)):
-        return None
-    return confident_code(core, definitions)
+    if core and core != (pred.key if pred.is_zh else " ".join(pred.words)):
+        found = confident_code(core, definitions)
+        if found is not None:
+            return found
+    return _name_to_code(pred.text, "zh" if pred.is_zh else "en", reduced=True)
 
 
 def _less_specific(reason: str) -> Verdict:
@@ -1131,12 +1178,7 @@ def code_verdict(
     ref_info = given or named
     if ref_info is None:
         return None
-    # Whether the reference's own name confirms its code is unspecific: a hospital may code a specific
-    # name "unspecified", and then a specific prediction in the category is not known to be right.
     ref_unspecific = is_unspecific(ref_info)
-    confirmed = (
-        ref_unspecific and (named is None or is_unspecific(named)) and (named is not None or given is None)
-    )
     pred, ref = _name(prediction, definitions), _name(reference, definitions)
     pred_info = confident_code(prediction, definitions)
     if pred_info is None and (core := _core_code(pred, definitions)) is not None:
@@ -1158,14 +1200,26 @@ def code_verdict(
         return None
     codes = f"{pred_info.code} vs {ref_info.code}"
     if pred_info.code == ref_info.code:
+        if _contains(ref, pred) and not _contains(pred, ref):
+            return _less_specific(f"the same code {ref_info.code} for a name with fewer words")
+        if not (_covers(pred, ref) or _contains(pred, ref)):
+            # ICD-10 lumps: small cell and adenocarcinoma of the lung are both C34.9, epididymitis and
+            # orchitis N45.9, Wilson and Menkes disease E83.0. One code for two names that share
+            # nothing proves nothing.
+            return None
         return Verdict(label="match", source="code", reason=f"same ICD-10 code: {codes}")
     if pred_info.category == ref_info.category:
         pred_unspecific = is_unspecific(pred_info)
         if pred_unspecific and not ref_unspecific:
             return _less_specific(f"ICD-10 {codes}")
         if ref_unspecific:
-            if not pred_unspecific and not confirmed and not _covers(pred, ref):
-                return None  # "lobar pneumonia" (J18.1) for "Legionella pneumonia" coded J18.9
+            if pred_unspecific and given is not None:
+                # both at the category level, the reference's code given by the data (I20 for I20.9)
+                return Verdict(label="match", source="code", reason=f"same ICD-10 category: {codes}")
+            if not _covers(pred, ref):
+                # "lobar pneumonia" (J18.1) for "Legionella pneumonia" coded J18.9; "sensorineural"
+                # (H90.5) for "conductive hearing loss" (H90.2): a subtype must keep the reference's words
+                return None
             return Verdict(
                 label="match", source="code", reason=f"same ICD-10 category, more specific: {codes}"
             )
