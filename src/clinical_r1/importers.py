@@ -12,6 +12,7 @@ JSONL with a field map). `detect_format` guesses it from the first row.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -38,8 +39,10 @@ from clinical_r1.records import (
 )
 from clinical_r1.textfiles import check_encoding, detect_encoding
 
-Format = Literal["dxbench", "medqa", "medfound", "huatuo", "records", "table"]
-FORMATS: tuple[str, ...] = ("dxbench", "medqa", "medfound", "huatuo", "records", "table")
+Format = Literal["dxbench", "medqa", "medfound", "huatuo", "records", "table", "mimic-iv", "fhir"]
+FORMATS: tuple[str, ...] = ("dxbench", "medqa", "medfound", "huatuo", "records", "table", "mimic-iv", "fhir")
+# Whole exports (a folder, several joined files), each read by its own module: import_mimic, import_fhir.
+EXPORT_FORMATS = {"mimic-iv": "clinical_r1.import_mimic", "fhir": "clinical_r1.import_fhir"}
 SCHEMA_FIELDS = ("id", "language", "department", "case", "diagnosis", "icd10", "source")
 
 
@@ -53,6 +56,7 @@ class ImportConfig(StrictModel):
     assign_department: bool = False  # records without a department get one from their ICD-10 code
     departments: DepartmentMap = Field(default_factory=DepartmentMap)  # the one map (departments.py)
     code_diagnoses: bool = False  # records without a code get one when the name maps exactly
+    diagnoses: Path | None = None  # mimic-iv: hosp/diagnoses_icd.csv(.gz) when the path is discharge.csv
 
     encoding: str | None = None  # None: detected per file (textfiles.detect_encoding); e.g. "gb18030"
 
@@ -555,6 +559,9 @@ def scan_lines(
     """`scan`, with the line (1-based) each item or rejected row came from."""
     cfg = config or ImportConfig()
     path = Path(path)
+    if cfg.fmt in EXPORT_FORMATS:  # imported late: those modules import this one
+        yield from importlib.import_module(EXPORT_FORMATS[cfg.fmt]).scan_lines(path, cfg)
+        return
     if not path.exists():
         raise RecordError(path, None, None, "file not found")
     converter: Converter | None = CONVERTERS[cfg.fmt] if cfg.fmt else None

@@ -19,7 +19,10 @@ records_app = typer.Typer(
     no_args_is_help=True,
 )
 
-FORMAT_HELP = "dxbench, medqa, medfound, huatuo, records or table (default: guessed from the first row)."
+FORMAT_HELP = (
+    "dxbench, medqa, medfound, huatuo, records, table, mimic-iv or fhir (default: guessed from the first row;"
+    " never mimic-iv or fhir)."
+)
 MAP_HELP = (
     "Schema field = column or spec, comma-separated (implies table): 'case=text,diagnosis=dx,icd10=code'; "
     "nested paths 'case=history.present', joins 'case=history.present+exam', extraction "
@@ -74,7 +77,9 @@ def _config(config: Path | None, **overrides: object):
 
 @records_app.command("import")
 def import_(
-    path: Path = typer.Argument(..., help="Input file: JSONL, JSON array or CSV/TSV."),
+    path: Path = typer.Argument(
+        ..., help="Input file: JSONL, JSON array or CSV/TSV; a MIMIC-IV root or FHIR export folder."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Records JSONL to write."),
     fmt: str | None = typer.Option(None, "--format", "-f", help=FORMAT_HELP),
     field_map: str | None = typer.Option(None, "--map", help=MAP_HELP),
@@ -93,6 +98,9 @@ def import_(
         None, help="Rejected rows with reasons (default <out>.rejects.jsonl)."
     ),
     mcq_out: Path | None = typer.Option(None, help="MCQ items of MedQA files (default <out>.mcq.jsonl)."),
+    diagnoses: Path | None = typer.Option(
+        None, help="mimic-iv: hosp/diagnoses_icd.csv(.gz), when PATH is note/discharge.csv(.gz)."
+    ),
     config: Path | None = typer.Option(
         None, "--config", help="YAML with ImportConfig fields (department map)."
     ),
@@ -111,6 +119,7 @@ def import_(
         assign_department=assign_departments or None,
         code_diagnoses=code_diagnoses or None,
         encoding=encoding,
+        diagnoses=diagnoses,
     )
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
