@@ -18,7 +18,7 @@ icd10_app = typer.Typer(help="WHO ICD-10 (2019): normalise and look up codes, fi
 def lookup(
     queries: list[str] = typer.Argument(..., help="Codes (I21.9, i219, K29.701) or diagnosis names."),
     language: str = typer.Option("en", help="Language of names: en or zh."),
-    limit: int = typer.Option(5, help="Candidates to show for a name."),
+    limit: int = typer.Option(5, help="Fuzzy suggestions to show for a name."),
     age: float | None = typer.Option(
         None, help="The patient's age in years: children go to Paediatrics unless the department keeps them."
     ),
@@ -26,24 +26,39 @@ def lookup(
         False, "--why", help="Show the department's ICD-10 range and the reason for it."
     ),
 ) -> None:
-    """A code: its WHO description, category, block, chapter and department. A name: candidate codes."""
+    """A code: its WHO description, category, block, chapter and department. A name: its one code or none
+    (`icd10.name_to_code`, with score and source: what record import and benchmark building label with),
+    then fuzzy suggestions (`icd10.candidates`: often wrong, never used as a label)."""
     from clinical_r1 import departments, icd10
 
     table = Table()
-    columns = ["query", "code", "description", "category", "block", "chapter", "department"]
+    columns = ["query", "rank", "code", "score", "source", "description", "category", "block", "chapter",
+               "department"]  # fmt: skip
     for column in columns + (["range", "why"] if why else []):
         table.add_column(column)
     for query in queries:
-        info = icd10.lookup(query)
-        found = [info] if info else icd10.candidates(query, language=language, limit=limit)
-        if not found:
-            table.add_row(query, "-", "[yellow]no code found[/yellow]", *[""] * (len(table.columns) - 3))
-        for rank, item in enumerate(found):
+        info = icd10.lookup(query) if icd10.is_code_shaped(query) else None
+        named = None if info else icd10.name_to_code(query, language=language)
+        found: list[tuple[str, icd10.CodeInfo, str, str]] = []  # (rank, code, score, source)
+        if info:
+            found.append(("code", info, "", ""))
+        elif named:
+            source = f"{named.source}: {named.matched}"
+            found.append(("1", icd10.lookup(named.code), f"{named.score:.2f}", source))
+        else:
+            table.add_row(query, "1", "-", "", "", "[yellow]no code: no source names it surely[/yellow]",
+                          *[""] * (len(table.columns) - 6))  # fmt: skip
+        if not info:
+            shown = {named.code} if named else set()
+            suggestions = icd10.candidates(query, language=language, limit=limit)
+            found += [("suggestion", c, "", "fuzzy") for c in suggestions if c.code not in shown]
+        for number, (rank, item, score, source) in enumerate(found):
             department = departments.department_for(item.code, age=age)
             zh = departments.chinese_name(department) if department else None
             cells = [
-                query if rank == 0 else "", item.code, item.description, item.category, item.block,
-                item.chapter, f"{department} {zh}" if zh else department or "",
+                query if number == 0 and (info or named) else "", rank, item.code, score, source,
+                item.description, item.category, item.block, item.chapter,
+                f"{department} {zh}" if zh else department or "",
             ]  # fmt: skip
             if why:
                 rule = departments.rule_for(item.code)
@@ -58,7 +73,7 @@ def coverage(
     fmt: str | None = typer.Option(None, "--format", "-f", help="Importer format (default: guessed)."),
     show_unmapped: bool = typer.Option(False, help="List the names that do not map."),
 ) -> None:
-    """How many distinct diagnosis names of a file map to a code: exactly (code_for) or to any candidate."""
+    """How many distinct diagnosis names of a file get a code: name_to_code (labels) or a fuzzy candidate."""
     from clinical_r1 import icd10
     from clinical_r1.importers import load_records
 
@@ -72,13 +87,13 @@ def coverage(
     table = Table(title=f"ICD-10 coverage of {path.name}")
     for column in ("", "distinct names", "share", "records", "share "):
         table.add_column(column, justify="right")
-    for label, keys in (("exact (synonym table / WHO title)", exact), ("any candidate", fuzzy)):
+    for label, keys in (("name_to_code (used for labels)", exact), ("any fuzzy candidate", fuzzy)):
         covered = sum(names[k] for k in keys)
         table.add_row(label, f"{len(keys)}/{len(names)}", f"{len(keys) / len(names):.1%}",
                       f"{covered}/{total_records}", f"{covered / total_records:.1%}")  # fmt: skip
     console.print(table)
     if show_unmapped:
-        console.print("not mapped exactly: " + ", ".join(sorted(k[1] for k in names if k not in exact)))
+        console.print("no code (name_to_code): " + ", ".join(sorted(k[1] for k in names if k not in exact)))
 
 
 def register(app: typer.Typer) -> None:
