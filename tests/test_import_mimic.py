@@ -288,3 +288,8 @@ def test_import_file_and_cli_summary(mimic_root: Path, tmp_path: Path):
         app, ["records", "import", str(tmp_path / "nope"), "--format", "mimic-iv", "-o", str(out)]
     )
     assert missing.exit_code == 2 and "nope: file not found" in " ".join(missing.output.split())
+    # a folder without --format is a usage error naming the formats that read folders, not a traceback
+    folder = CliRunner().invoke(app, ["records", "import", str(mimic_root), "-o", str(out)])
+    assert folder.exit_code == 2 and "is a folder: give its format (mimic-iv or fhir)" in " ".join(
+        folder.output.split()
+    )

@@ -564,6 +564,8 @@ def scan_lines(
         return
     if not path.exists():
         raise RecordError(path, None, None, "file not found")
+    if path.is_dir():  # only whole exports are folders
+        raise RecordError(path, None, None, f"is a folder: give its format ({' or '.join(EXPORT_FORMATS)})")
     converter: Converter | None = CONVERTERS[cfg.fmt] if cfg.fmt else None
     seen = SeenIds()  # (kind, id) -> first line: ~24 bytes an id
     index = -1
