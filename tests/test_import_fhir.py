@@ -191,6 +191,36 @@ def test_bundle_records_rejects_and_warnings(bundle_file: Path):
     assert all(r.file == str(bundle_file) and r.line is None for r in rejected)  # entry index, not a line
 
 
+def test_bundle_with_urn_uuid_references(tmp_path: Path):
+    """Synthea-style transaction Bundles refer to entries by fullUrl (urn:uuid), also before they appear."""
+    pat, enc, cond = (
+        f"urn:uuid:{n}-0000-4000-8000-000000000000" for n in ("aaaaaaaa", "bbbbbbbb", "cccccccc")
+    )
+    obs = observation("o1", "ignored", "Heart rate", 120, "/min")
+    obs["encounter"] = {"reference": enc}
+    condition_resource = condition("c1", "ignored", [(ICD10, "I21.9", "Acute myocardial infarction")])
+    condition_resource["encounter"] = {"reference": enc}
+    encounter_resource = encounter("e-uuid", "ignored", "2024-01-15", [diagnosis("ignored", 1)])
+    encounter_resource["subject"] = {"reference": pat}
+    encounter_resource["diagnosis"][0]["condition"] = {"reference": cond}
+    entries = [(enc.replace("b", "d"), obs), (cond, condition_resource), (enc, encounter_resource),
+               (pat, patient("p-uuid", "male", "1960-01-20"))]  # fmt: skip
+    path = tmp_path / "transaction.json"
+    posts = [{"fullUrl": url, "resource": r, "request": {"method": "POST", "url": r["resourceType"]}}
+             for url, r in entries]  # fmt: skip
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": posts}
+    path.write_text(json.dumps(bundle))
+    records, rejected, _ = split(list(scan(path, ImportConfig(fmt="fhir"))))
+    assert not rejected and list(records) == ["e-uuid"]
+    record = records["e-uuid"]
+    assert record.case == "Patient: 63-year-old, male.\n\nObservations:\n- Heart rate: 120 /min"
+    assert (record.icd10, record.meta["condition"], record.meta["patient"]) == (
+        "I21.9",
+        "Condition/c1",
+        "Patient/p-uuid",
+    )
+
+
 def ndjson(path: Path, lines: list) -> None:
     path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
 

@@ -63,16 +63,37 @@ class _Where:
 
 
 @dataclass
-class _Export:
-    """What the importer keeps of an export: small extracts by reference, not the resources."""
+class _Encounter:
+    key: str
+    where: _Where
+    subject: str | None  # reference as written
+    start: datetime | date | None
+    diagnoses: list[tuple[str | None, int | None, set[str]]]  # (Condition reference, rank, use codes)
 
-    alias: dict[str, str] = field(default_factory=dict)  # fullUrl -> "Type/id"
+
+@dataclass
+class _Condition:
+    where: _Where
+    text: str | None
+    codings: list[tuple[str, str, str | None]]  # (system, code, display)
+
+
+@dataclass
+class _Export:
+    """What the importer keeps of an export: small extracts, not the resources (they are dropped once
+    read). References are kept as written and resolved through `alias` (Bundle fullUrl -> "Type/id")
+    only when records are built, because a reference may point to a resource further on."""
+
+    alias: dict[str, str] = field(default_factory=dict)
     patients: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # birthDate, gender
-    encounters: list[tuple[str, _Where, Any]] = field(default_factory=list)  # key, where, Encounter
-    conditions: dict[str, tuple[_Where, Any]] = field(default_factory=dict)
+    encounters: list[_Encounter] = field(default_factory=list)
+    conditions: dict[str, _Condition] = field(default_factory=dict)
     conditions_by_encounter: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     observations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def canonical(self, ref: str | None) -> str | None:
+        return self.alias.get(ref, ref) if ref else None
 
 
 def _model(resource_type: str) -> Any:
@@ -151,13 +172,11 @@ def _key(resource_type: str, resource_id: str | None) -> str | None:
     return f"{resource_type}/{resource_id}" if resource_id else None
 
 
-def _resolve(export: _Export, reference: Any) -> str | None:
-    """'Patient/1', 'urn:uuid:..', 'https://host/fhir/Patient/1/_history/2' -> 'Patient/1'."""
+def _ref(reference: Any) -> str | None:
+    """'Patient/1', 'https://host/fhir/Patient/1/_history/2' -> 'Patient/1'; 'urn:uuid:..' (fullUrl) as is."""
     ref = getattr(reference, "reference", None)
-    if not ref:
-        return None
-    if ref in export.alias:
-        return export.alias[ref]
+    if not ref or ref.startswith("urn:"):
+        return ref or None
     parts = ref.split("/_history/")[0].rstrip("/").split("/")
     return "/".join(parts[-2:]) if len(parts) >= 2 else ref
 
@@ -165,7 +184,6 @@ def _resolve(export: _Export, reference: Any) -> str | None:
 def _read(paths: list[Path]) -> Iterator[_Export | Rejected]:
     """Validate and index every resource; yields rejects as found, then the index."""
     export = _Export()
-    pending_refs: list[tuple[str, str, Any, Any]] = []  # (kind, key, model, where): linked once all is read
     for path in paths:
         for where, obj, full_url in _resources(path):
             if obj is None:
@@ -189,12 +207,17 @@ def _read(paths: list[Path]) -> Iterator[_Export | Rejected]:
             key = _key(resource_type, model.id) or full_url or f"{resource_type}@{where.file}:{where.line}"
             if full_url:
                 export.alias[full_url] = key
-            pending_refs.append((resource_type, key, model, where))
-    for resource_type, key, model, where in pending_refs:
-        try:
-            _index(export, resource_type, key, model, where)
-        except RecordError as exc:
-            yield Rejected(where.file, where.line, [exc], None)  # type: ignore[arg-type]
+            try:
+                _index(export, resource_type, key, model, where)
+            except RecordError as exc:
+                yield Rejected(where.file, where.line, [exc], None)  # type: ignore[arg-type]
+    if export.alias:  # Bundle references by fullUrl: file everything under "Type/id" keys once
+        for table in (export.conditions_by_encounter, export.observations, export.notes):
+            merged: dict[str, list[str]] = defaultdict(list)
+            for ref, items in table.items():
+                merged[export.canonical(ref) or ref] += items
+            table.clear()
+            table.update(merged)
     yield export
 
 
@@ -203,19 +226,27 @@ def _index(export: _Export, resource_type: str, key: str, model: Any, where: _Wh
         birth = model.birthDate
         export.patients[key] = (birth.isoformat() if isinstance(birth, date) else birth, model.gender)
     elif resource_type == "Encounter":
-        export.encounters.append((key, where, model))
+        diagnoses = [
+            (_ref(d.condition), d.rank, {c.code for c in ((d.use.coding if d.use else None) or []) if c.code})
+            for d in model.diagnosis or []
+        ]
+        start = model.period.start if model.period else None
+        export.encounters.append(_Encounter(key, where, _ref(model.subject), start, diagnoses))
     elif resource_type == "Condition":
-        export.conditions[key] = (where, model)
-        encounter = _resolve(export, model.encounter)
+        code = model.code
+        codings = [((c.system or "").rstrip("/"), (c.code or "").strip(), c.display)
+                   for c in (code.coding or [] if code else [])]  # fmt: skip
+        export.conditions[key] = _Condition(where, code.text if code else None, codings)
+        encounter = _ref(model.encounter)
         if encounter:
             export.conditions_by_encounter[encounter].append(key)
     elif resource_type == "Observation":
-        encounter = _resolve(export, model.encounter)
+        encounter = _ref(model.encounter)
         line = _observation_line(model)
         if encounter and line:
             export.observations[encounter].append(line)
     elif resource_type == "DocumentReference":
-        encounters = [_resolve(export, e) for e in ((model.context.encounter or []) if model.context else [])]
+        encounters = [_ref(e) for e in ((model.context.encounter or []) if model.context else [])]
         for i, content in enumerate(model.content or []):
             attachment = content.attachment
             kind = (attachment.contentType or "").split(";")[0].strip().lower()
@@ -231,7 +262,7 @@ def _index(export: _Export, resource_type: str, key: str, model: Any, where: _Wh
                 if note:
                     export.notes[encounter].append(note)
     elif resource_type == "Composition":
-        encounter = _resolve(export, model.encounter)
+        encounter = _ref(model.encounter)
         note = _composition_text(model.section or [])
         if encounter and note:
             export.notes[encounter].append(note)
@@ -323,20 +354,20 @@ def _age(birth: str | None, start: datetime | date | None) -> int | None:
     return when.year - year - ((when.month, when.day) < (month, day))
 
 
-def _principal(export: _Export, key: str, encounter: Any) -> tuple[str | None, str | None]:
+def _principal(export: _Export, encounter: _Encounter) -> tuple[str | None, str | None]:
     """(Condition key, problem): the encounter's principal Condition, or why there is none."""
-    diagnoses = encounter.diagnosis or []
-    ranked = [d for d in diagnoses if d.rank == 1]
-    used = [d for d in diagnoses if d.use and any(c.code in _PRINCIPAL_USES for c in d.use.coding or [])]
+    diagnoses = encounter.diagnoses
+    ranked = [d for d in diagnoses if d[1] == 1]
+    used = [d for d in diagnoses if d[2] & _PRINCIPAL_USES]
     chosen = ranked or used or (diagnoses if len(diagnoses) == 1 else [])
     if len(chosen) > 1:
         return None, f"{len(chosen)} diagnoses are marked principal"
     if chosen:
-        condition = _resolve(export, chosen[0].condition)
+        condition = export.canonical(chosen[0][0])
         if condition not in export.conditions:
-            return None, f"principal diagnosis {chosen[0].condition.reference!r} is not in the export"
+            return None, f"principal diagnosis {chosen[0][0]!r} is not in the export"
         return condition, None
-    linked = export.conditions_by_encounter.get(key, [])
+    linked = export.conditions_by_encounter.get(encounter.key, [])
     if len(linked) == 1:
         return linked[0], None
     if linked:
@@ -344,29 +375,27 @@ def _principal(export: _Export, key: str, encounter: Any) -> tuple[str | None, s
     return None, "no principal diagnosis: no Encounter.diagnosis and no Condition references this encounter"
 
 
-def _code(where: _Where, condition: Any, meta: dict[str, Any]) -> tuple[str | None, str | None, list[str]]:
+def _code(condition: _Condition, meta: dict[str, Any]) -> tuple[str | None, str | None, list[str]]:
     """(WHO code, display, warnings) from a Condition's codings; RecordError on a bad ICD-10 code."""
-    who, display, warnings = None, None, []
-    codings = (condition.code.coding or []) if condition.code else []
-    for i, coding in enumerate(codings):
-        system, code = (coding.system or "").rstrip("/"), (coding.code or "").strip()
+    who, display, warnings, where = None, None, [], condition.where
+    for i, (system, code, coding_display) in enumerate(condition.codings):
         if not code:
             continue
         if system == ICD10_WHO and who is None:
             who = icd10.normalize(code)
             if who is None:
                 raise where.error(f"Condition.code.coding[{i}].code", f"'{code}' is not a valid ICD-10 code")
-            meta["icd10_raw"], display = code, display or coding.display
+            meta["icd10_raw"], display = code, display or coding_display
         elif system == ICD10_CM and who is None:
             cm = code.replace(".", "").upper()
             meta["icd10_cm"] = code
             who = icd10_cm.to_who(cm)
-            display = display or coding.display or _cm_title(cm)
+            display = display or coding_display or _cm_title(cm)
             if who is None:
                 warnings.append(f"ICD-10-CM '{code}' has no WHO ICD-10 counterpart: kept in meta.icd10_cm")
         elif system == SNOMED_CT:
             meta["snomed_ct"] = code
-            display = display or coding.display
+            display = display or coding_display
     if who is None and "snomed_ct" in meta and "icd10_cm" not in meta:
         warnings.append("SNOMED CT code only: kept in meta.snomed_ct, icd10 empty")
     return who, display, warnings
@@ -378,31 +407,29 @@ def _cm_title(code: str) -> str | None:
     return cm.get_description(code) if cm.is_valid_item(code) else None
 
 
-def _record(
-    export: _Export, key: str, where: _Where, encounter: Any, cfg: ImportConfig
-) -> tuple[Item | Rejected, list[str]]:
+def _record(export: _Export, encounter: _Encounter, cfg: ImportConfig) -> tuple[Item | Rejected, list[str]]:
     """The encounter's record (or why not) and the warnings about it."""
-    condition_key, problem = _principal(export, key, encounter)
+    key, where = encounter.key, encounter.where
+    condition_key, problem = _principal(export, encounter)
     if condition_key is None:
         return where.rejected("Encounter.diagnosis", problem or "no principal diagnosis"), []
-    condition_where, condition = export.conditions[condition_key]
+    condition = export.conditions[condition_key]
     meta: dict[str, Any] = {"encounter": key, "condition": condition_key}
     try:
-        who, display, warnings = _code(condition_where, condition, meta)
+        who, display, warnings = _code(condition, meta)
     except RecordError as exc:
         return Rejected(exc.file, exc.line, [exc], None), []  # type: ignore[arg-type]
-    diagnosis = (condition.code.text if condition.code else None) or display
+    diagnosis = condition.text or display
     if who and not diagnosis:
         info = icd10.lookup(who)
         diagnosis = info.description if info else None
     if not diagnosis:
         message = "no text, display or known code to name the diagnosis"
-        return condition_where.rejected("Condition.code", message), []
-    patient = _resolve(export, encounter.subject)
+        return condition.where.rejected("Condition.code", message), []
+    patient = export.canonical(encounter.subject)
     birth, gender = export.patients.get(patient or "", (None, None))
     meta["patient"] = patient
-    start = encounter.period.start if encounter.period else None
-    age = _age(birth, start)
+    age = _age(birth, encounter.start)
     header = ", ".join(p for p in (f"{age}-year-old" if age is not None else "", gender or "") if p)
     notes = export.notes.get(key, [])
     observations = export.observations.get(key, [])
@@ -431,8 +458,9 @@ def scan_lines(path: str | Path, cfg: ImportConfig) -> Iterator[tuple[int, Item 
         else:
             yield item.line, item
     assert export is not None
-    for key, where, encounter in export.encounters:
-        item, warnings = _record(export, key, where, encounter, cfg)
+    for encounter in export.encounters:
+        item, warnings = _record(export, encounter, cfg)
+        where = encounter.where
         yield where.line or 0, item
         for message in warnings:
             error = where.error("Condition.code", message)
