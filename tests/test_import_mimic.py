@@ -70,6 +70,9 @@ ___
 Family History:
 Non-contributory
  
+Review of Systems:
+(+) nausea, (-) dysuria
+ 
 Physical Exam:
 ADMISSION PHYSICAL EXAM:
 VS: 99.1 88 128/76 16 98%RA
@@ -224,6 +227,7 @@ def test_no_planted_answer_reaches_a_case(mimic_root: Path):
             "Chief Complaint:", "History of Present Illness:", "Past Medical History:", "Physical Exam:",
             "ABD: tender in the right lower quadrant", "Pertinent Results:", "BLOOD WBC-14.2*",
             "CT abdomen: dilated tubular structure", "Discharged from ___ clinic",
+            "Review of Systems:\n(+) nausea",
         )  # fmt: skip
         for kept in kept_parts:
             assert kept in record.case, (record.id, kept)

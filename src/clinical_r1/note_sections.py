@@ -28,6 +28,8 @@ KEEP: dict[str, str] = {
     "pmh": "Past Medical History",
     "social history": "Social History",
     "family history": "Family History",
+    "review of systems": "Review of Systems",
+    "ros": "Review of Systems",
     "physical exam": "Physical Exam",
     "physical examination": "Physical Exam",
     "admission physical exam": "Physical Exam",
@@ -42,7 +44,7 @@ _ANSWER = re.compile(
 )
 # Every other heading the MIMIC template has (their content is neither presentation nor answer).
 _OTHER = frozenset({"name", "unit no", "admission date", "discharge date", "date of birth", "sex", "service",
-                    "allergies", "attending", "review of systems", "ros"})  # fmt: skip
+                    "allergies", "attending"})  # fmt: skip
 # A heading: at the start of a line, a short label (no digits: lab lines like "___ 07:20AM" are
 # not headings), a colon, then the rest of the line (often empty).
 _HEADING = re.compile(r"^[ \t]*([A-Za-z][A-Za-z /&,()'-]{1,60}?)[ \t]*:(.*)$")
