@@ -14,8 +14,8 @@ tests/data/icd10_names.jsonl, see benchmarks/icd10_lookup.py). Sources, tried in
    category, so a right category is never turned into a wrong subcategory.
 5. `narrower-terms` (English): every known term whose head contains all the name's words lies in one
    WHO category ("adhesive capsulitis" only ever appears as "adhesive capsulitis of ... shoulder",
-   M75): that category. Terms adding a context that moves a condition to another chapter
-   (postprocedural, neonatal, pregnancy, congenital, ...) are not counted.
+   M75.0): that category, or that subcategory when they all share one. Terms adding a context that
+   moves a condition to another chapter (postprocedural, neonatal, pregnancy, ...) are not counted.
 
 Negated names ("not pneumonia", "排除肺炎") get no code; lists or alternatives ("X or Y",
 "风疹并发肺炎，心衰") get none unless a source has the whole name.
@@ -406,7 +406,12 @@ def _within_one_category(key: str) -> tuple[str, str] | None:
     if len(categories) != 1:
         return None
     shortest = min(ids, key=lambda i: len(entries[i][2]))
-    return categories.pop(), entries[shortest][2]
+    # All in one subcategory too ("croup" is only ever J05.0): that subcategory. A term on the category
+    # itself ("Acute obstructive laryngitis [croup] and epiglottitis", J05) does not count against it.
+    subcategories = {entries[i][1][:5] for i in ids if len(entries[i][1]) > 3}
+    category = categories.pop()
+    code = subcategories.pop() if len(subcategories) == 1 else category
+    return code if who.is_valid_item(code) else category, entries[shortest][2]
 
 
 # --- measuring against a labelled set (benchmarks/icd10_lookup.py, tests/test_icd10_lookup.py) ---------
