@@ -80,14 +80,24 @@ def composition(eid: str) -> dict:
         div = f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{text}</p></div>'
         return {"title": title, "text": {"status": "generated", "div": div}}
 
+    def coded(loinc: str, display: str | None, text: str) -> dict:
+        untitled = section("", text)
+        del untitled["title"]
+        return {**untitled, "code": {"coding": [{"system": LOINC, "code": loinc, "display": display}]}}
+
     return {"resourceType": "Composition", "id": f"comp-{eid}", "status": "final",
             "type": {"coding": [{"system": LOINC, "code": "18842-5"}]}, "date": "2024-05-12",
             "author": [{"display": "Dr ___"}], "title": "Discharge summary",
             "encounter": {"reference": f"Encounter/{eid}"},
-            "section": [section("Physical examination", "Tender at McBurney&apos;s point, guarding."),
-                        section("Hospital course", "PLANTCOMPCOURSE"),
-                        section("Discharge diagnosis", "PLANTCOMPDIAGNOSIS"),
-                        section("Plan of care", "PLANTCOMPPLAN")]}  # fmt: skip
+            "section": [
+                section("Physical examination", "Tender at McBurney&apos;s point, guarding."),
+                section("Hospital course", "PLANTCOMPCOURSE"),
+                section("Discharge diagnosis", "PLANTCOMPDIAGNOSIS"),
+                section("Plan of care", "PLANTCOMPPLAN"),
+                coded("11535-2", None, "PLANTCOMPCODEDDX"),  # untitled, LOINC discharge diagnosis
+                coded("8648-8", "Hospital course Narrative", "PLANTCOMPCODEDCOURSE"),
+                coded("10154-3", "Chief complaint Narrative", "Abdominal pain since yesterday"),
+            ]}  # fmt: skip
 
 
 BP = {"component": [
@@ -163,6 +173,7 @@ def test_bundle_records_rejects_and_warnings(bundle_file: Path):
     parts = (
         "Chief Complaint:\nright lower quadrant pain", "History of Present Illness:",
         "Physical examination:\nTender at McBurney's point, guarding.", "- Heart rate: 88 /min",
+        "Chief complaint Narrative:\nAbdominal pain since yesterday",
         "- Blood pressure: Systolic blood pressure 128 mmHg, Diastolic blood pressure 76 mmHg",
     )  # fmt: skip
     for part in parts:
@@ -249,7 +260,12 @@ def bulk_export(tmp_path: Path) -> Path:
         {**observation("o2", "e1", "Heart rate"), "valueQuantity": {"value": "fast"}},
         observation("o3", "e2", "Glucose", 412, "mg/dL"),
     ])  # fmt: skip
-    ndjson(root / "DocumentReference.ndjson", [document("d1", "e1", "Cough and fever for 3 days, rigors.")])
+    summary = document("d2", "e1", "Admitted for PLANTUNHEADED pneumonia, treated and discharged home.")
+    summary["type"] = {"coding": [{"system": LOINC, "code": "18842-5", "display": "Discharge summary"}]}
+    ndjson(
+        root / "DocumentReference.ndjson",
+        [document("d1", "e1", "Cough and fever for 3 days, rigors."), summary],
+    )
     return root
 
 

@@ -42,6 +42,12 @@ SNOMED_CT = "http://snomed.info/sct"
 READ = ("Patient", "Encounter", "Condition", "Observation", "DocumentReference", "Composition")
 SOURCE = "fhir"
 _PRINCIPAL_USES = {"billing", "principal"}
+# LOINC codes of sections that state or follow from the diagnosis, for sections coded but untitled:
+# discharge diagnosis, diagnosis, hospital course, discharge medications, discharge instructions, plan of
+# care, problem list, procedures, evaluation (assessment), medication history, discharge diet.
+_ANSWER_LOINC = frozenset({"11535-2", "29548-5", "8648-8", "10183-2", "8653-8", "18776-5", "11450-4",
+                           "47519-4", "51848-0", "10160-0", "42344-2"})  # fmt: skip
+_DISCHARGE_SUMMARY_LOINC = "18842-5"
 
 
 @dataclass
@@ -257,7 +263,9 @@ def _index(export: _Export, resource_type: str, key: str, model: Any, where: _Wh
             except UnicodeDecodeError as exc:
                 name = f"DocumentReference.content[{i}].attachment.data"
                 raise where.error(name, "not UTF-8 text") from exc
-            note = note_sections.presentation(text, keep_unheaded=True)
+            # Free text without headings is kept whole, unless the document is a discharge summary:
+            # then only recognised presentation sections may reach the case.
+            note = note_sections.presentation(text, keep_unheaded=not _is_discharge_summary(model.type))
             for encounter in filter(None, encounters):
                 if note:
                     export.notes[encounter].append(note)
@@ -296,8 +304,10 @@ def _composition_text(sections: list[Any]) -> str:
     """Sections as "Title:\\ntext", answer sections (discharge diagnosis, hospital course) left out."""
     blocks = []
     for section in sections:
-        title = section.title or (section.code.text if section.code else None) or ""
-        if note_sections.is_answer_heading(title):
+        code = section.code
+        displays = [c.display for c in (code.coding or [] if code else []) if c.display]
+        title = section.title or (code.text if code else None) or next(iter(displays), "")
+        if note_sections.is_answer_heading(title) or _codes(code) & _ANSWER_LOINC:
             continue
         body = _narrative(section.text.div if section.text else None)
         nested = _composition_text(section.section or [])
@@ -305,6 +315,15 @@ def _composition_text(sections: list[Any]) -> str:
         if text:
             blocks.append(f"{title}:\n{text}" if title else text)
     return "\n\n".join(blocks)
+
+
+def _codes(concept: Any) -> set[str]:
+    return {c.code for c in (concept.coding or [] if concept else []) if c.code}
+
+
+def _is_discharge_summary(concept: Any) -> bool:
+    text = " ".join(filter(None, [concept.text if concept else None, _concept_text(concept)]))
+    return _DISCHARGE_SUMMARY_LOINC in _codes(concept) or "discharge" in text.lower()
 
 
 def _concept_text(concept: Any) -> str | None:
