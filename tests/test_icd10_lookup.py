@@ -24,8 +24,14 @@ def test_precision_on_the_tune_split() -> None:
     f = _figures(DATA / "icd10_names.jsonl")
     print(f"tune: precision {f.precision:.3f}, exact {f.exact_precision:.3f}, coverage {f.coverage:.3f}")
     assert f.precision >= 0.95
-    # Measured 63.4% (benchmarks/icd10_lookup.py); a floor so a change that gives up coverage shows.
-    assert f.coverage >= 0.62
+    # Measured 64.6% (benchmarks/icd10_lookup.py); a floor so a change that gives up coverage shows.
+    assert f.coverage >= 0.63
+
+
+def test_precision_on_the_held_out_split() -> None:
+    # Never tuned on; measured once at the end: 97.4% precision, 66.7% coverage.
+    f = _figures(DATA / "icd10_names_heldout.jsonl")
+    assert f.precision >= 0.95
 
 
 @pytest.mark.parametrize(

@@ -177,31 +177,51 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-@lru_cache(maxsize=1)
-def _index() -> Index:
-    """The index, from the disk cache when it was built from the same inputs (parsing CM costs seconds).
+def _head_key(term: str) -> str:
+    """The key of a term's head: "Headache due to lumbar puncture" -> "headache" (see `_postings`)."""
+    return name_key(_HEAD_END_RE.split(term, maxsplit=1)[0])
 
-    The cache file is named by `_fingerprint()`, so a changed table, rule or package builds anew; an
-    unreadable cache file is rebuilt too.
+
+def _build_heads(index: Index) -> dict[str, str]:
+    terms = {hit[2] for source in _SOURCE_ORDER for hits in index[source].values() for hit in hits}
+    return {term: _head_key(term) for term in terms if not re.search(r"[\u3400-\u9fff]", term)}
+
+
+@lru_cache(maxsize=1)
+def _load() -> tuple[Index, dict[str, str]]:
+    """The index and the term heads, from the disk cache when built from the same inputs (parsing CM
+    and keying its terms costs seconds).
+
+    The cache file is named by `_fingerprint()`, so a changed table, rule or package builds anew (and
+    the files of older inputs are removed); an unreadable cache file is rebuilt too.
     """
     path = CACHE_DIR / f"names-{_fingerprint()}.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return {
+        index = {
             source: {k: [tuple(h) for h in hits] for k, hits in table.items()}
-            for source, table in raw.items()
+            for source, table in raw["index"].items()
         }
-    except (OSError, ValueError, AttributeError):
+        return index, raw["heads"]
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         pass
     index = _build_index()
+    heads = _build_heads(index)
     try:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps({"index": index, "heads": heads}, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+        for stale in CACHE_DIR.glob("names-*.json"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only home: the index still works, it is just built again next process
-    return index
+    return index, heads
+
+
+def _index() -> Index:
+    return _load()[0]
 
 
 def _agree(hits: list[tuple[str, str, str]]) -> tuple[str, str, str] | None:
@@ -375,6 +395,7 @@ def _postings() -> tuple[list[tuple[str, str, str]], dict[str, set[int]]]:
     """Every English key with its (WHO code, term), and word -> ids of the keys containing it."""
     entries: list[tuple[str, str, str]] = []
     by_word: dict[str, set[int]] = defaultdict(set)
+    heads = _load()[1]
     for source in _SOURCE_ORDER:
         for key, hits in _index()[source].items():
             if re.search(r"[\u3400-\u9fff]", key):
@@ -382,7 +403,8 @@ def _postings() -> tuple[list[tuple[str, str, str]], dict[str, set[int]]]:
             for code, _, term in hits:
                 # Only the term's head counts: "Headache due to lumbar puncture" is not a kind of
                 # lumbar puncture, "Influenza with pneumonia" not a kind of pneumonia.
-                for word in set(name_key(_HEAD_END_RE.split(term, maxsplit=1)[0]).split()):
+                head = heads.get(term)
+                for word in set((head if head is not None else _head_key(term)).split()):
                     by_word[word].add(len(entries))
                 entries.append((key, code, term))
     return entries, dict(by_word)
