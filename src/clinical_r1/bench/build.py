@@ -85,7 +85,7 @@ class BenchConfig(StrictModel):
     allocation: Strategy = "round_robin"
     max_stratum_share: float | None = Field(None, gt=0, le=1)  # cap per stratum, share of the quota
     min_categories: int = Field(0, ge=0)  # warn when a department has fewer strata than this
-    # Records without a usable code: "exact" takes icd10.code_for (synonym table or exact WHO title),
+    # Records without a usable code: "exact" takes icd10.code_for (icd10.name_to_code: precise or none),
     # "candidates" the best of icd10.candidates (more codes, some wrong), "off" none.
     code_names: Literal["off", "exact", "candidates"] = "exact"
     seed: int = 0
