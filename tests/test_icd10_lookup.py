@@ -45,7 +45,6 @@ def test_precision_on_the_held_out_split() -> None:
     ],
 )
 def test_no_absurd_code(name: str, category: str) -> None:
-    assert icd10.candidates("enlarged tonsil")[0].category != "J35"  # the fuzzy path is still wrong
     found = icd10.name_to_code(name)
     assert found is None or found.code.startswith(category), found
 

@@ -300,8 +300,9 @@ def name_to_code(name: str, language: str = "en") -> NameCode | None:
     Precision first (a wrong code is worse than none): synonym tables, WHO titles, ICD-10-CM April 2026
     titles and inclusion terms mapped back to WHO, compared after normalising spelling, word order,
     possessives, "NOS"/"unspecified" and a "(ABBR)"; below `icd10_names.THRESHOLD` it returns None.
-    Chinese names go through the zh synonym table only. The first call builds the indices (seconds:
-    ICD-10-CM is parsed then); see `clinical_r1.icd10_names` for the rules.
+    Chinese names go through the zh synonym table only; the name's script, not `language` (the
+    record's), decides, so an English name in a Chinese record still maps. The first call builds the
+    indices (seconds: ICD-10-CM is parsed, then cached on disk); `clinical_r1.icd10_names` has the rules.
     """
     from clinical_r1 import icd10_names  # loads ICD-10-CM lazily: keep `import icd10` cheap
 
