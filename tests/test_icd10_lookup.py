@@ -180,3 +180,38 @@ def test_negated_names_get_no_code() -> None:
     assert icd10.name_to_code("Not pneumonia") is None
     assert icd10.name_to_code("排除肺炎", "zh") is None
     assert icd10.name_to_code("Non-Hodgkin lymphoma") is not None  # "non-" is not a negation
+
+
+@pytest.fixture
+def fake_index(tmp_path, monkeypatch):
+    """The name index built from one fake entry into a temporary cache folder; real caches restored after."""
+    builds: list[int] = []
+
+    def build() -> icd10_names.Index:
+        builds.append(1)
+        return {"synonym-table": {"fake": [("J35.1", "synonym-table", "Fake")]}, "who-title": {}, "cm": {}}
+
+    monkeypatch.setattr(icd10_names, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(icd10_names, "_build_index", build)
+    for cached in (icd10_names._load, icd10_names._postings):
+        cached.cache_clear()
+    yield builds
+    for cached in (icd10_names._load, icd10_names._postings):
+        cached.cache_clear()
+
+
+def test_the_index_is_cached_on_disk_and_rebuilt_when_unreadable(fake_index, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    stale = cache / "names-0000000000000000.json"  # built from older inputs
+    cache.mkdir()
+    stale.write_text("{}", encoding="utf-8")
+    assert icd10_names._index()["synonym-table"]["fake"] == [("J35.1", "synonym-table", "Fake")]
+    files = list(cache.glob("names-*.json"))
+    assert len(fake_index) == 1 and len(files) == 1 and not stale.exists()
+    icd10_names._load.cache_clear()  # a new process: read from disk, not built
+    assert icd10_names._index()["synonym-table"]["fake"] == [("J35.1", "synonym-table", "Fake")]
+    assert len(fake_index) == 1
+    files[0].write_text('{"index": [', encoding="utf-8")  # cut short (a crash while writing)
+    icd10_names._load.cache_clear()
+    assert icd10_names._index()["synonym-table"]["fake"] == [("J35.1", "synonym-table", "Fake")]
+    assert len(fake_index) == 2  # rebuilt, not an error
