@@ -160,8 +160,14 @@ def test_distinct_entities_says_nothing_without_a_note() -> None:
     assert icd10.distinct_entities("J44", "J44.9") is None  # one line of descent
     assert icd10.distinct_entities("J44.9", "J44.9") is None
     assert icd10.distinct_entities("J45", "J44") is None  # an Excludes2 pair in CM April 2026
+    excludes2 = icd10.distinct_entities("J45", "J44", excludes2=True)
+    assert (
+        excludes2 is not None and excludes2.startswith("ICD-10-CM Excludes2 of J45") and "J44.89" in excludes2
+    )
+    assert icd10.distinct_entities("J44", "J44.9", excludes2=True) is None
     assert icd10.distinct_entities("J18.9", "I21.9") is None  # different, but no note says so
     assert icd10.distinct_entities("junk", "J44") is None
+    assert icd10.distinct_entities("E14.9", "E10.9") is None  # WHO-only E14: no CM counterpart to ask
 
 
 def test_lookup_command_shows_score_and_source() -> None:

@@ -316,7 +316,7 @@ def code_for(name: str, language: str = "en") -> str | None:
     return found.code if found else None
 
 
-def distinct_entities(code_a: str, code_b: str) -> str | None:
+def distinct_entities(code_a: str, code_b: str, excludes2: bool = False) -> str | None:
     """Why two codes name mutually exclusive diagnoses, per ICD-10-CM Excludes1; None when it does not say.
 
     Both codes are WHO ICD-10 (any spelling `normalize` accepts). Each stands for its ICD-10-CM
@@ -327,14 +327,22 @@ def distinct_entities(code_a: str, code_b: str) -> str | None:
     distinct_entities("J42", "J44") -> "ICD-10-CM Excludes1 of J42: chronic asthmatic bronchitis (J44.-)".
 
     None means "CM's Excludes1 notes do not separate them", not "same disease": most pairs of different
-    diseases have no note at all, and Excludes2 (may coexist) is not read. Asthma J45 vs COPD J44 is an
-    Excludes2 pair in the April 2026 list, so it gives None. Codes in one line of descent (J44, J44.9),
-    invalid codes and codes with no CM counterpart give None. Loads ICD-10-CM on first use (seconds).
+    diseases have no note at all. Asthma J45 vs COPD J44 is an Excludes2 pair in the April 2026 list
+    (J45: "asthma with COPD (J44.89)" is not included here), so it gives None unless `excludes2=True`,
+    which, failing an Excludes1 note, also reads Excludes2 ("not included here": a different condition,
+    though one that may coexist) and says so in the reason. Codes in one line of descent (J44, J44.9),
+    invalid codes and codes with no CM counterpart (WHO-only E14) give None. Loads ICD-10-CM on first
+    use (seconds).
     """
     from clinical_r1 import icd10_cm
 
     a, b = normalize(code_a), normalize(code_b)
-    return icd10_cm.excludes1_between(a, b) if a and b else None
+    if not (a and b):
+        return None
+    reason = icd10_cm.excludes1_between(a, b)
+    if reason is None and excludes2:
+        reason = icd10_cm.excludes1_between(a, b, kind="Excludes2")
+    return reason
 
 
 def candidates(name: str, language: str = "en", limit: int = 5) -> list[CodeInfo]:

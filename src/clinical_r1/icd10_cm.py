@@ -153,15 +153,19 @@ def _within(code: str, first: str, last: str) -> bool:
     return first[:3] <= code[:3] <= last[:3]
 
 
-def _notes_on(code: str) -> list[tuple[str, str]]:
-    """(owner, note) for every Excludes1 note on a CM code, its ancestors, its block and its chapter."""
+def _notes_on(code: str, kind: str) -> list[tuple[str, str]]:
+    """(owner, note) for every Excludes1 (or Excludes2) note on a CM code, its ancestors, block, chapter."""
     cm = _cm()
-    return [(owner, note) for owner in [code, *cm.get_ancestors(code)] for note in cm.get_excludes1(owner)]
+    notes = cm.get_excludes1 if kind == "Excludes1" else cm.get_excludes2
+    return [(owner, note) for owner in [code, *cm.get_ancestors(code)] for note in notes(owner)]
 
 
 @lru_cache(maxsize=65536)
-def excludes1_between(who_a: str, who_b: str) -> str | None:
+def excludes1_between(who_a: str, who_b: str, kind: str = "Excludes1") -> str | None:
     """A reason string when a CM Excludes1 note separates the two WHO codes, else None.
+
+    `kind="Excludes2"` reads the Excludes2 notes instead ("not included here": a different condition
+    that may coexist with this one, e.g. asthma J45 vs COPD with asthma J44.89).
 
     Each WHO code stands for its CM counterpart (the same code, or its nearest ancestor CM has). The
     note may sit on either code or on any CM ancestor of it (block and chapter notes apply to every code
@@ -176,7 +180,7 @@ def excludes1_between(who_a: str, who_b: str) -> str | None:
     # `other` (J42 excludes "COPD NOS (J44.9)": chronic bronchitis NOS is not COPD, J44).
     for below in (False, True):
         for this, other, this_who in ((a, b, who_a), (b, a, who_b)):
-            for owner, note in _notes_on(this):
+            for owner, note in _notes_on(this, kind):
                 for first, last in _note_targets(note):
                     if below:
                         hit = first == last and cm.is_valid_item(first) and cm.is_ancestor(other, first)
@@ -184,5 +188,5 @@ def excludes1_between(who_a: str, who_b: str) -> str | None:
                         hit = _within(other, first, last)
                     if hit:
                         where = "" if owner == this else f" (on {owner}, which contains {this})"
-                        return f"ICD-10-CM Excludes1 of {this_who}{where}: {note}"
+                        return f"ICD-10-CM {kind} of {this_who}{where}: {note}"
     return None
