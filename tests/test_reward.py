@@ -76,13 +76,13 @@ def test_judge_is_called_once_per_distinct_pair_across_batches() -> None:
     # Pairs neither rules nor codes can decide (issue 15 made angina / MI and aspiration pneumonia /
     # pneumonia decidable offline, so they no longer reach the judge).
     unclear = render("Cold intolerance, weight gain.", "Final diagnosis: underactive thyroid")
-    other = render("Barking cough in a toddler.", "Final diagnosis: croup")
+    other = render("Crackles, orthopnoea.", "Final diagnosis: water on the lungs")
     with running_server('{"match": true, "reason": "same disease"}') as server:
         llm = build_llm(ModelSpec.parse(f"openai:judge@{server.base_url}"))
         rewarder = Rewarder(verifier=Verifier(VerifierConfig(judge=True), llm=llm))
-        refs = ["hypothyroidism", "epiglottitis", "hypothyroidism", "pneumonia"]
+        refs = ["hypothyroidism", "pulmonary edema", "hypothyroidism", "pneumonia"]
         first = rewarder.score_details([unclear, other, unclear, REASONED_RIGHT], refs)
-        second = rewarder.score_details([other, unclear], ["epiglottitis", "hypothyroidism"])
+        second = rewarder.score_details([other, unclear], ["pulmonary edema", "hypothyroidism"])
         requests = len(server.requests)
     assert requests == 2  # two distinct unclear pairs; the clear one is decided by the rules
     assert [d.score for d in first + second] == [1.0] * 6

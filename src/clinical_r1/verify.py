@@ -101,6 +101,7 @@ _FILLER = {
     "probable", "probably", "likely", "most", "suspected", "presumed", "presumptive", "possible",
 }
 _ZH_HEDGE = re.compile(r"^(?:疑似|可能为|可能是|可能|考虑为|考虑|拟诊为?|初步诊断为?)")
+_ZH_TRAILING_HEDGE = re.compile(r"(?<=..)(?:可能性较?大|可能|可疑)$")
 # Words whose presence means the word order carries meaning ("A with B" is not "B with A").
 _CONNECTORS = {
     "with", "without", "and", "due", "to", "secondary", "complicated", "by", "from", "caused",
@@ -121,17 +122,20 @@ _ZH_SAFE_QUALIFIERS = sorted(
      "复发性", "反复", "原发性", "特发性", "细菌性", "病毒性", "期", "下壁", "前壁", "侧壁", "后壁",
      "广泛前壁", "前间壁", "高侧壁", "右下肺", "左下肺", "右上肺", "左上肺", "右肺", "左肺", "下叶", "上叶",
      "中叶", "社区获得性", "初发", "早期", "晚期", "1型", "2型", "3型", "4型", "化脓性", "坏疽性", "阵发性",
-     "持续性", "轻症", "1级", "2级", "3级", "有先兆", "无先兆"],
+     "持续性", "轻症", "1级", "2级", "3级", "有先兆", "无先兆", "失代偿期", "代偿期", "活动期", "缓解期",
+     "急性期", "慢性期", "恢复期", "发作期", "急性发作"],
     key=len,
     reverse=True,
 )
 _BRITISH = [
     ("haem", "hem"), ("anaem", "anem"), ("aemia", "emia"), ("oedema", "edema"), ("oesophag", "esophag"),
     ("tumour", "tumor"), ("rrhoea", "rrhea"), ("coeliac", "celiac"), ("paedi", "pedi"), ("oestr", "estr"),
-    ("leukaem", "leukem"), ("ischaem", "ischem"),
+    ("leukaem", "leukem"), ("ischaem", "ischem"), ("pnoea", "pnea"),
 ]
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
-_ZH_ROMAN = [("IV型", "4型"), ("III型", "3型"), ("II型", "2型"), ("I型", "1型")]  # after NFKC: Ⅱ -> II
+# Grades and types in Chinese names: Ⅱ型 (NFKC: II型), 二度, Ⅲ期 -> digits ("2型", "2度", "3期").
+_ZH_GRADE = re.compile(r"(IV|III|II|I|一|二|三|四)(?=[型度期级])")
+_ZH_GRADE_DIGITS = {"IV": "4", "III": "3", "II": "2", "I": "1", "一": "1", "二": "2", "三": "3", "四": "4"}
 # fmt: on
 
 # Phrases that add no information to a diagnosis (ICD-10 titles are full of them).
@@ -149,8 +153,9 @@ def _has_cjk(text: str) -> bool:
 def _basic(text: str) -> str:
     """NFKC (full-width -> half-width), case-fold, British -> American spelling, one space."""
     text = unicodedata.normalize("NFKC", text)
-    for roman, arabic in _ZH_ROMAN:
-        text = text.replace(roman, arabic)
+    if re.search(r"[\u00c0-\u024f]", text):  # Sjögren, Ménière, Waldenström: the accents go
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = _ZH_GRADE.sub(lambda m: _ZH_GRADE_DIGITS[m.group(1)], text)
     text = text.casefold()
     text = re.sub(r"[’'`]s\b", "", text)  # Crohn's -> Crohn
     text = _NO_INFORMATION.sub(" ", text)
@@ -159,10 +164,17 @@ def _basic(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _singular(word: str) -> str:
+    """'nodules' -> 'nodule', 'polyps' -> 'polyp' ('-ss', '-us', '-is' words stay)."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ys", "as", "os")):
+        return word[:-1]
+    return word
+
+
 def _words(text: str) -> list[str]:
     """English words of a name, punctuation dropped, hyphenated words split, Roman numerals -> digits."""
     words = re.findall(r"[a-z0-9]+", text)
-    words = [w for w in words if w not in _ARTICLES]
+    words = [_singular(w) for w in words if w not in _ARTICLES]
     # "type ii" -> "type 2" (only after type/stage/grade/class, so "ii" elsewhere is untouched)
     for i in range(1, len(words)):
         if words[i - 1] in ("type", "stage", "grade", "class") and words[i] in _ROMAN:
@@ -173,7 +185,10 @@ def _words(text: str) -> list[str]:
 def _zh_key(text: str) -> str:
     """A Chinese name reduced to its characters (and any Latin words), trailing 病/症 dropped."""
     text = re.sub(r"[\s\W_]+", "", text)
-    text = text.replace("综合症", "综合征").replace("梗塞", "梗死")
+    text = (
+        text.replace("综合症", "综合征").replace("梗塞", "梗死").replace("左侧", "左").replace("右侧", "右")
+    )
+    text = _ZH_TRAILING_HEDGE.sub("", text)  # "急性咽炎可能性大" commits to 急性咽炎
     return re.sub(r"(?<=..)(?<![轻重])[病症]$", "", text)  # 轻症/重症 (mild/severe) keep their 症
 
 
@@ -372,6 +387,7 @@ class DiagnosisName:
     abbreviation: str | None = None  # the name written with its abbreviation ("MEN 2A", "CAP")
     alternates: tuple[str, ...] = ()  # other names the text gives for the same diagnosis
     definitions: Definitions = ()  # abbreviations the text defines, for reading the other side
+    qualifiers: tuple[str, ...] = ()  # a prediction's parenthesised qualifiers, kept out of `full`
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -416,6 +432,15 @@ def _is_qualifier(text: str) -> bool:
         )
     words = _words(_basic(text))
     return bool(words) and (words[0] in _EN_WITH or all(w in _SAFE_QUALIFIERS or w.isdigit() for w in words))
+
+
+def _is_prediction_qualifier(text: str) -> bool:
+    """Every comma-separated part of a prediction's parenthesis is a qualifier, or at least names no
+    known diagnosis (no synonym group, no confident code): "LA-B级", "H-Y 2期", "极高危", "左半结肠"."""
+    parts = [part.strip() for part in re.split(r"[,，、;；]", text) if part.strip()]
+    return bool(parts) and all(
+        _is_qualifier(part) or (_name(part).group is None and confident_code(part) is None) for part in parts
+    )
 
 
 def _looks_like_abbreviation(text: str) -> bool:
@@ -475,6 +500,7 @@ def parse_diagnosis(text: str, reference: bool = True) -> DiagnosisName:
     abbreviated: str | None = None
     alternates: list[str] = []
     definitions: list[tuple[str, str]] = []
+    qualifiers: list[str] = []
     for match in reversed(list(_PAREN.finditer(clean))):
         inner = match.group(1).strip()
         before, after = full[: match.start()].rstrip(), full[match.end() :]
@@ -502,6 +528,11 @@ def parse_diagnosis(text: str, reference: bool = True) -> DiagnosisName:
         if not reference:
             if translation and _name(inner).group is not None and _name(inner).group == _name(before).group:
                 full = before + after  # "心肌梗死（myocardial infarction）"
+            elif not _REMARK.search(inner) and _is_prediction_qualifier(inner):
+                # "溃疡性结肠炎（慢性复发型，左半结肠，活动期）": the answer is the name; its qualifiers
+                # are kept aside (their conflicts with the reference still count)
+                qualifiers.insert(0, inner)
+                full = before + after
             continue
         if _REMARK.search(inner):
             continue
@@ -523,7 +554,7 @@ def parse_diagnosis(text: str, reference: bool = True) -> DiagnosisName:
                 full, alternates = left, [right, *alternates]
     full = _NO_INFORMATION_SUFFIX.sub("", full.strip()).strip() or full.strip()
     alternates = [_NO_INFORMATION_SUFFIX.sub("", a).strip() or a for a in alternates]
-    return DiagnosisName(text, full, abbreviated, tuple(alternates), tuple(definitions))
+    return DiagnosisName(text, full, abbreviated, tuple(alternates), tuple(definitions), tuple(qualifiers))
 
 
 # --- negation and commitment -------------------------------------------------------------------
@@ -535,7 +566,7 @@ _NEGATION_EN = re.compile(
     re.IGNORECASE,
 )
 _NEGATION_ZH = re.compile(
-    r"排除|除外|不是|不考虑|不支持|否认|可能性小|可能性不大|不像|而非|而不是|待排|未见|无明显"
+    r"排除|除外|不是|不考虑|不支持|否认|可能性小|可能性不大|不像|而非|而不是|待排|未见|无明显|无\S{1,20}?证据|^无感染$"
 )
 # Alternatives without a choice: "A or B", "A vs B", "A 或 B", "A还是B", "A与B鉴别".
 _ALTERNATIVES = re.compile(
@@ -659,7 +690,8 @@ def commitment_verdict(prediction: str, reference: str, definitions: Definitions
 
     if not ref_negated:
         for clause in negated:
-            if _contains(_name(clause, definitions), ref):
+            negated_name = _name(clause, definitions)
+            if _contains(negated_name, ref) or (negated_name.words and _contains(ref, negated_name)):
                 return Verdict(
                     label="mismatch", source="rule", reason=f"prediction negates the reference: {clause!r}"
                 )
@@ -760,6 +792,23 @@ def answer_text(prediction: str) -> str:
     return re.sub(r"[.。!！]+$", "", text).strip() or prediction.strip()
 
 
+def _trusted_forms(ref: DiagnosisName) -> tuple[str, ...]:
+    """The reference's forms, without an alternate that is another disease than the full name: a
+    different confident code ("Anemia (iron deficiency)": E61.1 is not D64.9), or one the rules call
+    different from or less specific than it. An abbreviated form is the full name by definition."""
+    forms = [ref.full] + ([ref.abbreviation] if ref.abbreviation else [])
+    full_code = confident_code(ref.full, ref.definitions)
+    for alternate in ref.alternates:
+        code = confident_code(alternate, ref.definitions)
+        if full_code is not None and code is not None and code.code != full_code.code:
+            continue
+        verdict = name_verdict(alternate, ref.full, ref.definitions)
+        if verdict is not None and verdict.label == "mismatch":
+            continue
+        forms.append(alternate)
+    return tuple(dict.fromkeys(forms))
+
+
 def _offline(
     prediction: str, reference: str, reference_icd10: str | None, config: VerifierConfig
 ) -> Verdict | None:
@@ -769,7 +818,11 @@ def _offline(
         return Verdict(label="match", source="rule", reason="same text as the reference")
     ref = parse_diagnosis(reference)
     pred = parse_diagnosis(prediction, reference=False)
-    definitions = ref.definitions + pred.definitions
+    # The reference's own definitions win: "Autism Spectrum Disorder (ASD)" does not make the ASD of
+    # "Atrial Septal Defect (ASD)" autism (later entries win when expanding).
+    forms = _trusted_forms(ref)
+    defined_by_ref = {short for short, _ in ref.definitions}
+    definitions = tuple(d for d in pred.definitions if d[0] not in defined_by_ref) + ref.definitions
     committed = pred.full
     if config.rules:
         commitment = commitment_verdict(pred.full, ref.full, definitions)
@@ -779,14 +832,28 @@ def _offline(
     ambiguous = list(
         dict.fromkeys(
             ambiguous_abbreviations(committed, definitions)
-            + [short for form in ref.forms for short in ambiguous_abbreviations(form, definitions)]
+            + [short for form in forms for short in ambiguous_abbreviations(form, definitions)]
         )
     )
     if ambiguous:
         return _each_meaning(committed, ref, reference_icd10, config, definitions, ambiguous[0])
-    return _combine(
-        [_decide_form(committed, form, reference_icd10, config, definitions) for form in ref.forms]
-    )
+    if pred.qualifiers and config.rules:
+        after = " ".join([committed, *pred.qualifiers])
+        before = " ".join([*pred.qualifiers, committed])  # "颈椎病（神经根型）" is "神经根型颈椎病"
+        for form in forms:
+            verdicts = [name_verdict(text, form, definitions) for text in (after, before)]
+            for verdict in verdicts:
+                # "精神分裂症（紧张型）" is not "精神分裂症（偏执型）"
+                if (
+                    verdict is not None
+                    and verdict.label == "mismatch"
+                    and verdict.reason.startswith("a different")
+                ):
+                    return verdict
+            for verdict in verdicts:
+                if verdict is not None and verdict.is_match:
+                    return verdict
+    return _combine([_decide_form(committed, form, reference_icd10, config, definitions) for form in forms])
 
 
 def _each_meaning(
@@ -802,7 +869,7 @@ def _each_meaning(
     for meaning in tables().ambiguous[short]:
         read = (*definitions, (short, meaning))
         verdicts.append(
-            _combine([_decide_form(committed, f, reference_icd10, config, read) for f in ref.forms])
+            _combine([_decide_form(committed, f, reference_icd10, config, read) for f in _trusted_forms(ref)])
         )
     labels = {v.label if v is not None else None for v in verdicts}
     if len(labels) == 1 and None not in labels:
@@ -840,8 +907,24 @@ def _contains(outer: _Name, inner: _Name) -> bool:
 
 
 def _lists_diagnoses(clauses: list[str]) -> bool:
-    """Several clauses that each look like a diagnosis name (a list), not one name with a remark."""
-    return sum(1 for c in clauses if _name(c).group is not None) >= 2
+    """Several clauses that each look like a diagnosis name (a list), not one name with a remark:
+    a synonym group, a confident code, or a Chinese name of its own ("食管癌、胆囊炎"). Two clauses
+    that read as one name the other way round ("Anaemia, iron deficiency") are one name."""
+    if len(clauses) == 2 and not any(_has_cjk(c) for c in clauses):
+        reversed_name = f"{clauses[1]} {clauses[0]}"
+        if _name(reversed_name).group is not None or confident_code(reversed_name) is not None:
+            return False
+    return sum(1 for c in clauses if _is_diagnosis_name(c)) >= 2
+
+
+def _is_diagnosis_name(clause: str) -> bool:
+    n = _name(clause)
+    if n.group is not None:
+        return True
+    if n.is_zh:
+        key = n.key
+        return len(key) >= 2 and not _zh_only_qualifiers(key) and not _ZH_COURSE.fullmatch(key)
+    return bool(n.words) and not set(n.words) <= _SAFE_QUALIFIERS and confident_code(clause) is not None
 
 
 # Pairs of words that make two otherwise identical names different diseases.
@@ -856,7 +939,9 @@ _EN_CONFLICTS = {
         ("ulcerative", "crohn"), ("gastric", "duodenal"), ("hyper", "hypo"), ("atrial", "ventricular"),
         ("aortic", "mitral"), ("stenosis", "regurgitation"), ("stenosis", "insufficiency"),
         ("bacterial", "viral"), ("focal", "generalized"), ("hemolytic", "aplastic"),
-        ("nephritic", "nephrotic"),
+        ("nephritic", "nephrotic"), ("head", "tail"), ("internal", "external"), ("medial", "lateral"),
+        ("proximal", "distal"), ("sensorineural", "conductive"), ("myeloid", "lymphoid"),
+        ("myeloid", "lymphoblastic"), ("obstructive", "central"),
     ]
 }
 # A word that turns a disease into a different one when put in front of it.
@@ -869,6 +954,8 @@ _ZH_CONFLICTS = {
         ("收缩", "舒张"), ("尿崩", "糖尿"), ("缺血", "出血"), ("原发", "继发"), ("溃疡性结肠炎", "克罗恩"),
         ("肾炎", "肾病"), ("狭窄", "关闭不全"), ("主动脉瓣", "二尖瓣"), ("病毒", "细菌"),
         ("有", "无"),  # with / without (有先兆 / 无先兆偏头痛)
+        ("近", "远"), ("内", "外"), ("中枢", "外周"), ("真", "继发"), ("感音神经", "传导"), ("头", "尾"),
+        ("上段", "下段"), ("稳定", "急性加重"),
         ("炎", ""), ("炎", "病"), ("炎", "症"),  # inflammation vs the organ's disease (憩室炎 / 憩室病)
     ]
 } | {frozenset((x, y)) for x in "甲乙丙丁戊" for y in "甲乙丙丁戊" if x != y}  # subtypes: 乙型 / 丙型肝炎
@@ -885,11 +972,13 @@ def _conflicting_words(a: str, b: str) -> bool:
             return True
     if _different_suffix(a, b):
         return True
-    return any(a == prefix + b or b == prefix + a for prefix in ("un", "non", "in", "dys"))
+    if any(a == prefix + b or b == prefix + a for prefix in ("un", "non", "in", "dys")):
+        return True
+    return min(len(a), len(b)) >= 6 and (a == "a" + b or b == "a" + a)  # acalculous / calculous
 
 
 # Same stem, different suffix: inflammation vs condition vs tumour ("diverticulitis" / "diverticulosis").
-_SUFFIXES = ("itis", "osis", "oma", "iasis", "opathy")
+_SUFFIXES = ("itis", "osis", "oma", "iasis", "opathy", "ia")  # pneumonitis / pneumonia
 
 
 def _different_suffix(a: str, b: str) -> bool:
@@ -932,6 +1021,8 @@ def _zh_conflict(p: str, r: str) -> str | None:
     a, b = p[start : len(p) - end], r[start : len(r) - end]
     if frozenset((a, b)) in _ZH_CONFLICTS or (a.isdigit() and b.isdigit() and a != b):
         return f"{a or '∅'} vs {b or '∅'}"
+    if a and b and a[-1] == b[-1] and a[-1] in "型度期级" and a[:-1] != b[:-1]:  # 紧张型 / 偏执型, 2度 / 3度
+        return f"{a} vs {b}"
     for x, y in _ZH_DISTINCT:  # anywhere in the names, one on each side only
         for a, b in ((x, y), (y, x)):
             if a in p and b in r and a not in r and b not in p:
@@ -1116,13 +1207,15 @@ def _kind_of(pred: _Name, ref: _Name) -> bool:
 
 
 def _covers(pred: _Name, ref: _Name) -> bool:
-    """The prediction keeps every word of the reference but safe qualifiers (or is its synonym)."""
+    """The prediction keeps every word of the reference (or is its synonym); only "acute", which a
+    subtype may imply (STEMI for "acute myocardial infarction"), may be missing. "Lobar pneumonia"
+    does not cover "left lower lobe pneumonia"."""
     if pred.group is not None and pred.group == ref.group:
         return True
     if pred.is_zh or ref.is_zh:
-        core = _zh_split(ref.key)[0]
+        core = ref.key.replace("急性", "")
         return pred.is_zh and all(ch in pred.key for ch in core)
-    return set(ref.words) - set(pred.words) <= _SAFE_QUALIFIERS
+    return set(ref.words) - set(pred.words) <= {"acute"}
 
 
 # Words that say where or how a disease runs, never which disease it is.
