@@ -654,8 +654,9 @@ def test_seen_ids_table_grows_and_keeps_first_lines() -> None:
 
     seen = SeenIds(capacity=8)  # grows by doubling while it fills: every entry must survive each move
     for i in range(5000):
-        seen.add("ClinicalRecord", f"r{i}", i + 1)
-    seen.add("ClinicalRecord", "r7", 9999)  # a repeat keeps the first line
+        key, first = seen.find("ClinicalRecord", f"r{i}")
+        assert first is None
+        seen.add(key, i + 1)
     assert seen.count == 5000
-    assert [seen.get("ClinicalRecord", f"r{i}") for i in (0, 7, 4999)] == [1, 8, 5000]
-    assert seen.get("MCQItem", "r7") is None and seen.get("ClinicalRecord", "r5000") is None
+    assert [seen.find("ClinicalRecord", f"r{i}")[1] for i in (0, 7, 4999)] == [1, 8, 5000]
+    assert seen.find("MCQItem", "r7")[1] is None and seen.find("ClinicalRecord", "r5000")[1] is None

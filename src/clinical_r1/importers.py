@@ -609,23 +609,19 @@ class SeenIds:
             0,
         )
 
-    def _slot(self, key: int) -> int:
-        mask = len(self._keys) - 1
+    def find(self, kind: str, item_id: str) -> tuple[int, int | None]:
+        """(the id's hash, the line it was first seen on or None); the hash is what `add` takes."""
+        key = (hash((kind, item_id)) & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
+        keys, mask = self._keys, len(self._keys) - 1
         slot = key & mask
-        while self._keys[slot] not in (0, key):
+        while (found := keys[slot]) != key:
+            if found == 0:
+                return key, None
             slot = (slot + 1) & mask  # linear probing; the table is at most half full
-        return slot
+        return key, self._lines[slot]
 
-    @staticmethod
-    def _hash(kind: str, item_id: str) -> int:
-        return (hash((kind, item_id)) & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
-
-    def get(self, kind: str, item_id: str) -> int | None:
-        key = self._hash(kind, item_id)
-        slot = self._slot(key)
-        return self._lines[slot] if self._keys[slot] == key else None
-
-    def add(self, kind: str, item_id: str, line: int) -> None:
+    def add(self, key: int, line: int) -> None:
+        """Remember a hash from `find` (that was not found) with its line."""
         if 2 * (self.count + 1) > len(self._keys):
             old_keys, old_lines = self._keys, self._lines
             self._keys, self._lines = (
@@ -634,27 +630,32 @@ class SeenIds:
             )
             for k, n in zip(old_keys, old_lines, strict=True):
                 if k:
-                    slot = self._slot(k)
-                    self._keys[slot], self._lines[slot] = k, n
-        key = self._hash(kind, item_id)
-        slot = self._slot(key)
-        if self._keys[slot] != key:
-            self._keys[slot], self._lines[slot] = key, line
-            self.count += 1
+                    self._put(k, n)
+        self._put(key, line)
+        self.count += 1
+
+    def _put(self, key: int, line: int) -> None:
+        keys, mask = self._keys, len(self._keys) - 1
+        slot = key & mask
+        while keys[slot]:
+            slot = (slot + 1) & mask
+        keys[slot], self._lines[slot] = key, line
 
 
 def _check_ids(row: _Row, items: list[Item], seen: SeenIds) -> None:
     """Ids unique per kind (a MedQA record shares its MCQ item's id) and free of control characters:
     every later stage refuses a duplicate id, and a tab or newline in an id breaks tables and logs."""
+    keys = []
     for item in items:
         if bad := _CONTROL.search(item.id):
             row.problem("id", f"control character U+{ord(bad.group()):04X} in id {item.id!r}")
-        first = seen.get(type(item).__name__, item.id)
+        key, first = seen.find(type(item).__name__, item.id)
         if first is not None:
             row.problem("id", f"duplicate id '{item.id}': already on line {first}")
+        keys.append(key)
     if not row.problems:
-        for item in items:
-            seen.add(type(item).__name__, item.id, row.line)
+        for key in keys:
+            seen.add(key, row.line)
 
 
 def _strict(path: str | Path, config: ImportConfig | None) -> Iterator[Item]:
