@@ -203,6 +203,11 @@ def test_nested_collection_imports_with_paths_and_joins(tmp_path: Path) -> None:
         src, tmp_path / "before.jsonl", ImportConfig(field_map={"case": "record.history.present"})
     )
     assert (plain.records, plain.rejected) == (0, 6)  # the diagnosis sits under answer: no column of its name
+    whole = validate_file(src, ImportConfig(field_map={"case": "record", "diagnosis": "answer"}))
+    assert (
+        str(whole[0])
+        == f"{src}:1: field 'record': expected text, got dict (map a path into it, e.g. record.KEY)"
+    )
     cfg = ImportConfig(
         field_map={
             "id": "case_id",

@@ -141,7 +141,12 @@ class _Row:
         if not isinstance(value, str) and not (
             is_id and isinstance(value, int) and not isinstance(value, bool)
         ):
-            self.problem(name, f"expected text, got {type(value).__name__}")
+            # nested data: say how to reach into it (a path spec, see fieldmap) rather than only what failed
+            hint = {
+                dict: f" (map a path into it, e.g. {name}.KEY)",
+                list: f" (map an element, e.g. {name}[0])",
+            }
+            self.problem(name, f"expected text, got {type(value).__name__}{hint.get(type(value), '')}")
             return ""
         return str(value).strip()
 
