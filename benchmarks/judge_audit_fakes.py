@@ -59,7 +59,7 @@ def main() -> None:
     pairs = judge_audit.load_pairs(args.pairs or judge_audit.default_pair_files())
     judges: dict[str, Callable[[dict], str] | str] = {
         "gold": scripted(pairs),
-        "lenient on specificity": scripted(pairs, frozenset({"less_specific"})),
+        "lenient on specificity": scripted(pairs, frozenset({"less_specific", "less-specific"})),
         "yes-sayer": '{"match": true, "reason": "same"}',
         "no-sayer": '{"match": false, "reason": "different"}',
         "prose": "Yes, they match.",

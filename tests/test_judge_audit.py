@@ -141,6 +141,7 @@ def test_good_judge_passes_yes_sayer_fails_and_every_pair_is_asked(tmp_path: Pat
         "ci": failed["figures"]["false_match_rate"]["ci"],
     }
     assert failed["counts"]["false_matches"] == negatives and failed["counts"]["judge_match"] == n
+    assert passed["usage"]["requests"] == n and passed["usage"]["cache_hits"] == 0
 
 
 def test_thresholds_are_configurable_and_recorded(tmp_path: Path) -> None:

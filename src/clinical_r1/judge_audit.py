@@ -378,10 +378,21 @@ def run_audit(
         "passed": not failures,
         "failures": failures,
         "seconds": round(seconds, 1),
+        # requests, cache hits (a rerun on the same cache asks nothing: seconds ~0), calls, tokens
+        "usage": _usage(judge),
     }
     path = Path(out) if out is not None else audit_path(config)
     save_audit(path, record)
     return AuditResult(record, path)
+
+
+def _usage(judge: LLM) -> dict[str, Any]:
+    ledger = getattr(judge, "ledger", None)
+    if ledger is None:
+        return {}
+    total = ledger.total()
+    keep = ("requests", "cache_hits", "calls", "failures", "prompt_tokens", "completion_tokens", "cost_usd")
+    return {k: getattr(total, k) for k in keep}
 
 
 # --- the audit file ----------------------------------------------------------------------------
