@@ -1290,6 +1290,21 @@ def code_verdict(
                 source="code",
                 reason=f"a course or site of the reference, whose code is unspecific ({ref_info.code})",
             )
+        if not pred.is_zh and _kind_of(pred, ref):
+            # "Seasonal allergic conjunctivitis" for "allergic conjunctivitis": the name says it is a kind
+            # of the reference, and the nearest WHO title confirms it (never decides alone): a
+            # specific code in the category of an unspecific reference, or the reference's own code.
+            guesses = icd10.candidates(pred.text, "en", limit=1)
+            guess = guesses[0] if guesses else None
+            if guess is not None and guess.category == ref_info.category:
+                if (ref_unspecific and not is_unspecific(guess)) or (
+                    not ref_unspecific and guess.code == ref_info.code
+                ):
+                    return Verdict(
+                        label="match",
+                        source="code",
+                        reason=f"a kind of the reference, the nearest WHO title agrees: {guess.code}",
+                    )
         return None
     codes = f"{pred_info.code} vs {ref_info.code}"
     if pred_info.code == ref_info.code:
