@@ -166,6 +166,10 @@ def test_code_tier_uses_the_given_reference_code_and_strictness() -> None:
     assert category.label == "mismatch" and "different ICD-10 category: I20 vs I21.9" in category.reason
     block = Verifier(VerifierConfig(rules=False, code_level="block")).verify("angina pectoris", "x", "I21.9")
     assert block.label == "match" and block.source == "code" and "I20" in block.reason
+    # Two subcategories of one category: different at the default level, alike at the looser levels.
+    for level, label in [("subcategory", "mismatch"), ("category", "match"), ("block", "match")]:
+        verdict = Verifier(VerifierConfig(rules=False, code_level=level)).verify("K50.0", "x", "K50.1")
+        assert verdict.label == label and verdict.source == "code", (level, verdict)
     chapter = Verifier(VerifierConfig(rules=False)).verify("asthma", "whatever the reference says", "I21.9")
     assert chapter.label == "mismatch" and chapter.source == "code"
 
