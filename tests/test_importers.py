@@ -615,14 +615,14 @@ def test_validate_reports_what_later_stages_refuse(tmp_path: Path) -> None:
     )
     problems = [str(p) for p in validate_file(src)]
     assert problems == [
-        f"{src}:3: field 'id': duplicate id 'a': already on line 1",
+        f"{src}:3: field 'id': duplicate item id 'a' (first on line 1)",
         f"{src}:4: field 'id': control character U+0009 in id 'c\\td'",
-        f"{src}:5: field 'id': duplicate id 'a': already on line 1",
+        f"{src}:5: field 'id': duplicate item id 'a' (first on line 1)",
     ]
     report = import_file(src, tmp_path / "out.jsonl")
     assert (report.records, report.rejected) == (2, 3)
     assert report.reasons == {
-        "id: duplicate id …: already on line …": 2,
+        "id: duplicate item id … (first on line …)": 2,
         "id: control character U+0009 in id …": 1,
     }
     empty = tmp_path / "empty.jsonl"

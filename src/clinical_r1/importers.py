@@ -656,7 +656,7 @@ def _check_ids(row: _Row, items: list[Item], seen: SeenIds) -> None:
             row.problem("id", f"control character U+{ord(bad.group()):04X} in id {item.id!r}")
         key, first = seen.find(type(item).__name__, item.id)
         if first is not None:
-            row.problem("id", f"duplicate id '{item.id}': already on line {first}")
+            row.problem("id", f"duplicate item id '{item.id}' (first on line {first})")
         keys.append(key)
     if not row.problems:
         for key in keys:
