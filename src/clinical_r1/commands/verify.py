@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
         cls=_DefaultCheckGroup,
         no_args_is_help=True,
         help="Is a predicted diagnosis the reference one? `verify PRED REF` (the same as "
-        "`verify check PRED REF`), or `verify audit --judge SPEC` to measure an LLM judge alone.",
+        "`verify check PRED REF`; its options: `verify check --help`), or `verify audit --judge SPEC` to "
+        "measure an LLM judge alone.",
     )
     app.add_typer(verify_app, name="verify")
     _register_audit(verify_app)
