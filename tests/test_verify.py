@@ -604,6 +604,8 @@ def test_less_specific_follows_the_configured_policy() -> None:
         ("type 2 diabetes mellitus with hypertension", "type 2 diabetes mellitus", None),
         ("2型糖尿病合并高血压", "2型糖尿病", None),
         ("急性阑尾炎伴穿孔", "急性阑尾炎", None),
+        ("Acute diverticulitis of the sigmoid colon", "diverticulitis", None),  # a site after the name
+        ("食管中段癌", "食管癌", None),
     ],
 )
 def test_more_specific_predictions_match(prediction, reference, reference_icd10) -> None:

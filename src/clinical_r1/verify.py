@@ -123,7 +123,7 @@ _ZH_SAFE_QUALIFIERS = sorted(
      "广泛前壁", "前间壁", "高侧壁", "右下肺", "左下肺", "右上肺", "左上肺", "右肺", "左肺", "下叶", "上叶",
      "中叶", "社区获得性", "初发", "早期", "晚期", "1型", "2型", "3型", "4型", "化脓性", "坏疽性", "阵发性",
      "持续性", "轻症", "1级", "2级", "3级", "有先兆", "无先兆", "失代偿期", "代偿期", "活动期", "缓解期",
-     "急性期", "慢性期", "恢复期", "发作期", "急性发作"],
+     "急性期", "慢性期", "恢复期", "发作期", "急性发作", "上段", "中段", "下段", "远端", "近端"],
     key=len,
     reverse=True,
 )
@@ -711,8 +711,30 @@ def commitment_verdict(prediction: str, reference: str, definitions: Definitions
     return " ".join(positive) if positive else prediction
 
 
+_SITE_TAIL = re.compile(
+    r"^(?P<head>.+?)\s+(?:of|in|involving|affecting)\s+(?:the\s+)?(?P<site>[^,;]+)$", re.I
+)
+
+
 def name_verdict(prediction: str, reference: str, definitions: Definitions = ()) -> Verdict | None:
     """Compare two single diagnosis names (no negation or list handling): match, mismatch or None."""
+    verdict = _name_verdict(prediction, reference, definitions)
+    if (
+        verdict is None
+        and not _has_cjk(prediction + reference)
+        and not re.search(r"\b(?:of|in)\b", reference, re.I)
+    ):
+        # "Acute diverticulitis of the sigmoid colon" for "diverticulitis": a site after the name
+        # makes it more specific, so the name before the site decides a match
+        site = _SITE_TAIL.match(prediction.strip())
+        if site:
+            head = _name_verdict(site.group("head"), reference, definitions)
+            if head is not None and head.is_match:
+                return head.model_copy(update={"reason": f"{head.reason}; at a site ({site.group('site')})"})
+    return verdict
+
+
+def _name_verdict(prediction: str, reference: str, definitions: Definitions = ()) -> Verdict | None:
     pred, ref = _name(prediction, definitions), _name(reference, definitions)
     if pred.group is not None and pred.group == ref.group:
         return Verdict(
