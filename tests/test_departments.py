@@ -275,6 +275,26 @@ def test_importers_assign_departments_from_the_one_map(tmp_path: Path) -> None:
     assert [r.department for r in records] == ["ENT", "Men's health clinic"]
 
 
+def test_importers_send_children_to_paediatrics(tmp_path: Path) -> None:
+    rows = [
+        {
+            "case": "A 60-year-old man with fever and a productive cough.",
+            "diagnosis": "Pneumonia",
+            "icd10": "J18.9",
+        },
+        {"case": "患儿，男，4岁，发热咳嗽3天。", "diagnosis": "肺炎", "icd10": "J18.9"},
+        {"case": "A 6-year-old girl with toothache.", "diagnosis": "Dental caries", "icd10": "K02.9"},
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    records = list(load_records(path, fmt="table", field_map={}, assign_department=True))
+    assert [r.department for r in records] == [
+        "Respiratory",
+        "Paediatrics",
+        "Dental",
+    ]  # Dental keeps children
+
+
 def test_benchmark_default_selection_is_the_papers_seven_with_old_names(tmp_path: Path) -> None:
     assert BenchConfig().departments == D.BENCHMARK_DEPARTMENTS
     # The samples say "Immunology"; the default selection says "Rheumatology and Immunology".
@@ -337,6 +357,55 @@ def test_benchmark_maps_uncoded_departments_through_the_specialty_map(tmp_path: 
     build_benchmark(config, pool, tmp_path / "extra", show_progress=False)
     items = [json.loads(line) for line in (tmp_path / "extra" / "bench.jsonl").read_text().splitlines()]
     assert {i["id"]: i["department"] for i in items}["vv"] == "Cardiology"
+
+
+@pytest.mark.parametrize(
+    ("case", "age"),
+    [
+        ("A 5-year-old boy presents with a barking cough.", 5),
+        ("8-month-old infant with fever for two days.", 8 / 12),
+        ("A 70 yo man with chest pain.", 70),
+        ("患儿，男，5岁，发热3天。", 5),
+        ("患儿，女，8个月，咳嗽2天。", 8 / 12),
+        ("新生儿，生后3天皮肤黄染。", 0),
+        # the first age is the patient's; a duration is not an age
+        ("A 45-year-old woman whose 8-year-old son has flu.", 45),
+        ("咳嗽3个月，男，60岁。", 60),
+        ("月经不规律3个月，女，25岁。", 25),
+        ("Cough for 3 months.", None),
+        ("A woman with a cough. Her 6-year-old daughter is well.", None),
+        ("Mr. Li, a 66-year-old man, has had a cough.", 66),
+    ],
+)
+def test_age_in_years_reads_the_opening_of_the_case(case: str, age: float | None) -> None:
+    assert D.age_in_years(case) == pytest.approx(age) if age is not None else D.age_in_years(case) is None
+
+
+def test_age_in_years_prefers_meta() -> None:
+    assert D.age_in_years("A 50-year-old man.", {"age": 7}) == 7
+    assert D.age_in_years("no age here", {"age": "7岁"}) == 7
+    assert D.age_in_years("no age here", {"age": True}) is None
+
+
+def test_benchmark_sends_children_to_paediatrics(tmp_path: Path) -> None:
+    """The age rule applies to records without a department: a child's pneumonia is Paediatrics."""
+
+    def record(rid: str, case: str) -> dict:
+        return {"id": rid, "language": "en", "department": None, "case": case,
+                "diagnosis": "Pneumonia", "icd10": "J18.9", "source": "test", "meta": {}}  # fmt: skip
+
+    pool = tmp_path / "pool.jsonl"
+    write_jsonl(
+        pool,
+        [record("adult", "A 60-year-old man with fever."), record("child", "A 4-year-old boy with fever.")],
+    )
+    config = BenchConfig(
+        per_department=5, languages=["en"], mode="per_language", plot=False,
+        departments=["Respiratory", "Paediatrics"],
+    )  # fmt: skip
+    build_benchmark(config, pool, tmp_path / "out", show_progress=False)
+    items = [json.loads(line) for line in (tmp_path / "out" / "bench.jsonl").read_text().splitlines()]
+    assert {i["id"]: i["department"] for i in items} == {"adult": "Respiratory", "child": "Paediatrics"}
 
 
 def test_icd10_lookup_shows_the_department() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -294,6 +295,48 @@ def department_for(code: str, mapping: DepartmentMap | None = None, age: float |
     if is_child and (department is None or not mapping.keeps(department)):
         return PAEDIATRICS
     return department
+
+
+# --- the patient's age, for the age rule -----------------------------------------------------------
+
+# The age that opens a case ("A 5-year-old boy", "8-month-old infant", "患儿，男，5岁", "8个月") or a
+# record's meta ("age": 5, "age": "5岁"). Only the case's first sentence is read: a later number is as
+# likely a relative's age ("Her 6-year-old daughter is well") as the patient's.
+_AGE_WINDOW = 120  # characters
+_AGE_PATTERNS = [
+    (re.compile(r"(\d{1,3})[- ](?:year|yr)s?[- ]old", re.IGNORECASE), 1.0),
+    (re.compile(r"(\d{1,3})[- ]months?[- ]old", re.IGNORECASE), 1 / 12),
+    (re.compile(r"(\d{1,3})[- ](?:weeks?|days?)[- ]old", re.IGNORECASE), 0.0),
+    (re.compile(r"(?:aged?|age:)\s*(\d{1,3})\b", re.IGNORECASE), 1.0),
+    (re.compile(r"(\d{1,3})\s*(?:岁|周岁)"), 1.0),
+    (re.compile(r"(\d{1,3})\s*(?:yo|y/o|y\.o\.)(?![a-z])", re.IGNORECASE), 1.0),
+    # "8个月" alone is as often a duration ("咳嗽3个月"): a month age needs 月龄 or to follow the sex or 患儿
+    (re.compile(r"(\d{1,2})\s*个?月龄|(?:男|女|患儿|婴儿)[，,、\s]*(\d{1,2})\s*个?月(?!经)"), 1 / 12),
+    (re.compile(r"(\d{1,3})\s*天(?:龄)?(?:的)?(?:新生儿|患儿|婴儿)|新生儿"), 0.0),
+]
+
+
+def age_in_years(case: str, meta: dict | None = None) -> float | None:
+    """The patient's age in years from `meta["age"]` (a number or text) or the opening of the case text.
+
+    None when neither states it: the age rule is then not applied (a case without an age is not a child).
+    """
+    value = (meta or {}).get("age")
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 130:
+        return float(value)
+    texts = [str(value)] if isinstance(value, str) and value.strip() else []
+    # Only the first sentence: "A woman with a cough. Her 6-year-old daughter ..." states no age of hers.
+    # (A full stop after 3+ lower-case letters, a digit or a bracket ends it; "Mr. Li" does not.)
+    opening = re.split(r"(?:(?<=[a-z]{3})|(?<=[\d)]))\.\s|[。！？\n]", case[:_AGE_WINDOW], maxsplit=1)[0]
+    for text in [*texts, opening]:
+        found = [
+            (m.start(), factor, m) for pattern, factor in _AGE_PATTERNS for m in [pattern.search(text)] if m
+        ]
+        if found:
+            _, factor, match = min(found, key=lambda item: item[0])  # the first age stated
+            digits = next((g for g in match.groups() if g), "0")
+            return int(digits) * factor
+    return None
 
 
 # --- validation against a hospital's own labels (DxBench) -----------------------------------------

@@ -27,7 +27,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from clinical_r1 import fieldmap, icd10
 from clinical_r1.config import StrictModel
-from clinical_r1.departments import DepartmentMap, department_for
+from clinical_r1.departments import DepartmentMap, age_in_years, department_for
 from clinical_r1.records import (
     ClinicalRecord,
     Language,
@@ -526,7 +526,8 @@ def _finish(record: ClinicalRecord, cfg: ImportConfig) -> ClinicalRecord:
         if record.icd10:
             record.meta["icd10_from"] = "diagnosis name"  # derived, not given by the source
     if cfg.assign_department and record.department is None and record.icd10:
-        record.department = department_for(record.icd10, cfg.departments)
+        age = age_in_years(record.case, record.meta)  # a child goes to Paediatrics (departments.py)
+        record.department = department_for(record.icd10, cfg.departments, age=age)
         if record.department:
             record.meta["department_from"] = "icd10"
     return record

@@ -51,6 +51,7 @@ from clinical_r1.config import StrictModel
 from clinical_r1.departments import (
     BENCHMARK_DEPARTMENTS,
     DepartmentMap,
+    age_in_years,
     canonical,
     department_for,
     same_department,
@@ -150,7 +151,7 @@ class _PoolScan:
             return found[0] if found else None
         return None
 
-    def _resolve(self, record: ClinicalRecord) -> tuple[int, int, bool, bool, bool]:
+    def _resolve(self, record: ClinicalRecord, age: float | None) -> tuple[int, int, bool, bool, bool]:
         """(slot id or _OUT_OF_SCOPE, anchor rank, code from name, no code, invalid code)."""
         info = icd10.lookup(record.icd10) if record.icd10 else None
         invalid = bool(record.icd10) and info is None
@@ -160,7 +161,7 @@ class _PoolScan:
             from_name = info is not None
         department = self.departments.get(canonical(record.department or ""))
         if department is None and info is not None:
-            mapped = department_for(info.code, self.config.department_map)
+            mapped = department_for(info.code, self.config.department_map, age=age)
             department = self.departments.get(mapped) if mapped else None
         lang = self.lang_index[record.language]
         if department is None:
@@ -182,12 +183,17 @@ class _PoolScan:
             self.other_language += 1
             return
         self.by_language[record.language] += 1
-        key = (record.language, record.department, record.icd10, record.diagnosis)
+        # The age rule sends children without a department to Paediatrics (departments.py), so whether
+        # the case is a child's is part of what decides its slot.
+        age = None if record.department else age_in_years(record.case, record.meta)
+        child_age = self.config.department_map.child_age
+        is_child = age is not None and child_age is not None and age < child_age
+        key = (record.language, record.department, record.icd10, record.diagnosis, is_child)
         resolved = self._resolved.get(key)
         if resolved is None:
             if len(self._resolved) > 500_000:
                 self._resolved.clear()
-            resolved = self._resolved[key] = self._resolve(record)
+            resolved = self._resolved[key] = self._resolve(record, age)
         slot_id, rank, from_name, uncoded, invalid = resolved
         self.coded_from_name += from_name
         self.invalid_codes += invalid
