@@ -588,6 +588,12 @@ def test_output_that_is_the_input_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2 and config.read_text(encoding="utf-8") == "code_diagnoses: true\n"
     with pytest.raises(RecordError, match="the rejects and the output are the same file"):
         import_file(src, tmp_path / "o.jsonl", rejects=tmp_path / "o.jsonl")
+    # Any file the config names is an input of the run too (MIMIC-IV's diagnoses table, say).
+    table = tmp_path / "diagnoses_icd.csv"
+    table.write_text("subject_id,hadm_id,seq_num,icd_code,icd_version\n", encoding="utf-8")
+    with pytest.raises(RecordError, match="refusing to write the rejects over the input"):
+        import_file(src, tmp_path / "o.jsonl", ImportConfig(diagnoses=table), rejects=table)
+    assert table.read_text(encoding="utf-8").startswith("subject_id")
 
 
 def test_interrupted_import_leaves_the_old_output(tmp_path: Path) -> None:
