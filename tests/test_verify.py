@@ -660,7 +660,7 @@ _TARGET_FILES = ["verifier_labelled.jsonl", "verifier_heldout.jsonl"]
 # Issue 15's target (>= 80% decided right) is not met on the pair sets written for it: measured
 # 71.4% on verifier_pairs.jsonl (tune split). The floor keeps what was reached; the strict xfail
 # turns into a failure the day the target is met, so this line gets updated then.
-_PAIR_FILES = {"verifier_pairs.jsonl": 0.70, "verifier_pairs_heldout.jsonl": 0.0}
+_PAIR_FILES = {"verifier_pairs.jsonl": 0.70, "verifier_pairs_heldout.jsonl": 0.70}
 
 
 def _offline_on(bench, name: str):
@@ -670,21 +670,9 @@ def _offline_on(bench, name: str):
     return bench.offline_result(load_labelled(path), name)
 
 
-_HELDOUT_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="10 false matches (rules + codes) on the held-out pair split, measured when it was first "
-    "scored; the split is not read while tuning, so they are left as found (see docs/verifier.md)",
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        *_TARGET_FILES,
-        "verifier_pairs.jsonl",
-        pytest.param("verifier_pairs_heldout.jsonl", marks=_HELDOUT_GAP),
-    ],
-)
+# verifier_pairs_heldout.jsonl gave 10 false matches when first scored; their six classes were then
+# fixed (docs/verifier.md), so it is no longer unseen: verifier_pairs_fresh.jsonl is the unseen split.
+@pytest.mark.parametrize("name", [*_TARGET_FILES, "verifier_pairs.jsonl", "verifier_pairs_heldout.jsonl"])
 def test_no_false_match_on_any_labelled_file(bench, name) -> None:
     assert _offline_on(bench, name).score.false_matches == 0
 
@@ -711,3 +699,46 @@ def test_every_shared_data_reference_matches_itself_and_its_parts(shared_data, b
     assert len(references) > 1000 and {language for _, language, _ in references} == {"en", "zh"}
     checks, failures = bench.self_match(references)
     assert checks > len(references) and failures == [], failures[:10]
+
+
+# --- the classes of false match the held-out pair split showed when first scored ---------------------
+
+
+@pytest.mark.parametrize(
+    ("prediction", "reference", "language"),
+    [
+        ("Haemophilia", "Haemophilia A", "en"),  # a subtype letter is not the article "a"
+        ("Acquired haemophilia A", "Haemophilia A", "en"),  # acquired is another disease, not a qualifier
+        ("Upper respiratory tract infection", "Common cold", "en"),  # a parent is not a synonym
+        ("PE", "肺栓塞（Pulmonary embolism）", "zh"),  # PE is also pleural effusion, pre-eclampsia
+        ("带状疱疹后神经痛", "带状疱疹", "zh"),  # a condition after the reference
+        ("Post-stroke depression", "Stroke", "en"),
+        ("Papular urticaria", "Urticaria", "en"),  # ICD-10-CM Excludes1: L50 excludes L28.2
+        ("丘疹性荨麻疹", "荨麻疹", "zh"),
+        ("毛细支气管炎", "支气管炎", "zh"),  # bronchiolitis, not a kind of bronchitis
+        ("Pulmonary infarction", "Pulmonary embolism", "en"),  # one ICD category, two diseases
+    ],
+)
+def test_heldout_false_match_classes_are_not_matches(prediction: str, reference: str, language: str) -> None:
+    verdict = Verifier().verify(prediction, reference, language=language)
+    assert not verdict.is_match, verdict
+
+
+def test_a_shared_category_with_unrelated_names_decides_nothing() -> None:
+    """Pulmonary infarction and embolism are both I26: the reference's code (I26.9) cannot make them one."""
+    verdict = Verifier().verify("Pulmonary infarction", "Pulmonary embolism", reference_icd10="I26.9")
+    assert not verdict.is_match, verdict
+
+
+@pytest.mark.parametrize(
+    ("prediction", "reference", "language"),
+    [
+        ("Aspiration pneumonia", "Pneumonia", "en"),  # a kind of the unspecific reference, one chapter
+        ("Iron deficiency anaemia", "Anaemia", "en"),
+        ("吸入性肺炎", "肺炎", "zh"),  # an attributive "…性" before the reference
+        ("Community-acquired pneumonia", "Pneumonia", "en"),
+        ("HEPATITIS A.", "Hepatitis A", "en"),
+    ],
+)
+def test_kinds_of_the_reference_still_match(prediction: str, reference: str, language: str) -> None:
+    assert Verifier().verify(prediction, reference, language=language).is_match

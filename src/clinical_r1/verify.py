@@ -108,10 +108,12 @@ _CONNECTORS = {
     "associated", "in", "on", "after", "plus", "or", "versus", "vs",
 }
 # Words a prediction may add to the reference and stay consistent with it (more specific, same disease).
+_ACQUIRED_SETTINGS = {"community", "hospital", "ventilator", "healthcare"}
 _SAFE_QUALIFIERS = {
     "acute", "chronic", "subacute", "severe", "mild", "moderate", "left", "right", "bilateral",
-    "unilateral", "recurrent", "lobar", "lower", "upper", "middle", "lobe", "community", "acquired",
-    "hospital", "early", "advanced", "uncomplicated", "stage", "grade", "type", "class",
+    "unilateral", "recurrent", "lobar", "lower", "upper", "middle", "lobe", "community-acquired",
+    "hospital-acquired", "ventilator-acquired", "early", "advanced", "uncomplicated", "stage", "grade",
+    "type", "class",
     "i", "ii", "iii", "iv", "1", "2", "3", "4", "5", "primary", "idiopathic", "bacterial", "viral",
     "typical", "atypical", "inferior", "anterior", "posterior", "lateral", "septal", "wall", "massive",
     "focal", "diffuse", "proximal", "distal", "persistent", "paroxysmal", "permanent", "new", "onset",
@@ -174,7 +176,16 @@ def _singular(word: str) -> str:
 def _words(text: str) -> list[str]:
     """English words of a name, punctuation dropped, hyphenated words split, Roman numerals -> digits."""
     words = re.findall(r"[a-z0-9]+", text)
-    words = [_singular(w) for w in words if w not in _ARTICLES]
+    # "a" is an article, except as a subtype letter at the end ("haemophilia a", "hepatitis a")
+    words = [
+        _singular(w)
+        for i, w in enumerate(words)
+        if w not in _ARTICLES or (w == "a" and i == len(words) - 1 and i > 0)
+    ]
+    # "community acquired" is a setting; "acquired" alone names another disease ("acquired haemophilia")
+    for i in range(len(words) - 1, 0, -1):
+        if words[i] == "acquired" and words[i - 1] in _ACQUIRED_SETTINGS:
+            words[i - 1 : i + 1] = [f"{words[i - 1]}-acquired"]
     # "type ii" -> "type 2" (only after type/stage/grade/class, so "ii" elsewhere is untouched)
     for i in range(1, len(words)):
         if words[i - 1] in ("type", "stage", "grade", "class") and words[i] in _ROMAN:
@@ -742,9 +753,36 @@ def _name_verdict(prediction: str, reference: str, definitions: Definitions = ()
         )
     if pred.key and pred.key == ref.key:
         return Verdict(label="match", source="rule", reason="same name after normalisation")
+    after = _after_reference(pred, ref)
+    if after:
+        return Verdict(
+            label="mismatch",
+            source="rule",
+            reason=f"a condition after the reference ({after}), not the reference",
+        )
     if pred.is_zh or ref.is_zh:
         return _zh_rules(pred, ref)
     return _en_rules(pred, ref)
+
+
+_AFTER_EN = {"post", "after", "following"}
+
+
+def _after_reference(pred: _Name, ref: _Name) -> str | None:
+    """The prediction names what follows the reference, a sequela or a later condition: 带状疱疹后神经痛
+    for 带状疱疹, 脑梗死后遗症 for 脑梗死, "post-stroke depression" or "epilepsy after stroke" for stroke."""
+    if pred.is_zh and ref.is_zh:
+        at = pred.key.find(ref.key) if ref.key else -1
+        if at >= 0 and pred.key[at + len(ref.key) : at + len(ref.key) + 1] == "后":
+            return pred.key[at:]
+        return None
+    p, r = pred.words, ref.words
+    for i in range(1, len(p) - len(r) + 1):
+        if p[i : i + len(r)] == r and (
+            p[i - 1] in _AFTER_EN or p[i - 2 : i] in (["sequela", "of"], ["effect", "of"])
+        ):
+            return " ".join(p[i - 1 : i + len(r)])
+    return None
 
 
 def rule_verdict(prediction: str, reference: str) -> Verdict | None:
@@ -1344,7 +1382,13 @@ def code_verdict(
             return _less_specific(f"ICD-10 {codes}")
         if ref_unspecific:
             if pred_unspecific and given is not None:
-                # both at the category level, the reference's code given by the data (I20 for I20.9)
+                # both at the category level, the reference's code given by the data (I20 for I20.9); as
+                # for one shared code, a category shared by names with nothing in common proves nothing
+                # ("pulmonary infarction" and "pulmonary embolism" are both I26). A reference name with no
+                # code of its own ("chest pain syndrome" coded I20.9) is what the given code says it is.
+                related = _covers(pred, ref) or _contains(pred, ref) or _contains(ref, pred)
+                if named is not None and not related:
+                    return None
                 return Verdict(label="match", source="code", reason=f"same ICD-10 category: {codes}")
             if not _covers(pred, ref):
                 # "lobar pneumonia" (J18.1) for "Legionella pneumonia" coded J18.9; "sensorineural"
@@ -1359,11 +1403,22 @@ def code_verdict(
     if level == "block" and pred_info.block == ref_info.block:
         return Verdict(label="match", source="code", reason=f"same ICD-10 block: {codes}")
     if _kind_of(pred, ref):
-        if ref_unspecific and pred_info.chapter == ref_info.chapter:
-            # "aspiration pneumonia" (J69.0) is a pneumonia (J18.9)
-            return Verdict(
-                label="match", source="code", reason=f"a kind of the unspecific reference: {codes}"
+        if ref_unspecific:
+            # "aspiration pneumonia" (J69.0) is a pneumonia (J18.9), but "papular urticaria" (L28.2) is a
+            # prurigo, not an urticaria (L50.9): ICD-10-CM's Excludes1 note on L50 says so. In Chinese the
+            # name is read by characters, so only an attributive "…性" before the reference makes a kind
+            # (吸入性肺炎, 缺铁性贫血), not 毛细支气管炎 (J21, bronchiolitis) for 支气管炎 (J40).
+            excluded = icd10.distinct_entities(pred_info.code, ref_info.code)
+            if excluded:
+                return Verdict(label="mismatch", source="code", reason=f"{codes}: {excluded}")
+            attributive = not pred.is_zh or (
+                pred.key.endswith(ref.key) and pred.key[: -len(ref.key)].endswith("性")
             )
+            if pred_info.chapter == ref_info.chapter and attributive:
+                return Verdict(
+                    label="match", source="code", reason=f"a kind of the unspecific reference: {codes}"
+                )
+            return None
         if not ref_unspecific:
             # "portal hypertension" (K76.6) is not essential hypertension (I10)
             return Verdict(
