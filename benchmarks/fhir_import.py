@@ -18,13 +18,22 @@ import argparse
 import base64
 import json
 import random
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from import_measure import baseline_rss, measure_import
 from rich.console import Console
 from rich.table import Table
+
+# Everything the import loads (fhir.resources R4B models, WHO ICD-10), no data read.
+FHIR_SETUP = """
+from fhir.resources.R4B import get_fhir_model_class
+from clinical_r1 import icd10, import_fhir
+for name in ("Patient", "Encounter", "Condition", "Observation", "DocumentReference", "Composition"):
+    get_fhir_model_class(name)
+icd10.normalize("J18.9")
+"""
 
 CODES = [
     ("J18.9", "Pneumonia, unspecified"), ("I21.4", "Acute subendocardial myocardial infarction"),
@@ -73,36 +82,6 @@ def generate(n: int, root: Path, seed: int = 0) -> Path:
     return root
 
 
-CHILD = """
-import json, resource, sys, time
-from clinical_r1.importers import ImportConfig, import_file
-root, out = sys.argv[1], sys.argv[2]
-cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-start = time.perf_counter()
-report = import_file(root, out, ImportConfig(fmt="fhir"))
-seconds = time.perf_counter() - start
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"records": report.records, "rejected": report.rejected, "seconds": seconds,
-                  "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
-                  "peak_rss_mb": usage.ru_maxrss / 1024}))
-"""
-# Everything the import loads (fhir.resources R4B models, WHO ICD-10), no data read.
-BASELINE = """
-import json, resource
-from fhir.resources.R4B import get_fhir_model_class
-from clinical_r1 import icd10, import_fhir  # noqa: F401
-for name in ("Patient", "Encounter", "Condition", "Observation", "DocumentReference", "Composition"):
-    get_fhir_model_class(name)
-icd10.normalize("J18.9")
-print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-
-def run_child(code: str, *args: str) -> dict:
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -110,7 +89,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 20_000])
     args = parser.parse_args()
     console = Console(width=130)
-    baseline = run_child(BASELINE)["peak_rss_mb"]
+    baseline = baseline_rss(FHIR_SETUP)
     table = Table(title=f"FHIR bulk import (Python {sys.version.split()[0]}; baseline RSS {baseline:.0f} MB)")
     for column in ("encounters", "resources", "NDJSON MB", "wall s", "CPU s", "resources / CPU s", "records",
                    "peak RSS MB", "above baseline MB", "kB / encounter"):  # fmt: skip
@@ -120,7 +99,7 @@ def main() -> None:
             root = generate(n, Path(tmp) / f"fhir_{n}")
             size = sum(p.stat().st_size for p in root.glob("*.ndjson"))
             with console.status(f"importing {n:,} encounters"):
-                result = run_child(CHILD, str(root), str(Path(tmp) / f"out_{n}.jsonl"))
+                result = measure_import(str(root), str(Path(tmp) / f"out_{n}.jsonl"), {"fmt": "fhir"})
             assert result["records"] == n and result["rejected"] == 0, result
             peak, resources = result["peak_rss_mb"], n * RESOURCES_EACH
             table.add_row(

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import json
 import random
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from import_measure import baseline_rss, measure_import
 from rich.console import Console
 from rich.table import Table
 
@@ -113,33 +112,6 @@ def generate(n: int, root: Path, seed: int = 0) -> tuple[Path, int]:
     return root, size
 
 
-CHILD = """
-import json, resource, sys, time
-from clinical_r1.importers import ImportConfig, import_file
-root, out = sys.argv[1], sys.argv[2]
-cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-start = time.perf_counter()
-report = import_file(root, out, ImportConfig(fmt="mimic-iv"))
-seconds = time.perf_counter() - start
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"records": report.records, "rejected": report.rejected, "warned": report.warned,
-                  "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
-                  "peak_rss_mb": usage.ru_maxrss / 1024}))
-"""
-# The same process with everything the import loads (WHO and CM tables) but no data read.
-BASELINE = """
-import json, resource
-from clinical_r1 import icd10_cm, import_mimic  # noqa: F401
-icd10_cm.to_who("K5010")
-print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-
-def run_child(code: str, *args: str) -> dict:
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -151,7 +123,8 @@ def main() -> None:
     args = parser.parse_args()
 
     console = Console(width=130)
-    baseline = run_child(BASELINE)["peak_rss_mb"]
+    # the same process with everything the import loads (WHO and CM tables) but no data read
+    baseline = baseline_rss("from clinical_r1 import icd10_cm, import_mimic\nicd10_cm.to_who('K5010')")
     table = Table(title=f"MIMIC-IV import (Python {sys.version.split()[0]}; baseline RSS {baseline:.0f} MB)")
     for column in ("notes", "text MB", "gz MB", "wall s", "CPU s", "notes / s", "notes / CPU s", "records",
                    "rejected (ICD-9)", "warnings (CM only)", "peak RSS MB", "above baseline MB"):  # fmt: skip
@@ -163,7 +136,7 @@ def main() -> None:
                 _, size = generate(n, root)
             gz = sum(p.stat().st_size for p in root.rglob("*.gz"))
             with console.status(f"importing {n:,} notes"):
-                result = run_child(CHILD, str(root), str(root / "out.jsonl"))
+                result = measure_import(str(root), str(root / "out.jsonl"), {"fmt": "mimic-iv"})
             assert result["records"] + result["rejected"] == n, result  # every note accounted for
             peak = result["peak_rss_mb"]
             table.add_row(

@@ -16,11 +16,11 @@ import argparse
 import csv
 import json
 import random
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from import_measure import baseline_rss, measure_import
 from rich.console import Console
 from rich.table import Table
 
@@ -35,25 +35,6 @@ CASES = [
      "Ureteric calculus", "N20.1"),
 ]  # fmt: skip
 PLANTED_EVERY = 1000  # one bad row per thousand, so the reject path is part of the measurement
-
-CHILD = """
-import json, resource, sys, time
-from clinical_r1.importers import ImportConfig, import_file
-fmt, path, out, field_map = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-cpu_before = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-start = time.perf_counter()
-report = import_file(path, out, ImportConfig(fmt=fmt, field_map=field_map))
-seconds = time.perf_counter() - start
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"records": report.records, "rejected": report.rejected, "seconds": seconds,
-                  "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
-                  "peak_rss_mb": usage.ru_maxrss / 1024}))
-"""
-BASELINE = """
-import json, resource
-import clinical_r1.importers  # noqa: F401
-print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
 
 
 def rows(n: int, seed: int = 0):
@@ -102,11 +83,6 @@ CSV_MAP = {
 }
 
 
-def run_child(code: str, *args: str) -> dict:
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
 
     console = Console(width=120)
-    baseline = run_child(BASELINE)["peak_rss_mb"]
+    baseline = baseline_rss("import clinical_r1.importers")
     table = Table(
         title=f"records import (Python {sys.version.split()[0]}; baseline RSS after import {baseline:.0f} MB)"
     )
@@ -146,10 +122,8 @@ def main() -> None:
                     path = generate(fmt, n, folder)
                 with console.status(f"{fmt}: importing {n:,} rows"):
                     importer = "table" if fmt == "csv" else "records"
-                    field_map = json.dumps(CSV_MAP if fmt == "csv" else {})
-                    result = run_child(
-                        CHILD, importer, str(path), str(path.with_suffix(".out.jsonl")), field_map
-                    )
+                    config = {"fmt": importer, "field_map": CSV_MAP if fmt == "csv" else {}}
+                    result = measure_import(str(path), str(path.with_suffix(".out.jsonl")), config)
                 assert result["records"] + result["rejected"] == n, result  # nothing skipped silently
                 peak = result["peak_rss_mb"]
                 table.add_row(
