@@ -195,3 +195,15 @@ def test_only_chosen_categories_are_replaced() -> None:
     deid = Deidentifier(DeidConfig(categories=["PHONE"]))
     out = deid.deidentify("Mr. Carter, call (617) 555-0134 on 03/14/2021.")
     assert out == "Mr. Carter, call [PHONE-1] on 03/14/2021."
+
+
+def test_a_surrogate_name_never_repeats_the_real_one() -> None:
+    """The surrogate lists hold real surnames (Carter, Reyes): one drawn for "Emily Carter" must not keep
+    "Carter". The draw depends on the session's secret, so try many secrets (it leaked 1 run in ~8)."""
+    from clinical_r1.deid.replace import DeidSession
+
+    text = "Patient Emily Carter, 45, was seen by Dr. Wei Zhang."
+    for i in range(300):
+        session = DeidSession("surrogate", ["NAME"], shift_days=0, secret=i.to_bytes(4, "big"))
+        out = session.deidentify(text)
+        assert "Carter" not in out and "Emily" not in out and "Zhang" not in out, (i, out)

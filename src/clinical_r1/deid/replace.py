@@ -235,7 +235,13 @@ class DeidSession:
                     name = _SURROGATE_ZH_SURNAME[slot % 8] + _SURROGATE_ZH_GIVEN[slot // 8 % 10]
                 else:
                     name = f"{_SURROGATE_FIRST[slot % 16]} {_SURROGATE_LAST[slot // 16]}"
-                if name not in taken:
+                # never a real name seen in the session: "Emily Carter" -> "Rowan Carter" would leak it
+                real = {token.casefold() for tokens in self._persons for token in tokens}
+                if chinese:  # the surname character of any real Chinese name
+                    leaks = any(name[0] in token for token in real)
+                else:
+                    leaks = any(part.casefold() in real for part in name.split())
+                if name not in taken and not leaks:
                     break
             else:
                 name = f"Person {person + 1}" if not chinese else f"某{person + 1}"
