@@ -1315,6 +1315,10 @@ def _less_specific(reason: str) -> Verdict:
     return Verdict(label="mismatch", source="code", reason=f"{LESS_SPECIFIC} ({reason})")
 
 
+# A WHO title that enumerates conditions ("A, B and C", "A and B"): one code for several diseases.
+_LISTING_TITLE = re.compile(r",[^,\[\]()]+\band\b|\band\b(?![^\[(]*[\])])")
+
+
 def code_verdict(
     prediction: str,
     reference: str,
@@ -1374,6 +1378,11 @@ def code_verdict(
             # ICD-10 lumps: small cell and adenocarcinoma of the lung are both C34.9, epididymitis and
             # orchitis N45.9, Wilson and Menkes disease E83.0. One code for two names that share
             # nothing proves nothing.
+            return None
+        if _LISTING_TITLE.search(pred_info.description) and not _only_course_words(pred, ref):
+            # A code whose title lists several conditions ("Redundant prepuce, phimosis and
+            # paraphimosis", N47): the reference's name inside a longer one (嵌顿包茎, paraphimosis, for
+            # 包茎, phimosis) may be a listed sibling, not a kind of it
             return None
         return Verdict(label="match", source="code", reason=f"same ICD-10 code: {codes}")
     if pred_info.category == ref_info.category:
