@@ -547,8 +547,12 @@ def parse_diagnosis(text: str, reference: bool = True) -> DiagnosisName:
             continue
         if _REMARK.search(inner):
             continue
-        if _is_qualifier(inner) and not (translation and _name(inner).group is not None):
-            full = f"{before} {inner}{after}"  # a subtype, site or grade stays part of the name
+        parts = [part.strip() for part in re.split(r"[,，、;；]", inner) if part.strip()]
+        qualifies = _is_qualifier(inner) or (len(parts) > 1 and all(map(_is_qualifier, parts)))
+        if qualifies and not (translation and _name(inner).group is not None):
+            # a subtype, site or grade stays part of the name, also several of them: "抑郁发作（重度，不伴
+            # 精神病性症状）" is not "抑郁发作" and must not match a depressive episode with psychosis
+            full = f"{before} {inner}{after}"
             continue
         alternates.insert(0, inner + after if not after.strip() else inner)
         full = before + after
@@ -1100,7 +1104,7 @@ _ZH_DISTINCT = [
 # A prediction that is the reference plus a stated complication, cause or co-existing condition
 # ("type 2 diabetes with hypertension", "anemia due to CKD", "急性阑尾炎伴穿孔") commits to the reference.
 _EN_WITH = {"with", "without", "due", "secondary", "complicated", "caused", "associated"}
-_ZH_WITH = re.compile(r"^[病症]?(?:伴有|伴|合并|并发|继发)")
+_ZH_WITH = re.compile(r"^[病症]?(?:不伴有?|无|伴有|伴|合并|并发|继发)")
 
 
 def _en_rules(pred: _Name, ref: _Name) -> Verdict | None:
@@ -1273,9 +1277,22 @@ def _covers(pred: _Name, ref: _Name) -> bool:
     if pred.group is not None and pred.group == ref.group:
         return True
     if pred.is_zh or ref.is_zh:
-        core = ref.key.replace("急性", "")
+        core = ref.key.replace("急性", "") if _implies_acute(pred) else ref.key
         return pred.is_zh and all(ch in pred.key for ch in core)
-    return set(ref.words) - set(pred.words) <= {"acute"}
+    return set(ref.words) - set(pred.words) <= ({"acute"} if _implies_acute(pred) else set())
+
+
+# Names of diseases that are acute by definition, so "acute" may be left out of them: "STEMI" for
+# "acute myocardial infarction". A chronic one may not ("primary sclerosing cholangitis" is not
+# "acute cholangitis", 浆细胞性乳腺炎 is not 急性乳腺炎).
+_ACUTE_BY_NAME = re.compile(
+    r"\b(?:st elevation|non st elevation|myocardial infarction|infarct|stroke|embolism|torsion|rupture|"
+    r"perforat|abscess|poisoning|fracture|dissection|anaphyla)|心肌梗死|梗死|卒中|栓塞|扭转|破裂|穿孔|脓肿|中毒|骨折|夹层"
+)
+
+
+def _implies_acute(name: _Name) -> bool:
+    return bool(_ACUTE_BY_NAME.search(name.text if not name.is_zh else name.key))
 
 
 # Words that say where or how a disease runs, never which disease it is.
@@ -1341,7 +1358,8 @@ def code_verdict(
     if pred_info is None and (core := _core_code(pred, definitions)) is not None:
         # The code of a less specific name: it may show the prediction is the reference or a kind
         # of it, never that it is another disease ("kidney failure, acute" is not N19)
-        if core.category == ref_info.category and (core.code == ref_info.code or ref_unspecific):
+        same = core.category == ref_info.category and (core.code == ref_info.code or ref_unspecific)
+        if same and _covers(pred, ref):  # "follicular" for "papillary thyroid carcinoma" is not: both C73
             return Verdict(
                 label="match", source="code", reason=f"same ICD-10 category: {core.code} vs {ref_info.code}"
             )
