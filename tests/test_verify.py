@@ -658,9 +658,14 @@ def test_ambiguous_abbreviation_table_rejects_bad_rows(tmp_path: Path, monkeypat
 
 _TARGET_FILES = ["verifier_labelled.jsonl", "verifier_heldout.jsonl"]
 # Issue 15's target (>= 80% decided right) is not met on the pair sets written for it: measured
-# 71.4% on verifier_pairs.jsonl (tune split). The floor keeps what was reached; the strict xfail
-# turns into a failure the day the target is met, so this line gets updated then.
-_PAIR_FILES = {"verifier_pairs.jsonl": 0.70, "verifier_pairs_heldout.jsonl": 0.70}
+# 77.2% on verifier_pairs.jsonl (tune split), 78.3% on the spent held-out split and 59.6% on the fresh
+# one (subtypes and rarer references). The floors keep what was reached; the strict xfail turns into
+# a failure the day the target is met, so this line gets updated then.
+_PAIR_FILES = {
+    "verifier_pairs.jsonl": 0.76,
+    "verifier_pairs_heldout.jsonl": 0.77,
+    "verifier_pairs_fresh.jsonl": 0.58,
+}
 
 
 def _offline_on(bench, name: str):
@@ -672,7 +677,8 @@ def _offline_on(bench, name: str):
 
 # verifier_pairs_heldout.jsonl gave 10 false matches when first scored; their six classes were then
 # fixed (docs/verifier.md), so it is no longer unseen: verifier_pairs_fresh.jsonl is the unseen split.
-@pytest.mark.parametrize("name", [*_TARGET_FILES, "verifier_pairs.jsonl", "verifier_pairs_heldout.jsonl"])
+# The fresh split gave 4 false matches on its one scoring; their classes were fixed (docs/verifier.md).
+@pytest.mark.parametrize("name", [*_TARGET_FILES, *_PAIR_FILES])
 def test_no_false_match_on_any_labelled_file(bench, name) -> None:
     assert _offline_on(bench, name).score.false_matches == 0
 
@@ -688,7 +694,7 @@ def test_decided_right_on_the_issue_pair_sets_keeps_its_floor(bench, name) -> No
 
 
 @pytest.mark.xfail(
-    strict=True, reason="issue 15 target not met on verifier_pairs.jsonl (71.4% decided right)"
+    strict=True, reason="issue 15 target not met on verifier_pairs.jsonl (77.2% decided right)"
 )
 def test_issue_target_on_the_pair_set(bench) -> None:
     assert _offline_on(bench, "verifier_pairs.jsonl").decided_right_share >= 0.80
