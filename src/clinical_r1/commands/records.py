@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -139,21 +140,21 @@ def import_(
     if report.mcq_items:
         console.print(f"[green]{report.mcq_items:,} multiple-choice items[/green] -> {report.mcq_out}")
     if report.rejected:
-        table = Table(title=f"{report.rejected:,} rows rejected -> {report.rejects}")
-        table.add_column("problem")
-        table.add_column("rows", justify="right")
-        for reason, count in report.reasons.most_common():
-            table.add_row(reason, f"{count:,}")
-        console.print(table)
+        _print_reasons(f"{report.rejected:,} rows rejected -> {report.rejects}", "problem", report.reasons)
     else:
         console.print("0 rows rejected")
     if report.warned:  # imported all the same, but worth a look (e.g. a code kept only in meta)
-        table = Table(title=f"{report.warned:,} warnings -> {report.warnings_out}")
-        table.add_column("warning")
-        table.add_column("rows", justify="right")
-        for reason, count in report.warnings.most_common():
-            table.add_row(reason, f"{count:,}")
-        console.print(table)
+        _print_reasons(f"{report.warned:,} warnings -> {report.warnings_out}", "warning", report.warnings)
+
+
+def _print_reasons(title: str, what: str, reasons: Counter[str]) -> None:
+    """A table of reasons and how many rows each, most frequent first."""
+    table = Table(title=title)
+    table.add_column(what)
+    table.add_column("rows", justify="right")
+    for reason, count in reasons.most_common():
+        table.add_row(reason, f"{count:,}")
+    console.print(table)
 
 
 @records_app.command("validate")
