@@ -659,7 +659,7 @@ def test_ambiguous_abbreviation_table_rejects_bad_rows(tmp_path: Path, monkeypat
 _TARGET_FILES = ["verifier_labelled.jsonl", "verifier_heldout.jsonl"]
 # Issue 15's target (>= 80% decided right): measured 77.2% on verifier_pairs.jsonl (tune split), 78.3%
 # on the spent held-out split and 59.6% on the fresh one before the synonym groups written from clinical
-# knowledge (data/verifier/synonyms.tsv); 80.1%, 80.8% and 64.4% after. The target is met on the tune
+# knowledge (data/verifier/synonyms.tsv); 80.0%, 80.7% and 64.4% after. The target is met on the tune
 # split (test_issue_target_on_the_pair_set); the floors keep what was reached on each file.
 _PAIR_FILES = {
     "verifier_pairs.jsonl": 0.80,
@@ -751,3 +751,10 @@ def test_a_shared_category_with_unrelated_names_decides_nothing() -> None:
 )
 def test_kinds_of_the_reference_still_match(prediction: str, reference: str, language: str) -> None:
     assert Verifier().verify(prediction, reference, language=language).is_match
+
+
+def test_an_entity_changing_word_is_not_a_kind_of_the_reference() -> None:
+    """The fuzzy 'nearest WHO title agrees' confirmation must not let an added word that makes another
+    disease through: acquired haemophilia A is an autoimmune disease, haemophilia A a hereditary one."""
+    assert not Verifier().verify("Acquired haemophilia A", "Haemophilia A").is_match
+    assert Verifier().verify("Seasonal allergic conjunctivitis", "Allergic conjunctivitis").is_match

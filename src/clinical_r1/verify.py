@@ -1332,6 +1332,13 @@ def _less_specific(reason: str) -> Verdict:
     return Verdict(label="mismatch", source="code", reason=f"{LESS_SPECIFIC} ({reason})")
 
 
+# Words that, added to a disease name, make another disease rather than a kind of it.
+_ENTITY_CHANGING = {
+    "acquired", "congenital", "hereditary", "familial", "inherited", "secondary", "induced", "drug",
+    "situ", "benign", "malignant", "metastatic", "pseudo", "post", "pre", "non", "neonatal", "gestational",
+}  # fmt: skip
+
+
 # A WHO title that enumerates conditions ("A, B and C", "A and B"): one code for several diseases.
 _LISTING_TITLE = re.compile(r",[^,\[\]()]+\band\b|\band\b(?![^\[(]*[\])])")
 
@@ -1372,10 +1379,12 @@ def code_verdict(
                 source="code",
                 reason=f"a course or site of the reference, whose code is unspecific ({ref_info.code})",
             )
-        if not pred.is_zh and _kind_of(pred, ref):
+        extra = set(pred.words) - set(ref.words)
+        if not pred.is_zh and _kind_of(pred, ref) and not extra & _ENTITY_CHANGING:
             # "Seasonal allergic conjunctivitis" for "allergic conjunctivitis": the name says it is a kind
             # of the reference, and the nearest WHO title confirms it (never decides alone): a
             # specific code in the category of an unspecific reference, or the reference's own code.
+            # Not when the added word makes another disease ("acquired haemophilia A", "melanoma in situ").
             guesses = icd10.candidates(pred.text, "en", limit=1)
             guess = guesses[0] if guesses else None
             if guess is not None and guess.category == ref_info.category:
