@@ -304,16 +304,28 @@ def department_for(code: str, mapping: DepartmentMap | None = None, age: float |
 # likely a relative's age ("Her 6-year-old daughter is well") as the patient's.
 _AGE_WINDOW = 120  # characters
 _AGE_PATTERNS = [
-    (re.compile(r"(\d{1,3})[- ](?:year|yr)s?[- ]old", re.IGNORECASE), 1.0),
-    (re.compile(r"(\d{1,3})[- ]months?[- ]old", re.IGNORECASE), 1 / 12),
-    (re.compile(r"(\d{1,3})[- ](?:weeks?|days?)[- ]old", re.IGNORECASE), 0.0),
-    (re.compile(r"(?:aged?|age:)\s*(\d{1,3})\b", re.IGNORECASE), 1.0),
-    (re.compile(r"(\d{1,3})\s*(?:岁|周岁)"), 1.0),
-    (re.compile(r"(\d{1,3})\s*(?:yo|y/o|y\.o\.)(?![a-z])", re.IGNORECASE), 1.0),
+    (r"\d{1,3}[- ](?:year|yr)s?[- ]old", 1.0),
+    (r"\d{1,3}[- ]months?[- ]old", 1 / 12),
+    (r"\d{1,3}[- ](?:weeks?|days?)[- ]old", 0.0),
+    (r"(?:aged?|age:)\s*\d{1,3}\b", 1.0),
+    (r"\d{1,3}\s*(?:岁|周岁)", 1.0),
+    (r"\d{1,3}\s*(?:yo|y/o|y\.o\.)(?![a-z])", 1.0),
     # "8个月" alone is as often a duration ("咳嗽3个月"): a month age needs 月龄 or to follow the sex or 患儿
-    (re.compile(r"(\d{1,2})\s*个?月龄|(?:男|女|患儿|婴儿)[，,、\s]*(\d{1,2})\s*个?月(?!经)"), 1 / 12),
-    (re.compile(r"(\d{1,3})\s*天(?:龄)?(?:的)?(?:新生儿|患儿|婴儿)|新生儿"), 0.0),
+    (r"\d{1,2}\s*个?月龄|(?:男|女|患儿|婴儿)[，,、\s]*\d{1,2}\s*个?月(?!经)", 1 / 12),
+    (r"\d{1,3}\s*天(?:龄)?(?:的)?(?:新生儿|患儿|婴儿)|新生儿", 0.0),
 ]
+# One search for all of them: the leftmost age stated wins (at one position, the first pattern listed).
+# Each pattern's match holds its one number (none for 新生儿).
+# (The lookahead skips, cheaply, every position where no pattern can start: this runs on every pool line.)
+_AGE = re.compile(
+    "(?=[0-9新男女患婴aA])(?:"
+    + "|".join(f"(?P<p{i}>{pattern})" for i, (pattern, _) in enumerate(_AGE_PATTERNS))
+    + ")",
+    re.IGNORECASE,
+)
+# A full stop after 3+ lower-case letters, a digit or a bracket ends a sentence ("Mr. Li" does not); the
+# lookbehinds sit after the dot so that they run only at dots.
+_SENTENCE_END = re.compile(r"\.(?:(?<=[a-z]{3}\.)|(?<=[\d)]\.))\s|[。！？\n]")
 
 
 def age_in_years(case: str, meta: dict | None = None) -> float | None:
@@ -326,16 +338,13 @@ def age_in_years(case: str, meta: dict | None = None) -> float | None:
         return float(value)
     texts = [str(value)] if isinstance(value, str) and value.strip() else []
     # Only the first sentence: "A woman with a cough. Her 6-year-old daughter ..." states no age of hers.
-    # (A full stop after 3+ lower-case letters, a digit or a bracket ends it; "Mr. Li" does not.)
-    opening = re.split(r"(?:(?<=[a-z]{3})|(?<=[\d)]))\.\s|[。！？\n]", case[:_AGE_WINDOW], maxsplit=1)[0]
+    opening = _SENTENCE_END.split(case[:_AGE_WINDOW], maxsplit=1)[0]
     for text in [*texts, opening]:
-        found = [
-            (m.start(), factor, m) for pattern, factor in _AGE_PATTERNS for m in [pattern.search(text)] if m
-        ]
-        if found:
-            _, factor, match = min(found, key=lambda item: item[0])  # the first age stated
-            digits = next((g for g in match.groups() if g), "0")
-            return int(digits) * factor
+        match = _AGE.search(text)
+        if match:
+            factor = _AGE_PATTERNS[int(match.lastgroup[1:])][1]
+            digits = re.search(r"\d+", match.group())
+            return int(digits.group()) * factor if digits else 0.0
     return None
 
 
