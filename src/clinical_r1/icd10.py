@@ -61,30 +61,39 @@ def normalize(code: str) -> str | None:
     earlier WHO edition that national code sets still use (haemorrhoids "I84.2", WHO moved them to K64
     in 2010) becomes its WHO 2019 code through `legacy_codes`; "I84.201" too.
     """
+    resolved = _resolve(code)
+    return resolved[0] if resolved else None
+
+
+def _code_parts(code: object) -> tuple[str, str] | None:
+    """(category, extension) of anything written like a code ("i84.201" -> ("I84", "201")), else None."""
     if not isinstance(code, str):
         return None
     text = unicodedata.normalize("NFKC", code).upper().translate(_CODE_JUNK).rstrip(".")
     match = _CODE_RE.match(text)
-    if not match:
+    return (match.group(1) + match.group(2), match.group(3) or "") if match else None
+
+
+@lru_cache(maxsize=65536)
+def _resolve(code: str) -> tuple[str, LegacyCode | None] | None:
+    """The WHO code `normalize` gives, and the legacy-table row it went through (None if none)."""
+    parts = _code_parts(code)
+    if parts is None:
         return None
-    letter, digits, rest = match.group(1), match.group(2), match.group(3) or ""
-    category = letter + digits
+    category, rest = parts
     legacy = legacy_codes()
-    for end in range(len(rest), 0, -1):
-        candidate = f"{category}.{rest[:end]}"
+    for end in range(len(rest), -1, -1):  # the longest valid or legacy prefix, the category last
+        candidate = f"{category}.{rest[:end]}" if end else category
         if icd.is_valid_item(candidate):
-            return candidate
+            return candidate, None
         if candidate in legacy:  # an earlier edition's code (or a national extension of it)
-            return legacy[candidate].code
-    if icd.is_valid_item(category):
-        return category
-    return legacy[category].code if category in legacy else None
+            return legacy[candidate].code, legacy[candidate]
+    return None
 
 
 def is_code_shaped(code: str) -> bool:
     """Written like an ICD-10 code (a letter, two digits, an optional extension), valid or not."""
-    text = unicodedata.normalize("NFKC", code).upper().translate(_CODE_JUNK).rstrip(".")
-    return bool(_CODE_RE.match(text))
+    return _code_parts(code) is not None
 
 
 @dataclass(frozen=True)
@@ -113,20 +122,8 @@ def legacy_codes() -> dict[str, LegacyCode]:
 
 def legacy_source(code: str) -> LegacyCode | None:
     """The legacy-table row `normalize` used for `code` ("I84.201" -> the I84.2 row), or None."""
-    if not isinstance(code, str):
-        return None
-    text = unicodedata.normalize("NFKC", code).upper().translate(_CODE_JUNK).rstrip(".")
-    match = _CODE_RE.match(text)
-    if not match or normalize(code) is None:
-        return None
-    category, rest = match.group(1) + match.group(2), match.group(3) or ""
-    for end in range(len(rest), -1, -1):
-        candidate = f"{category}.{rest[:end]}" if end else category
-        if icd.is_valid_item(candidate):
-            return None
-        if candidate in legacy_codes():
-            return legacy_codes()[candidate]
-    return None
+    resolved = _resolve(code) if isinstance(code, str) else None
+    return resolved[1] if resolved else None
 
 
 @lru_cache(maxsize=65536)

@@ -100,6 +100,10 @@ class Rejected:
         }
 
 
+# Several codes in one field: "I20.9, I10", "K29.701；K21.0" (the first is the record's code).
+_CODE_LIST = re.compile(r"[,;，；、\s]+")
+
+
 @dataclass
 class RowWarning:
     """Something worth a look in a row that was imported all the same (an unknown ICD-10 code, ...)."""
@@ -171,7 +175,7 @@ class _Row:
         if not isinstance(value, str | list):
             self.problem(name, f"expected a code or a list of codes, got {type(value).__name__}")
             return None, None
-        parts = value if isinstance(value, list) else re.split(r"[,;，；、\s]+", value.strip())
+        parts = value if isinstance(value, list) else _CODE_LIST.split(value.strip())
         codes = []
         for part in parts:
             if not isinstance(part, str):
@@ -518,7 +522,7 @@ def _finish(record: ClinicalRecord, cfg: ImportConfig) -> ClinicalRecord:
     2019 by `icd10.normalize`; the row it came from is written to meta so the change can be reviewed."""
     raw = record.meta.get("icd10_raw")
     if record.icd10 and isinstance(raw, str):
-        legacy = icd10.legacy_source(re.split(r"[,;，；、\s]+", raw.strip())[0])
+        legacy = icd10.legacy_source(_CODE_LIST.split(raw.strip())[0])  # the field's first code
         if legacy is not None:
             record.meta["icd10_legacy"] = f"{legacy.old} -> {legacy.code} ({legacy.edition}: {legacy.reason})"
     if cfg.code_diagnoses and record.icd10 is None:
