@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from clinical_r1.differential import Differential, parse_differential, strip_differential
+
 Style = Literal["r1", "markdown"]
 
 THINK_OPEN = "<think>"
@@ -41,6 +43,8 @@ class ParsedOutput:
     has_reasoning: bool  # non-empty reasoning that came before the answer
     valid: bool
     error: str | None
+    # The ranked differential the response states, if any (clinical_r1.differential); None = none stated.
+    differential: Differential | None = None
 
 
 def render(thinking: str, response: str, style: Style = "r1") -> str:
@@ -97,7 +101,9 @@ def _parse(text: str, style: Style | None, truncated: bool) -> ParsedOutput:
         error = "truncated generation (finish_reason 'length')" + (f"; {error}" if error else "")
     if error is not None:
         return ParsedOutput(thinking, response, None, has_reasoning and not truncated, False, error)
-    return ParsedOutput(thinking, response, extract_diagnosis(response), True, True, None)
+    # The differential's entries are candidates, not the committed diagnosis: the extractor never sees them.
+    diagnosis = extract_diagnosis(strip_differential(response))
+    return ParsedOutput(thinking, response, diagnosis, True, True, None, parse_differential(response))
 
 
 def _is_blank(text: str) -> bool:
