@@ -18,6 +18,7 @@ from clinical_r1.testing.fake_openai_server import Faults, running_server
 from clinical_r1.train.chat import prompt_messages, system_prompt_for
 
 SAMPLES = {r.id: r for r in read_records(SAMPLE_RECORDS)}
+LOCAL = "http://localhost"  # TestClient's default Host, "testserver", is not in the allow-list
 EN = SAMPLES["sample-en-resp-001"]  # Lobar pneumonia, J18.1
 ZH = SAMPLES["sample-zh-resp-001"]
 
@@ -46,7 +47,7 @@ def tiny_client(tiny_model_dir) -> Iterator[TestClient]:
     settings = ServeSettings(
         max_case_chars=5000, max_tokens_limit=64, diagnose=DiagnoseSettings(max_tokens=16)
     )
-    with TestClient(create_app(llm, settings)) as client:
+    with TestClient(create_app(llm, settings), base_url=LOCAL) as client:
         yield client
 
 
@@ -54,7 +55,7 @@ def tiny_client(tiny_model_dir) -> Iterator[TestClient]:
 def scripted() -> Iterator[tuple[TestClient, object]]:
     with running_server(answer_for) as server:
         llm = build_llm(f"openai:fake-model@{server.base_url}")
-        with TestClient(create_app(llm, ServeSettings(warmup=False))) as client:
+        with TestClient(create_app(llm, ServeSettings(warmup=False)), base_url=LOCAL) as client:
             yield client, server
 
 
@@ -157,7 +158,7 @@ def test_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     with running_server(answer_for) as server:
         llm = build_llm(f"openai:fake-model@{server.base_url}")
         app = create_app(llm, ServeSettings(api_key_env="TEST_SERVE_KEY", warmup=False))
-        with TestClient(app) as client:
+        with TestClient(app, base_url=LOCAL) as client:
             payload = {"case": EN.case}
             for path in ("/v1/diagnose", "/v1/diagnose/stream"):
                 missing = client.post(path, json=payload)
@@ -179,7 +180,7 @@ def test_case_text_is_logged_only_when_asked(log_cases: bool, caplog: pytest.Log
     with running_server("<think>\nhmm\n</think>\n\nDiagnosis: Marker-pneumonia") as server:
         llm = build_llm(f"openai:fake-model@{server.base_url}")
         app = create_app(llm, ServeSettings(log_cases=log_cases, warmup=False))
-        with caplog.at_level(logging.DEBUG), TestClient(app) as client:
+        with caplog.at_level(logging.DEBUG), TestClient(app, base_url=LOCAL) as client:
             assert client.post("/v1/diagnose", json={"case": case}).status_code == 200
             with client.stream("POST", "/v1/diagnose/stream", json={"case": case}) as response:
                 response.read()
@@ -191,7 +192,7 @@ def test_case_text_is_logged_only_when_asked(log_cases: bool, caplog: pytest.Log
 def test_model_failure_is_502_or_error_event() -> None:
     with running_server(answer_for, faults=Faults(plan=["400", "400"])) as server:
         llm = build_llm(ModelSpec(model="fake-model", base_url=server.base_url, max_retries=0))
-        with TestClient(create_app(llm, ServeSettings(warmup=False))) as client:
+        with TestClient(create_app(llm, ServeSettings(warmup=False)), base_url=LOCAL) as client:
             response = client.post("/v1/diagnose", json={"case": EN.case})
             assert response.status_code == 502 and "HTTP 400" in response.json()["detail"]
             with client.stream("POST", "/v1/diagnose/stream", json={"case": EN.case}) as stream:

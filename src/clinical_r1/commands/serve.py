@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 from rich.console import Console
@@ -20,7 +21,11 @@ def register(app: typer.Typer) -> None:
             "--model",
             help="Model spec: local:PATH, a model folder, openai:MODEL@http://host:port/v1, ...",
         ),
-        host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+        host: str = typer.Option(
+            "127.0.0.1",
+            help="Address to bind (loopback by default). Any other address needs an API key "
+            "(--api-key-env) of 16+ characters, else the server refuses to start.",
+        ),
         port: int = typer.Option(8080, help="Port to listen on."),
         max_concurrency: int = typer.Option(4, help="Requests generating at once."),
         max_queue: int = typer.Option(16, help="Requests waiting for a slot; beyond that: 503."),
@@ -33,6 +38,16 @@ def register(app: typer.Typer) -> None:
         api_key_env: str = typer.Option(
             "CLINICAL_R1_API_KEY", help="Environment variable holding the API key (unset: no key needed)."
         ),
+        allowed_host: list[str] = typer.Option(
+            None,
+            "--allowed-host",
+            help="A Host header value to answer (name, [IPv6], *.domain, name:port; '*' = any); repeat "
+            "for more. Default: localhost, 127.0.0.1, [::1] and the --host address. Others get 400.",
+        ),
+        read_timeout: float = typer.Option(
+            10.0, help="Seconds a client has to send a whole request (headers and body); then 408, closed."
+        ),
+        docs: bool = typer.Option(True, "--docs/--no-docs", help="Serve /docs (Swagger UI), /openapi.json."),
         log_cases: bool = typer.Option(
             False,
             "--log-cases",
@@ -46,7 +61,31 @@ def register(app: typer.Typer) -> None:
         from clinical_r1.llm import ModelSpec, build_llm
         from clinical_r1.serve.app import ServeSettings, create_app
         from clinical_r1.serve.diagnose import DiagnoseSettings
+        from clinical_r1.serve.security import (
+            BindRefused,
+            check_bind,
+            default_allowed_hosts,
+            is_loopback,
+            parse_allowed_hosts,
+        )
+        from clinical_r1.serve.server import uvicorn_config
 
+        try:  # before the model is loaded: a refused start costs nothing
+            check_bind(host, os.environ.get(api_key_env) or None, api_key_env)
+        except BindRefused as exc:
+            console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        allowed_hosts = allowed_host or default_allowed_hosts(host)
+        try:
+            parse_allowed_hosts(allowed_hosts)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] --allowed-host: {exc}")
+            raise typer.Exit(2) from None
+        if read_timeout <= 0:
+            console.print(
+                f"[red]error:[/red] --read-timeout: {read_timeout} is not a positive number of seconds"
+            )
+            raise typer.Exit(2)
         spec = ModelSpec.parse(model)
         if threads is not None:
             spec = spec.model_copy(update={"threads": threads})
@@ -56,18 +95,23 @@ def register(app: typer.Typer) -> None:
             max_tokens_limit=max_tokens_limit,
             max_case_chars=max_case_chars,
             api_key_env=api_key_env,
+            allowed_hosts=allowed_hosts,
+            read_timeout_s=read_timeout,
+            docs=docs,
             log_cases=log_cases,
             diagnose=DiagnoseSettings(max_tokens=min(max_tokens, max_tokens_limit), style=style),
         )
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for noisy in ("httpx", "httpx2"):  # one line per model call (URL only) is noise here
             logging.getLogger(noisy).setLevel(logging.WARNING)
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if not is_loopback(host):
             console.print(
-                f"[yellow]warning:[/yellow] binding {host}: the API is reachable from other machines"
+                f"[yellow]note:[/yellow] binding {host}: the API is reachable from other machines "
+                f"(key required; Host allowed: {', '.join(settings.allowed_hosts)}). Without TLS the key "
+                "and the cases cross the network in clear text: put a TLS reverse proxy in front."
             )
         if log_cases:
             console.print("[yellow]warning:[/yellow] --log-cases: case text (patient data) goes to the log")
         app = create_app(build_llm(spec), settings)
         console.print(f"clinical-r1 serving {spec.label} on http://{host}:{port}/  (API docs: /docs)")
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.Server(uvicorn_config(app, host, port, log_level="info")).run()

@@ -8,13 +8,17 @@
 
 At most `max_concurrency` requests run at once and `max_queue` more wait for a slot; beyond that a
 request gets 503 with Retry-After at once. An API key, when `api_key_env` holds one, is required as
-`Authorization: Bearer KEY` on /v1/diagnose*. Case text is patient data: it is never logged unless
-`log_cases` is on.
+`Authorization: Bearer KEY` on /v1/diagnose*, checked before the body is read. Requests whose Host is
+not in `allowed_hosts` get 400 (DNS rebinding). Every answer says `Cache-Control: no-store`; the page
+and /docs have a Content-Security-Policy (`serve.security`). A client that goes away stops its
+request: the generation is cancelled and a line is logged. Case text is patient data: it is never
+logged unless `log_cases` is on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +32,8 @@ from typing import Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,7 +48,15 @@ from clinical_r1.serve.diagnose import (
     Diagnoser,
     DiagnoseResult,
     DiagnoseSettings,
+    check_case,
     warm_up,
+)
+from clinical_r1.serve.security import (
+    LOOPBACK_HOSTS,
+    HostAllowList,
+    RequireKey,
+    SecurityHeaders,
+    page_csp,
 )
 
 log = logging.getLogger("clinical_r1.serve")
@@ -70,6 +83,11 @@ class ServeSettings(StrictModel):
     max_case_chars: int = Field(20000, ge=1)
     max_tokens_limit: int = Field(4096, ge=1)  # the most a request may ask for
     api_key_env: str = "CLINICAL_R1_API_KEY"  # unset or empty: no key required
+    # Host header values answered (name, [IPv6], *.domain, name:port; "*" = any); others get 400.
+    allowed_hosts: list[str] = Field(default_factory=lambda: list(LOOPBACK_HOSTS))
+    read_timeout_s: float = Field(10.0, gt=0)  # a request must arrive whole within this (else 408, closed)
+    keep_alive_s: int = Field(5, ge=1)  # an idle kept-alive connection is closed after this
+    docs: bool = True  # /docs (Swagger UI, its script from a CDN) and /openapi.json
     log_cases: bool = False  # write case text and diagnosis to the log (patient data!)
     warmup: bool = True  # load a local model and the ICD-10 index before the first request
     diagnose: DiagnoseSettings = Field(default_factory=DiagnoseSettings)
@@ -130,6 +148,9 @@ class Slot:
         except TimeoutError:
             self.release()
             return False
+        except asyncio.CancelledError:  # the client left while waiting
+            self.release()
+            raise
         self.holding = True
         self.gate.running += 1
         return True
@@ -165,6 +186,12 @@ class _PageFiles(StaticFiles):
         return response
 
 
+async def _disconnected(request: Request) -> None:
+    """Returns when the client has gone (the body was read already, so the next message is that)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -196,12 +223,23 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
+        docs_url=None,  # served below, with a CSP
+        redoc_url=None,  # a second docs page with fonts from Google: one is enough
+        openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.gate = gate
     app.state.settings = settings
+    docs_page = get_swagger_ui_html(openapi_url="/openapi.json", title="clinical-r1 API")
+    docs_csp = page_csp(docs_page.body.decode(), "https://cdn.jsdelivr.net")
+    # Outermost last: headers on every answer (refusals too), then the Host check, then the key.
+    app.add_middleware(RequireKey, api_key=api_key, prefixes=("/v1/diagnose",))
+    app.add_middleware(HostAllowList, allowed=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders, csp={"/docs": docs_csp, "/": PAGE_HEADERS["Content-Security-Policy"]})
     bearer = HTTPBearer(auto_error=False, description=f"Required when {settings.api_key_env} is set.")
 
     async def require_key(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        # RequireKey has refused a wrong key before the body was read; this is a second check and
+        # what puts the bearer scheme into the OpenAPI schema.
         if api_key is None:
             return
         given = credentials.credentials if credentials is not None else ""
@@ -222,8 +260,10 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
         return JSONResponse({"detail": errors}, status_code=422)
 
     def check(body: DiagnoseRequest) -> None:
-        if not body.case.strip():
-            raise HTTPException(422, "case: the case text is empty")
+        try:
+            check_case(body.case)
+        except CaseError as exc:
+            raise HTTPException(422, f"case: {exc}") from None
         if len(body.case) > settings.max_case_chars:
             raise HTTPException(
                 422,
@@ -261,6 +301,9 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
             fields += f" diagnosis={diagnosis!r} case={body.case!r}"
         log.info("%s", fields)
 
+    def log_disconnect(rid: str, endpoint: str, body: DiagnoseRequest, after_s: float) -> None:
+        log_request(rid, endpoint, body, f"client disconnected after {after_s:.2f} s: generation cancelled")
+
     @app.get("/health")
     async def health() -> dict:
         """Liveness and load: no key needed, no patient data."""
@@ -296,25 +339,45 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
         dependencies=[Depends(require_key)],
         responses={401: {}, 413: {}, 422: {}, 502: {}, 503: {}},
     )
-    async def diagnose(body: DiagnoseRequest) -> DiagnoseResult:
+    async def diagnose(body: DiagnoseRequest, request: Request) -> DiagnoseResult:
         """Diagnose one case and answer when the model has finished."""
         check(body)
         rid = uuid.uuid4().hex[:12]
-        slot, waited = await take_slot()
+        arrived = time.perf_counter()
+
+        async def work() -> DiagnoseResult:
+            slot, waited = await take_slot()
+            try:
+                start = time.perf_counter()
+                result = await diagnoser.diagnose(body.case, body.language, body.max_tokens, body.temperature)
+            except CaseError as exc:
+                raise HTTPException(422, f"case: {exc}") from None
+            except Exception as exc:
+                log_request(rid, "diagnose", body, f"failed={type(exc).__name__}")
+                log.warning("id=%s model failed: %s", rid, exc)
+                raise HTTPException(502, f"the model failed: {exc}") from None
+            finally:
+                slot.release()
+            elapsed = time.perf_counter() - start
+            result.timings.queue_s = round(waited, 4)
+            result.timings.total_s = round(waited + elapsed, 4)
+            return result
+
+        # Starlette does not stop a plain endpoint when its client leaves: watch for the disconnect
+        # and cancel the queue wait or the generation (a remote model's HTTP request is closed).
+        task = asyncio.ensure_future(work())
+        gone = asyncio.ensure_future(_disconnected(request))
         try:
-            start = time.perf_counter()
-            result = await diagnoser.diagnose(body.case, body.language, body.max_tokens, body.temperature)
-        except CaseError as exc:
-            raise HTTPException(422, f"case: {exc}") from None
-        except Exception as exc:
-            log_request(rid, "diagnose", body, f"failed={type(exc).__name__}")
-            log.warning("id=%s model failed: %s", rid, exc)
-            raise HTTPException(502, f"the model failed: {exc}") from None
+            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            slot.release()
-        elapsed = time.perf_counter() - start
-        result.timings.queue_s = round(waited, 4)
-        result.timings.total_s = round(waited + elapsed, 4)
+            for pending in (task, gone):
+                pending.cancel()  # no-op when done; also when this handler itself is cancelled
+        if not task.done() or task.cancelled():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            log_disconnect(rid, "diagnose", body, time.perf_counter() - arrived)
+            return Response(status_code=499)  # nobody is left to read it
+        result = task.result()  # raises the HTTPException of work()
         log_request(rid, "diagnose", body, "ok", result)
         return result
 
@@ -338,6 +401,7 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
         """Diagnose one case, sending the reasoning and response as they are written."""
         check(body)
         rid = uuid.uuid4().hex[:12]
+        arrived = time.perf_counter()
         slot, waited = await take_slot()
 
         async def events() -> AsyncIterator[str]:
@@ -353,6 +417,10 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
                         item.timings.total_s = round(waited + time.perf_counter() - start, 4)
                         log_request(rid, "diagnose/stream", body, "ok", item)
                         yield _sse("result", item.model_dump())
+            except (asyncio.CancelledError, GeneratorExit):
+                # Starlette cancels the stream when the client disconnects (the web page's Stop).
+                log_disconnect(rid, "diagnose/stream", body, time.perf_counter() - arrived)
+                raise
             except Exception as exc:
                 log_request(rid, "diagnose/stream", body, f"failed={type(exc).__name__}")
                 log.warning("id=%s model failed: %s", rid, exc)
@@ -365,6 +433,13 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers=PAGE_HEADERS)
+
+    if settings.docs:
+
+        @app.get("/docs", include_in_schema=False)
+        async def docs() -> HTMLResponse:
+            """Swagger UI (FastAPI's page); its CSP allows only its CDN and its own inline script."""
+            return docs_page
 
     app.mount("/static", _PageFiles(directory=STATIC_DIR), name="static")
     return app

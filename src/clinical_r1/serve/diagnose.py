@@ -80,7 +80,23 @@ class Delta:
 
 
 class CaseError(ValueError):
-    """A case that cannot be diagnosed (empty)."""
+    """A case that cannot be diagnosed (empty, or not valid text)."""
+
+
+def check_case(case: str) -> None:
+    """Raise CaseError for an empty case or one that is not valid Unicode text: a lone surrogate
+    (JSON allows `"\\ud800"`) cannot be encoded as UTF-8, so no model could be sent it. The message
+    gives the position, never the text."""
+    if not case.strip():
+        raise CaseError("the case is empty")
+    try:
+        case.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(case[exc.start])
+        raise CaseError(
+            f"character {exc.start + 1} is U+{code:04X}, a lone surrogate (half of a UTF-16 pair), "
+            "which is not text; send the case as valid UTF-8 / complete surrogate pairs"
+        ) from None
 
 
 async def warm_up(llm: LLM) -> None:
@@ -116,8 +132,7 @@ class Diagnoser:
     def request_for(
         self, case: str, language: str, max_tokens: int | None = None, temperature: float | None = None
     ) -> ChatRequest:
-        if not case.strip():
-            raise CaseError("the case is empty")
+        check_case(case)
         s = self.settings
         messages = prompt_messages(case.strip(), system_prompt_for(language, s.system_prompts))
         return ChatRequest(
