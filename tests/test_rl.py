@@ -134,7 +134,7 @@ def test_ppo_run_from_the_cli_gives_a_loadable_model_and_logs(tiny_model_dir: Pa
     # a random tiny model never reasons in the format: every reward is 0 through the real verifier
     assert metrics["history"][0]["share_no_reasoning"] == 1.0
     assert metrics["reward_calls"]["outcomes"] == {"no_reasoning": 4}
-    assert metrics["history"][-1]["sources"] == {"parser": 1.0}  # the verdict source is logged per step
+    assert metrics["history"][-1]["sources"] == {"parser": 2}  # verdict sources counted per step
     assert (out / "rl.png").stat().st_size > 0
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-1", "step-2"]
 
@@ -173,7 +173,7 @@ def test_trl_algorithms_train_with_the_same_reward(algo: str, tiny_model_dir: Pa
     assert metrics["algo"] == algo and metrics["global_step"] == 2
     last = metrics["history"][-1]
     assert last["reward_mean"] == 0.0 and last["share_no_reasoning"] == 1.0
-    assert last["sources"] == {"parser": 1.0}
+    assert last["sources"] == {"parser": 4}  # 2 prompts x 2 generations
     assert metrics["reward_calls"]["outcomes"] == {"no_reasoning": 8}  # 2 steps x 2 prompts x 2 generations
     assert (out / "rl.png").exists() and (out / "checkpoints" / "checkpoint-2").is_dir()
 

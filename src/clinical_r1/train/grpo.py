@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from clinical_r1.config import ConfigError, StrictModel
-from clinical_r1.train.ppo import RewardFn, _as_result, eos_token_ids
+from clinical_r1.train.ppo import RewardFn, _as_result, _console, eos_token_ids, step_line
 from clinical_r1.train.reward import OUTCOMES
 from clinical_r1.train.rl_data import PromptItem, chat_prompt, tokenize_prompts
 
@@ -118,7 +118,7 @@ def _trl_args(config: RLConfig, out_dir: Path, total_steps: int):
         use_cpu=not cuda,
         save_strategy="steps",
         save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
+        save_total_limit=config.keep_last,
         logging_steps=1,
         report_to="none",
         seed=config.seed,
@@ -133,8 +133,13 @@ def run_trl(
     model: str | Path,
     out_dir: str | Path,
     reward_fn: RewardFn,
+    progress: bool = True,
 ) -> tuple[Path, dict[str, Any]]:
-    """GRPO or RLOO (config.algo) for `config.steps` steps; resumes from the last TRL checkpoint."""
+    """GRPO or RLOO (config.algo) for `config.steps` steps; resumes from the last TRL checkpoint.
+
+    TRL reduces the logged figures over processes (the reward function's shares through `log_metric`);
+    rank 0 prints a line per step and writes the model, checkpoints and logs.
+    """
     from datasets import Dataset
     from transformers import AutoTokenizer, GenerationConfig
     from transformers.trainer_utils import get_last_checkpoint
@@ -164,12 +169,14 @@ def run_trl(
         generation_config = None
     reward = TRLReward(reward_fn, eos_token_ids(tokenizer, generation_config))
     trainer_cls = GRPOTrainer if config.algo == "grpo" else RLOOTrainer
+    per_round = config.batch_size * config.grpo.num_generations  # completions a generation round, all ranks
     trainer = trainer_cls(
         model=str(model),
         reward_funcs=reward,
         args=_trl_args(config, out_dir, total),
         train_dataset=dataset,
         processing_class=tokenizer,
+        callbacks=[step_lines_callback(config.algo, total, per_round)] if progress else None,
     )
     folder = out_dir / CHECKPOINTS
     checkpoint = get_last_checkpoint(str(folder)) if folder.is_dir() else None
@@ -185,24 +192,59 @@ def run_trl(
         "prompts": len(kept),
         "prompts_skipped_too_long": skipped,
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
-        "history": [_history_row(h) for h in trainer.state.log_history if "reward" in h],
+        # log_history comes back from the checkpoint on a resume: the whole run's steps
+        "history": [_history_row(h, per_round) for h in trainer.state.log_history if "reward" in h],
     }
     return out_dir, summary
 
 
-def _history_row(log: dict[str, Any]) -> dict[str, Any]:
-    """TRL's log keys under the names PPO logs, so both plot and compare the same way."""
-    row = {
+def _history_row(log: dict[str, Any], completions: int) -> dict[str, Any]:
+    """TRL's log keys under the names PPO logs, so both plot and compare the same way.
+
+    A row with a reward is one generation round of `completions` completions over all processes; TRL
+    logs shares averaged over processes (equal-sized batches), so share x completions is the count.
+    """
+    row: dict[str, Any] = {
         "step": log["step"],
         "reward_mean": log["reward"],
         "kl": log.get("kl"),
         "pg_loss": log.get("loss"),
         "response_length": log.get("completions/mean_length"),
         "reward_std": log.get("reward_std"),
+        "completions": completions,
     }
+    if log.get("completions/mean_length") is not None:
+        row["response_tokens"] = round(log["completions/mean_length"] * completions)
+    if log.get("completions/clipped_ratio") is not None:
+        row["truncated"] = round(log["completions/clipped_ratio"] * completions)
     for outcome in OUTCOMES:
         row[f"share_{outcome}"] = log.get(f"share_{outcome}")
-    sources = {s: log[f"source_{s}"] for s in SOURCES if log.get(f"source_{s}")}
+    outcomes = {o: round(log[f"share_{o}"] * completions) for o in OUTCOMES if log.get(f"share_{o}")}
+    if outcomes:
+        row["outcomes"] = outcomes
+    sources = {s: round(log[f"source_{s}"] * completions) for s in SOURCES if log.get(f"source_{s}")}
     if sources:
-        row["sources"] = sources  # shares of the step's completions
+        row["sources"] = sources  # counts over the round's completions, as PPO logs them
     return row
+
+
+def step_lines_callback(algo: str, total: int, completions: int):
+    """A TRL callback printing one line per logged step on rank 0 (reward, KL, shares, seconds)."""
+    from transformers import TrainerCallback
+
+    class StepLines(TrainerCallback):
+        def __init__(self) -> None:
+            self.last = time.perf_counter()
+
+        def on_log(self, args, state, control, logs=None, **kwargs) -> None:
+            if not state.is_world_process_zero or not logs or "reward" not in logs:
+                return
+            now = time.perf_counter()
+            row = _history_row({**logs, "step": state.global_step}, completions)
+            row["seconds"] = now - self.last
+            self.last = now
+            world = int(os.environ.get("WORLD_SIZE", "1"))
+            line = f"[rank 0/{world}] {step_line(algo, row, total)}"
+            _console().print(line, highlight=False, markup=False)
+
+    return StepLines()

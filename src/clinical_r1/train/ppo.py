@@ -22,6 +22,7 @@ import json
 import math
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,11 +158,72 @@ def response_mask_from_eos(
     return mask, has_eos
 
 
+_MASK32 = 0xFFFFFFFF
+
+
+def _mix32(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer hash (xor-shift-multiply rounds) on int64 tensors; products stay below 2**63."""
+    x = x & _MASK32
+    x = ((x ^ (x >> 16)) * 0x7FEB352D) & _MASK32
+    x = ((x ^ (x >> 15)) * 0x2C1B3C6D) & _MASK32
+    x = ((x ^ (x >> 16)) * 0x297A2D39) & _MASK32
+    return x ^ (x >> 16)
+
+
+def keyed_gumbel(keys: torch.Tensor, seed: int, step: int, position: int, vocab: int) -> torch.Tensor:
+    """Gumbel noise [rows, vocab] that depends only on (seed, step, row key, position, token id).
+
+    Counter-based, so a sample never depends on which process drew it, on the batch around it, or on a
+    random-number state to restore after a resume: the same prompt slot samples the same tokens.
+    """
+    row = _mix32(_mix32(_mix32(torch.full_like(keys, seed)) ^ step) ^ keys) ^ position
+    tokens = torch.arange(vocab, device=keys.device, dtype=torch.long)
+    bits = _mix32(_mix32(row.unsqueeze(1) ^ _mix32(tokens + 0x9E3779B9).unsqueeze(0)))
+    uniform = (bits.double() + 0.5) / 2.0**32
+    return -torch.log(-torch.log(uniform))
+
+
+class KeyedSampler:
+    """Sampling at `temperature` / `top_p` as a logits processor for greedy decoding (the Gumbel-max trick:
+    the argmax of log-probs plus Gumbel noise is an exact sample), with noise from `keyed_gumbel`."""
+
+    def __init__(self, keys: torch.Tensor, seed: int, step: int, prompt_width: int, temperature: float,
+                 top_p: float) -> None:  # fmt: skip
+        from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+        self.keys, self.seed, self.step, self.prompt_width = keys, seed, step, prompt_width
+        self.warpers = [TemperatureLogitsWarper(temperature)]
+        if top_p < 1:
+            self.warpers.append(TopPLogitsWarper(top_p))
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        scores = scores.float()
+        for warper in self.warpers:
+            scores = warper(input_ids, scores)
+        position = input_ids.shape[1] - self.prompt_width
+        noise = keyed_gumbel(self.keys.to(scores.device), self.seed, self.step, position, scores.shape[1])
+        return torch.log_softmax(scores, dim=-1) + noise.to(scores.dtype)
+
+
 @torch.no_grad()
 def generate_rollouts(
-    policy, tokenizer, prompts: list[list[int]], max_new_tokens: int, temperature: float, top_p: float
+    policy,
+    tokenizer,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float,
+    keys: Sequence[int] | None = None,
+    seed: int = 0,
+    step: int = 0,
 ) -> Rollout:
-    """Sample one response per prompt (prompts left-padded as generation needs)."""
+    """Sample one response per prompt (prompts left-padded as generation needs).
+
+    With `keys` (one per prompt: its slot in the step's global batch) sampling uses `KeyedSampler`, so a
+    slot's response is the same whichever process generates it; without, generate's own sampling.
+    """
+    from transformers import LogitsProcessorList
+
     device = next(policy.parameters()).device
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     width = max(len(p) for p in prompts)
@@ -172,18 +234,21 @@ def generate_rollouts(
         query_mask[row, width - len(ids) :] = 1
     query, query_mask = query.to(device), query_mask.to(device)
     eos_ids = eos_token_ids(tokenizer, getattr(policy, "generation_config", None))
+    if keys is None:
+        sampling: dict[str, Any] = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=0)
+    else:
+        sampler = KeyedSampler(torch.tensor(list(keys)), seed, step, width, temperature, top_p)
+        sampling = dict(do_sample=False, num_beams=1, logits_processor=LogitsProcessorList([sampler]),
+                        temperature=None, top_p=None, top_k=None)  # fmt: skip
     was_training = policy.training
     policy.eval()
     output = policy.generate(
         input_ids=query,
         attention_mask=query_mask,
         max_new_tokens=max_new_tokens,
-        do_sample=True,
-        temperature=temperature,
-        top_p=top_p,
-        top_k=0,
         eos_token_id=eos_ids,
         pad_token_id=pad_id,
+        **sampling,
     )
     policy.train(was_training)
     response = output[:, width:]
@@ -238,14 +303,29 @@ def sequence_logprobs_and_values(
 # --- 3. rewards, 4. advantages -----------------------------------------------------------------
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return (x * mask).sum() / mask.sum().clamp(min=1)
+# Sums a tensor over all processes (identity in a single process): the global statistics of a step.
+Reduce = Callable[[torch.Tensor], torch.Tensor]
 
 
-def masked_whiten(x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    mean = masked_mean(x, mask)
-    var = masked_mean((x - mean) ** 2, mask)
-    return (x - mean) * torch.rsqrt(var + eps) * mask
+def _local(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor, count: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean over the masked positions; `count` divides instead of this batch's count (the tokens of the
+    whole step over all processes, so that the processes' losses add up to the global mean)."""
+    denominator = mask.sum() if count is None else count
+    return (x * mask).sum() / denominator.clamp(min=1)
+
+
+def masked_whiten(
+    x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-8, reduce: Reduce = _local
+) -> torch.Tensor:
+    """Zero mean, unit variance over the masked positions of all processes (`reduce` sums across them)."""
+    count = reduce(mask.sum().double())
+    mean = reduce((x * mask).sum().double()) / count.clamp(min=1)
+    var = reduce((((x - mean) ** 2) * mask).sum().double()) / count.clamp(min=1)
+    return ((x - mean) * torch.rsqrt(var + eps) * mask).to(x.dtype)
 
 
 def token_rewards(
@@ -294,18 +374,23 @@ def ppo_losses(
     mask: torch.Tensor,
     cliprange: float,
     cliprange_value: float,
+    token_count: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
-    """Clipped surrogate policy loss and clipped value loss, averaged over response tokens."""
+    """Clipped surrogate policy loss and clipped value loss, averaged over response tokens.
+
+    `token_count`: the mini-batch's response tokens over all processes (None: this batch's): each
+    process's loss is then its share of the global token mean.
+    """
     log_ratio = (logprobs - old_logprobs) * mask
     ratio = torch.exp(log_ratio)
     pg_unclipped = -advantages * ratio
     pg_clipped = -advantages * torch.clamp(ratio, 1.0 - cliprange, 1.0 + cliprange)
-    pg_loss = masked_mean(torch.maximum(pg_unclipped, pg_clipped), mask)
+    pg_loss = masked_mean(torch.maximum(pg_unclipped, pg_clipped), mask, token_count)
 
     values_clipped = old_values + torch.clamp(values - old_values, -cliprange_value, cliprange_value)
     vf_unclipped = (values - returns) ** 2
     vf_clipped = (values_clipped - returns) ** 2
-    vf_loss = 0.5 * masked_mean(torch.maximum(vf_unclipped, vf_clipped), mask)
+    vf_loss = 0.5 * masked_mean(torch.maximum(vf_unclipped, vf_clipped), mask, token_count)
 
     with torch.no_grad():
         stats = {
@@ -387,13 +472,21 @@ class PPOTrainer:
         self.reward_fn = reward_fn
         self.step = 0
         self.history: list[dict[str, Any]] = []
+        self.verbose = True
 
     # -- one step -------------------------------------------------------------------------------
 
+    def _sum(self, x: torch.Tensor) -> torch.Tensor:
+        """`x` summed over all processes (the step's global statistics)."""
+        return self.accelerator.reduce(x, "sum") if self.world > 1 else x
+
     def train_step(self) -> dict[str, Any]:
         cfg, ppo, acc = self.config, self.settings, self.accelerator
+        started = time.perf_counter()
         chosen = batch_indices(self.step, len(self.prompts), cfg.batch_size, cfg.seed)
-        local = chosen[acc.process_index :: self.world]
+        # this process's slots of the global batch; a slot samples the same response on any process
+        slots = list(range(acc.process_index, cfg.batch_size, self.world))
+        local = [chosen[j] for j in slots]
         items = [self.prompts[i] for i in local]
         unwrapped = acc.unwrap_model(self.model)
 
@@ -404,6 +497,9 @@ class PPOTrainer:
             cfg.max_new_tokens,
             cfg.temperature,
             cfg.top_p,
+            keys=slots,
+            seed=cfg.seed,
+            step=self.step,
         )
         # after the first EOS every position holds the pad token, which decoding skips like the EOS itself
         texts = self.tokenizer.batch_decode(rollout.response, skip_special_tokens=True)
@@ -420,8 +516,8 @@ class PPOTrainer:
             )
             rewards, kl = token_rewards(scores, old_logprobs, ref_logprobs, mask, cfg.kl_coef)
             advantages, returns = gae(rewards, old_values, mask, ppo.gamma, ppo.lam)
-            if ppo.whiten_advantages:
-                advantages = masked_whiten(advantages, mask)
+            if ppo.whiten_advantages:  # over the whole step's tokens, on every process alike
+                advantages = masked_whiten(advantages, mask, reduce=self._sum)
 
         losses: dict[str, list[float]] = {
             "pg_loss": [],
@@ -455,8 +551,11 @@ class PPOTrainer:
                     mask[rows],
                     cfg.clip_range,
                     ppo.cliprange_value,
+                    token_count=self._sum(mask[rows].sum()),
                 )
-                acc.backward(pg_loss + ppo.vf_coef * vf_loss)
+                # each process holds its share of the global token mean; DDP / FSDP average the
+                # gradients over processes, so scaling by their number gives the global mean's gradient
+                acc.backward((pg_loss + ppo.vf_coef * vf_loss) * self.world)
                 if cfg.max_grad_norm:
                     acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
@@ -467,71 +566,106 @@ class PPOTrainer:
                     losses[key].append(value)
 
         self.step += 1
-        return self._step_log(results, scores, kl, mask, losses)
+        return self._step_log(results, scores, kl, mask, rollout.truncated, losses, started)
 
-    def _step_log(self, results, scores, kl, mask, losses) -> dict[str, Any]:
+    def _step_log(self, results, scores, kl, mask, truncated, losses, started: float) -> dict[str, Any]:
+        """The step's figures over all processes: sums and counts reduced, then divided."""
+        from accelerate.utils import gather_object
+
         acc = self.accelerator
-        counts = torch.tensor(
-            [sum(r.outcome == o for r in results) for o in OUTCOMES], device=acc.device, dtype=torch.float32
-        )
-        local = torch.tensor(
-            [scores.sum().item(), kl.sum().item(), mask.sum().item(), float(len(results))],
-            device=acc.device,
-        )
-        counts, local = acc.reduce(counts, "sum"), acc.reduce(local, "sum")
-        n = local[3].item()
-        log = {
+        totals = self._sum(
+            torch.tensor(
+                [scores.sum().item(), kl.sum().item(), mask.sum().item(), float(len(results)),
+                 float(sum(truncated))],
+                device=acc.device,
+                dtype=torch.float64,
+            )
+        )  # fmt: skip
+        reward_sum, kl_sum, tokens, n, cut = (v.item() for v in totals)
+        outcomes: Counter[str] = Counter()
+        sources: Counter[str] = Counter()
+        local = (Counter(r.outcome for r in results), Counter(r.source for r in results))
+        for o, src in gather_object([local]) if self.world > 1 else [local]:
+            outcomes.update(o)
+            sources.update(src)
+        graded = any(o in outcomes for o in OUTCOMES)  # False for a plain-score reward (toy tasks)
+        log: dict[str, Any] = {
             "step": self.step,
-            "reward_mean": local[0].item() / n,
-            # shares of 1 / 0.1 / 0; None for a plain-score reward function (toy tasks) that has no outcomes
-            **{
-                f"share_{o}": counts[i].item() / n if counts.sum() > 0 else None
-                for i, o in enumerate(OUTCOMES)
-            },
-            "kl": local[1].item() / max(local[2].item(), 1.0),  # per response token (as TRL logs it)
-            "kl_per_response": local[1].item() / n,
-            "response_length": local[2].item() / n,
+            "reward_mean": reward_sum / n,
+            # shares of 1 / 0.1 / 0; None for a plain-score reward function that has no outcomes
+            **{f"share_{o}": outcomes[o] / n if graded else None for o in OUTCOMES},
+            "kl": kl_sum / max(tokens, 1.0),  # per response token (as TRL logs it)
+            "kl_per_response": kl_sum / n,
+            "response_length": tokens / n,
+            # counts over all processes: the run's totals are sums of these (metrics.json reward_calls)
+            "completions": int(n),
+            "response_tokens": int(tokens),
+            "truncated": int(cut),
+            "outcomes": dict(sorted(outcomes.items())),
+            "sources": dict(sorted(sources.items())),  # which verifier tier decided
         }
         for key, values in losses.items():
             mean = torch.tensor(sum(values) / len(values), device=acc.device)
-            log[key] = acc.reduce(mean, "mean").item()
-        sources: dict[str, float] = {}
-        for r in results:
-            sources[r.source] = sources.get(r.source, 0.0) + 1 / len(results)
-        log["sources"] = sources  # which verifier tier decided, as shares of this process's completions
+            # policy / value losses are each process's share of the global mean: summed; the rest averaged
+            log[key] = (self._sum(mean) if key in ("pg_loss", "vf_loss") else acc.reduce(mean, "mean")).item()
+        seconds = torch.tensor(time.perf_counter() - started, device=acc.device, dtype=torch.float64)
+        log["seconds"] = round((acc.reduce(seconds, "max") if self.world > 1 else seconds).item(), 3)
         return log
 
     # -- checkpoints ----------------------------------------------------------------------------
 
+    def say(self, message: str) -> None:
+        """A log line that names the process (every rank may call it)."""
+        if self.verbose:
+            rank = self.accelerator.process_index
+            _console().print(f"[rank {rank}/{self.world}] {message}", highlight=False, markup=False)
+
     def save_checkpoint(self) -> Path:
+        """Policy, critic, optimiser (and each rank's random state) under checkpoints/step-N.
+
+        The state file is written last, by rank 0, after every rank has written its part: a folder
+        without it (a run killed while saving) is incomplete and never resumed from.
+        """
+        acc = self.accelerator
         folder = self.out_dir / CHECKPOINTS / f"step-{self.step}"
-        self.accelerator.save_state(str(folder), safe_serialization=False)
-        if self.accelerator.is_main_process:
+        acc.save_state(str(folder), safe_serialization=False)
+        acc.wait_for_everyone()
+        if acc.is_main_process:
             state = {"step": self.step, "history": self.history}
-            (folder / "ppo_state.json").write_text(json.dumps(state, indent=1) + "\n")
+            (folder / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n")
             self._prune_checkpoints()
-        self.accelerator.wait_for_everyone()
+        acc.wait_for_everyone()
         return folder
 
     def _prune_checkpoints(self) -> None:
-        limit = self.config.save_total_limit
+        limit = self.config.keep_last
         if not limit:
             return
         for old in _checkpoints(self.out_dir)[:-limit]:
+            (old / STATE_FILE).unlink()  # first: a half-deleted folder must not look complete
             shutil.rmtree(old, ignore_errors=True)
 
     def resume(self) -> int:
         """Load the last complete checkpoint, if any; returns the step it ends at."""
+        acc = self.accelerator
         found = _checkpoints(self.out_dir)
+        if acc.is_main_process:  # leftovers of a run killed while saving
+            complete = set(found)
+            for folder in (self.out_dir / CHECKPOINTS).glob("step-*"):
+                if folder not in complete:
+                    shutil.rmtree(folder, ignore_errors=True)
+        acc.wait_for_everyone()
         if not found:
             return 0
         folder = found[-1]
-        self.accelerator.load_state(str(folder))
-        state = json.loads((folder / "ppo_state.json").read_text())
+        acc.load_state(str(folder))
+        state = json.loads((folder / STATE_FILE).read_text())
         self.step, self.history = state["step"], state["history"]
+        self.say(f"resumed from {folder}")
         return self.step
 
     def save_model(self, folder: Path) -> None:
+        """The policy alone as an ordinary HF folder (no critic, no optimiser state): rank 0 writes it."""
         self.accelerator.wait_for_everyone()
         policy = self.accelerator.unwrap_model(self.model).policy
         state_dict = self.accelerator.get_state_dict(self.model)  # gathers FSDP / ZeRO shards
@@ -543,12 +677,15 @@ class PPOTrainer:
         self.accelerator.wait_for_everyone()
 
 
+STATE_FILE = "ppo_state.json"
+
+
 def _checkpoints(out_dir: Path) -> list[Path]:
     """Complete checkpoints (their state file written last), oldest first."""
     folder = out_dir / CHECKPOINTS
     if not folder.is_dir():
         return []
-    found = [p for p in folder.glob("step-*") if (p / "ppo_state.json").exists()]
+    found = [p for p in folder.glob("step-*") if (p / STATE_FILE).exists()]
     return sorted(found, key=lambda p: int(p.name.split("-", 1)[1]))
 
 
@@ -556,6 +693,32 @@ def _as_result(value: RewardResult | float) -> RewardResult:
     if isinstance(value, RewardResult):
         return value
     return RewardResult(float(value), "custom", "custom", None, "")  # a plain score (toy tasks, tests)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False, soft_wrap=True)
+
+
+OUTCOME_LABELS = {"correct": "right", "wrong": "wrong", "no_reasoning": "no-reasoning"}
+
+
+def step_line(algo: str, log: dict[str, Any], total: int) -> str:
+    """One line per step: reward, KL, outcome shares and seconds (PPO and the TRL trainers alike)."""
+    parts = [f"{algo.upper()} step {log['step']}/{total}", f"reward {log['reward_mean']:.3f}"]
+    if log.get("kl") is not None:
+        parts.append(f"kl {log['kl']:.4f}")
+    shares = [
+        f"{label} {log[f'share_{o}']:.0%}"
+        for o, label in OUTCOME_LABELS.items()
+        if log.get(f"share_{o}") is not None
+    ]
+    if shares:
+        parts.append(" ".join(shares))
+    if log.get("seconds") is not None:
+        parts.append(f"{log['seconds']:.1f} s/step")
+    return "  ".join(parts)
 
 
 def run_ppo(
@@ -566,27 +729,41 @@ def run_ppo(
     reward_fn: RewardFn,
     progress: bool = True,
 ) -> tuple[Path, dict[str, Any]]:
-    """Train for `config.steps` steps (resuming from the last checkpoint); save the final policy."""
+    """Train for `config.steps` steps (resuming from the last checkpoint); save the final policy.
+
+    Rank 0 prints a line per step and writes the model and checkpoints (each rank adds its own random
+    state to a checkpoint); the step's figures are reduced over all processes.
+    """
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     trainer = PPOTrainer(config, model, prompts, reward_fn, out_dir)
+    trainer.verbose = progress
     total = config.total_steps(len(trainer.prompts))
     resumed = trainer.resume()
     started = time.time()
     main = trainer.accelerator.is_main_process
+    if main:
+        trainer.say(
+            f"PPO: {len(trainer.prompts)} prompts, steps {resumed + 1}..{total}, {config.batch_size} prompts "
+            f"a step over {trainer.world} process(es); a line after each step"
+        )
     with Progress(
         TextColumn("PPO"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} {task.fields[info]}"),
         TimeRemainingColumn(),
         disable=not (progress and main),
+        console=_console(),
     ) as bar:
         task = bar.add_task("ppo", total=total, completed=resumed, info="")
         while trainer.step < total:
             log = trainer.train_step()
             trainer.history.append(log)
+            if main and progress:
+                line = f"[rank 0/{trainer.world}] {step_line('ppo', log, total)}"
+                bar.console.print(line, highlight=False, markup=False)
             bar.update(
                 task, completed=trainer.step, info=f"reward {log['reward_mean']:.3f} kl {log['kl']:.3f}"
             )

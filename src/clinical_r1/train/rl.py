@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from clinical_r1.config import StrictModel
 from clinical_r1.train.grpo import GRPOSettings, run_trl
@@ -25,6 +26,16 @@ from clinical_r1.train.rl_data import PromptItem, load_prompts
 from clinical_r1.verify import VerifierConfig
 
 Algo = Literal["ppo", "grpo", "rloo"]
+
+
+def renamed_keep_last(data: Any) -> Any:
+    """Configs written before `keep_last` name it `save_total_limit`: accepted, not both."""
+    if isinstance(data, dict) and "save_total_limit" in data:
+        if "keep_last" in data:
+            raise ValueError("give keep_last only (save_total_limit is its old name)")
+        data = {**data, "keep_last": data["save_total_limit"]}
+        del data["save_total_limit"]
+    return data
 
 
 class RLConfig(StrictModel):
@@ -53,8 +64,15 @@ class RLConfig(StrictModel):
     ppo: PPOSettings = Field(default_factory=PPOSettings)
     grpo: GRPOSettings = Field(default_factory=GRPOSettings)
     save_steps: int = Field(50, ge=1)
-    save_total_limit: int | None = 2
+    keep_last: int | None = Field(
+        2, ge=1, description="Checkpoints kept (the newest); None keeps all. Old name: save_total_limit."
+    )
     seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return renamed_keep_last(data)
 
     def total_steps(self, prompts: int) -> int:
         if self.steps > 0:
@@ -99,7 +117,7 @@ def run_rl(
     if config.algo == "ppo":
         folder, summary = run_ppo(config, prompts, model, out_dir, reward_fn, progress=progress)
     else:
-        folder, summary = run_trl(config, prompts, model, out_dir, reward_fn)
+        folder, summary = run_trl(config, prompts, model, out_dir, reward_fn, progress=progress)
     if int(os.environ.get("RANK", "0")) == 0:
         metrics = _metrics(config, summary, data_path, model, rewarder)
         (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
@@ -126,14 +144,30 @@ def _metrics(config: RLConfig, summary: dict[str, Any], data_path, model, reward
             "trl": trl.__version__,
         },
     }
-    if rewarder is not None:  # this process's reward calls (this run only, not before a resume)
-        metrics["reward_calls"] = {
-            "outcomes": dict(rewarder.outcomes),
-            "verdict_sources": dict(rewarder.sources),
+    metrics["reward_calls"] = run_totals(history)  # all steps of the run (resumed ones too), all processes
+    if rewarder is not None:  # the verifier's own work: this process, since this (re)start
+        metrics["reward_calls"]["this_process_since_start"] = {
             "distinct_pairs_verified": rewarder.verifier_calls,
             "judge_calls": rewarder.verifier.judge_calls,
         }
     return metrics
+
+
+def run_totals(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Completions, outcomes, verdict sources and tokens summed over the logged steps (all processes)."""
+    outcomes: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    totals = {"completions": 0, "response_tokens": 0, "truncated": 0}
+    for row in history:
+        outcomes.update(row.get("outcomes") or {})
+        sources.update(row.get("sources") or {})
+        for key in totals:
+            totals[key] += row.get(key) or 0
+    return {
+        **totals,
+        "outcomes": dict(sorted(outcomes.items())),
+        "verdict_sources": dict(sorted(sources.items())),
+    }
 
 
 SHARES = [("correct", "right (1)"), ("wrong", "wrong (0.1)"), ("no_reasoning", "no reasoning (0)")]
