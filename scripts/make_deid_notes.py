@@ -215,7 +215,7 @@ def build_values(rng: random.Random, lang: str, split: str) -> dict[str, str]:
         "hospital": rng.choice(
             [f"{city[1]}市第{NUMS_ZH[k - 1]}人民医院", f"{county[1]}县中医院", f"{town[1]}镇卫生院", f"{univ[1]}附属第{NUMS_ZH[k % 3]}医院", f"{city[1]}市中心医院"]
             if zh
-            else [f"{city[0]} {NUMS_EN[k - 1]} People's Hospital", f"{county[0]} County Hospital of Traditional Chinese Medicine", f"{town[0]} Town Health Center", f"the {NUMS_EN[k % 3]} Affiliated Hospital of {univ[0]}", f"{city[0]} Central Hospital"]
+            else [f"{city[0]} {NUMS_EN[k - 1]} People's Hospital", f"{county[0]} County Hospital of Traditional Chinese Medicine", f"{town[0]} Town Health Center", f"{NUMS_EN[k % 3]} Affiliated Hospital of {univ[0]}", f"{city[0]} Central Hospital"]
         ),
         "school": rng.choice(
             [f"{city[1]}市第{NUMS_ZH[k - 1]}中学", f"{town[1]}镇中心小学", f"{city[1]}实验小学", f"{county[1]}县第{NUMS_ZH[k - 1]}高级中学"]

@@ -68,6 +68,16 @@ def _short(spec: str | dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", model.rsplit("/", 1)[-1]) or "model"
 
 
+class DifferentialSettings(StrictModel):
+    """Ranked differentials (docs/evaluation.md): the cot and direct prompts ask for one after the final
+    diagnosis, every entry is graded by the verifier, and the report gives top-k accuracy, mean reciprocal
+    rank and calibration. A trained model is prompted as in SFT and read for a differential all the same.
+    Models that state none get their top-k from `samples` > 1 (votes across samples)."""
+
+    enabled: bool = False
+    k: int = Field(5, ge=1, le=10)  # entries asked for and graded; top-1, top-3, top-5 up to k are reported
+
+
 class EvalConfig(StrictModel):
     """Everything about an evaluation run except the models; every field has a default."""
 
@@ -92,6 +102,8 @@ class EvalConfig(StrictModel):
     # A rerun into a folder whose results were made under other settings (benchmark, grading config,
     # model spec/mode, retrained local model): "restart" sets them aside and redoes them, "error" stops.
     if_changed: Literal["restart", "error"] = "restart"
+    differential: DifferentialSettings = Field(default_factory=DifferentialSettings)
+    calibration_bins: int = Field(10, ge=2, le=50)  # equal-width bins of ECE and the reliability diagram
 
     @model_validator(mode="after")
     def _sampling(self) -> EvalConfig:

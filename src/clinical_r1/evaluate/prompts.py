@@ -33,18 +33,28 @@ def format_options(options: dict[str, str]) -> str:
     return "\n".join(f"{letter}. {text}" for letter, text in options.items())
 
 
-def user_text(item: EvalItem, mode: str, prompts_dir: Path | None = None) -> str:
+def user_text(
+    item: EvalItem, mode: str, prompts_dir: Path | None = None, differential_k: int | None = None
+) -> str:
+    """The user turn. differential_k: also ask for a ranked differential of up to k entries (the
+    templates <mode>_differential_<lang>.txt, where {k} stands for k)."""
     name = template_name(item, mode)
     if name is None:
         return item.question
+    asks_differential = differential_k is not None and item.task == "diagnosis"
+    if asks_differential:
+        name = name.replace(f"_{item.language}.txt", f"_differential_{item.language}.txt")
     template = load_template(name, prompts_dir)
+    if asks_differential:
+        template = template.replace("{k}", str(differential_k))
     # str.replace, not str.format: case texts may hold braces.
     text = template.replace("{question}", item.question.strip())
     return text.replace("{options}", format_options(item.options or {})).strip()
 
 
 def build_messages(item: EvalItem, mode: str, config: EvalConfig) -> list[Message]:
-    text = user_text(item, mode, config.prompts_dir)
+    k = config.differential.k if config.differential.enabled else None
+    text = user_text(item, mode, config.prompts_dir, k)
     if mode == "trained":
         return prompt_messages(text, system_prompt_for(item.language, config.system_prompts))
     return [{"role": "user", "content": text}]

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from clinical_r1.evaluate import metrics as M
+from clinical_r1.evaluate.config import DifferentialSettings
+from clinical_r1.evaluate.differential_report import differential_metrics, plot_reliability, render_section
 from clinical_r1.evaluate.journal import read_journal
 
 # Department names of DxBench (zh) for plots on machines without a CJK font.
@@ -74,7 +76,11 @@ def write_report(run_dir: Path, extra_runs: list[Path] | None = None, out_dir: P
         stats.get("confidence", 0.95),
         stats.get("seed", 0),
     )
-    result = compute_metrics(models, n_boot, confidence, seed)
+    ddx = stats.get("differential") or {}
+    result = compute_metrics(
+        models, n_boot, confidence, seed, ddx.get("k", 5) if ddx.get("enabled") else None,
+        stats.get("calibration_bins", 10),
+    )  # fmt: skip
     result["runs"] = [str(p) for p in runs]
     result["bench"] = run["bench"]
     result["config"] = stats
@@ -82,8 +88,9 @@ def write_report(run_dir: Path, extra_runs: list[Path] | None = None, out_dir: P
         json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     plots = plot_accuracy(result, out_dir / "plots")
+    reliability = plot_reliability(result, out_dir / "plots")
     path = out_dir / "report.md"
-    path.write_text(render_markdown(result, plots, out_dir), encoding="utf-8")
+    path.write_text(render_markdown(result, plots, out_dir, reliability), encoding="utf-8")
     return path
 
 
@@ -157,7 +164,16 @@ def _groups(rows: list[dict[str, Any]], *keys: str) -> dict[str, list[dict[str, 
     return dict(sorted(groups.items()))
 
 
-def compute_metrics(models: list[ModelRun], n_boot: int, confidence: float, seed: int) -> dict[str, Any]:
+def compute_metrics(
+    models: list[ModelRun],
+    n_boot: int,
+    confidence: float,
+    seed: int,
+    differential_k: int | None = None,
+    calibration_bins: int = 10,
+) -> dict[str, Any]:
+    """differential_k: the run asked for ranked differentials of up to k entries (None = it did not);
+    a model with several samples per diagnosis item gets the differential section from votes anyway."""
     result: dict[str, Any] = {"models": {}, "comparisons": []}
     rows_by_model = {}
     for model in models:
@@ -199,6 +215,7 @@ def compute_metrics(models: list[ModelRun], n_boot: int, confidence: float, seed
                 "p90": float(np.percentile(latencies, 90)) if latencies else None,
                 "cached_items": sum(1 for entry in answered if entry.get("cached")),
             },
+            **_differential(rows, k, differential_k, calibration_bins, n_boot, confidence, seed),
             "tokens": {
                 "prompt_per_item": float(np.mean([e["prompt_tokens"] for e in answered]))
                 if answered
@@ -217,6 +234,25 @@ def compute_metrics(models: list[ModelRun], n_boot: int, confidence: float, seed
                 compare(rows_by_model[a], rows_by_model[b], a, b, n_boot, confidence, seed)
             )
     return result
+
+
+def _differential(
+    rows: list[dict[str, Any]],
+    samples: int,
+    differential_k: int | None,
+    bins: int,
+    n_boot: int,
+    confidence: float,
+    seed: int,
+) -> dict[str, Any]:
+    """{"differential": ...} (evaluate/differential_report.py) when the run asked for differentials or the
+    model has several samples per diagnosis item to vote with; else {}."""
+    if not rows or any(row["task"] != "diagnosis" for row in rows):
+        return {}
+    if differential_k is None and samples < 2:
+        return {}
+    k = differential_k or DifferentialSettings().k
+    return {"differential": differential_metrics(rows, k, bins, n_boot, confidence, seed)}
 
 
 def compare(
@@ -335,7 +371,12 @@ def _pct(cell: dict[str, Any] | None) -> str:
     return f"{100 * cell['accuracy']:.1f} [{100 * cell['ci_low']:.1f}, {100 * cell['ci_high']:.1f}]"
 
 
-def render_markdown(result: dict[str, Any], plots: dict[str, Path], out_dir: Path) -> str:
+def render_markdown(
+    result: dict[str, Any],
+    plots: dict[str, Path],
+    out_dir: Path,
+    reliability: dict[str, Path] | None = None,
+) -> str:
     config, bench, models = result["config"], result["bench"], result["models"]
     level = int(round(config.get("confidence", 0.95) * 100))
     lines = [
@@ -371,6 +412,7 @@ def render_markdown(result: dict[str, Any], plots: dict[str, Path], out_dir: Pat
             lines.append(
                 f"| {name} | " + " | ".join(f"{100 * p[k]:.1f}" if k in p else "—" for k in ks) + " |"
             )
+    lines += render_section(result, reliability or {}, out_dir)
     languages = sorted({lang for m in models.values() for lang in m["by_language"]})
     for language in languages:
         lines += ["", f"## {language}: accuracy % per department [{level}% CI]", ""]

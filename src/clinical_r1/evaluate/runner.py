@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from clinical_r1.config import ConfigError
+from clinical_r1.differential import parse_differential
 from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
-from clinical_r1.evaluate.grading import extract
+from clinical_r1.evaluate.grading import Extraction, extract
 from clinical_r1.evaluate.items import EvalItem, file_digest, load_items
 from clinical_r1.evaluate.journal import Journal
 from clinical_r1.evaluate.prompts import build_messages
@@ -29,8 +30,10 @@ ITEMS_FILE = "items.jsonl"
 RESULTS_DIR = "results"
 # Config fields that do not change any answer or grade: a rerun may change them freely.
 _FREE_FIELDS = {
-    "concurrency", "cache_path", "use_cache", "limit", "bootstrap_samples", "confidence", "if_changed"
+    "concurrency", "cache_path", "use_cache", "limit", "bootstrap_samples", "confidence", "if_changed",
+    "calibration_bins",
 }  # fmt: skip
+_DEFAULT_SETTINGS = EvalConfig().model_dump(mode="json", exclude=_FREE_FIELDS)
 _console = Console(stderr=True)
 
 
@@ -151,7 +154,9 @@ async def grade(
 ) -> list[dict[str, Any]]:
     """Journal entries for answered requests: each sample's answer, verdict and correctness."""
     entries: list[dict[str, Any]] = []
+    # (where the verdict goes: a sample or a differential entry, what to verify)
     to_verify: list[tuple[dict[str, Any], VerifyItem]] = []
+    differentials = config.differential.enabled
     for item, response in zip(items, responses, strict=True):
         entry: dict[str, Any] = {
             "id": item.id,
@@ -191,13 +196,12 @@ async def grade(
                 }
                 sample["correct"] = right
             elif found.answer is not None:
-                verify_item = VerifyItem(
-                    prediction=found.answer,
-                    reference=item.reference,
-                    reference_icd10=item.reference_icd10,
-                    language=item.language,
-                )
-                to_verify.append((sample, verify_item))
+                to_verify.append((sample, _verify_item(item, found.answer)))
+            if differentials and item.task == "diagnosis":
+                stated = _stated_differential(found, config.differential.k)
+                sample["differential"] = stated
+                for candidate in stated["entries"] if stated else []:
+                    to_verify.append((candidate, _verify_item(item, candidate["diagnosis"])))
             entry["samples"].append(sample)
         entries.append(entry)
     if to_verify:
@@ -210,6 +214,32 @@ async def grade(
         entry["correct"] = sum(1 for s in entry["samples"] if s["correct"])
         entry["no_answer"] = sum(1 for s in entry["samples"] if s["answer"] is None)
     return entries
+
+
+def _verify_item(item: EvalItem, prediction: str) -> VerifyItem:
+    return VerifyItem(
+        prediction=prediction,
+        reference=item.reference,
+        reference_icd10=item.reference_icd10,
+        language=item.language,
+    )
+
+
+def _stated_differential(found: Extraction, k: int) -> dict[str, Any] | None:
+    """The sample's stated differential (first k entries), read only from an output that parsed: a
+    truncated or malformed one states nothing. Entries get their verdict once graded."""
+    if found.answer is None and found.no_answer_reason != "no diagnosis stated":
+        return None
+    differential = parse_differential(found.response)
+    if differential is None:
+        return None
+    return {
+        "entries": [
+            {"diagnosis": e.diagnosis, "probability": e.probability, "verdict": None, "correct": False}
+            for e in differential.entries[:k]
+        ],
+        "error": differential.error,
+    }
 
 
 def _check_and_save_run(
@@ -240,7 +270,8 @@ def _check_and_save_run(
                 f"the benchmark changed (was {previous['bench']['path']}, task {previous['bench']['task']})"
             )
         for key, value in settings.items():
-            if previous["config"].get(key) != value:
+            # a field added since (e.g. differential) reads as its default in an older run file
+            if previous["config"].get(key, _DEFAULT_SETTINGS.get(key)) != value:
                 shared.append(f"config field '{key}' was {previous['config'].get(key)!r}, now {value!r}")
         stale: dict[str, str] = {}
         for name, old in previous["models"].items():
