@@ -6,8 +6,8 @@ lab value in its normal range, no finding it can negate, ...). The same seed, it
 give the same change: `rng_for(seed, item_id, kind)` is a `random.Random` seeded with that string.
 
 Kinds (docs/evaluation.md, "Robustness"):
-- remove_finding: drop one finding (a clause after the first sentence, preferring positive exam, lab
-  and imaging findings). Which finding is decisive is not known: it is one the seed picks.
+- remove_finding: drop one finding (a clause that is not the demographics or a heading, preferring
+  positive exam, lab and imaging findings). Which finding is decisive is not known: it is one the seed picks.
 - negate_finding: turn one positive finding into its negation ("shows X" -> "shows no X",
   "可闻及X" -> "未闻及X", "X" -> "no X" / "无X").
 - synonym_swap: replace one term by a synonym or abbreviation (data/perturb/terms.tsv).
@@ -114,9 +114,12 @@ _POSITIVE_HINT = re.compile(
     re.IGNORECASE,
 )
 _NEGATED = re.compile(
-    r"\b(?:no|not|without|denies|denied|absent|negative|normal|unremarkable)\b|无|未|否认|阴性|正常|不"
+    r"\b(?:no|not|without|denies|denied|absent|negative|normal|unremarkable)\b|无|未|否认|阴性|正常|不",
+    re.IGNORECASE,
 )
-_AGE = re.compile(r"\d+\s*(?:-?year|岁|月龄|个月)|(?:^|\W)(?:man|woman|boy|girl|male|female)\b|^患者|^患儿")
+_AGE = re.compile(
+    r"\d+\s*(?:-?year|岁|月龄|个月)|(?:^|\W)(?:man|woman|boy|girl|male|female)\b|^患者|^患儿", re.IGNORECASE
+)
 
 
 def split_clauses(text: str, language: str) -> list[str]:
@@ -132,15 +135,13 @@ def split_clauses(text: str, language: str) -> list[str]:
 
 
 def _findings(parts: list[str], language: str) -> list[int]:
-    """Indexes (into split_clauses' list) of clauses that state a finding, after the first sentence."""
-    first_end = next(
-        (i for i in range(1, len(parts), 2) if _SENTENCE_END.match(parts[i].strip() or ".")), len(parts)
-    )
+    """Indexes (into split_clauses' list) of clauses that state a finding: not the demographics (age,
+    sex), not a heading ("Exam:", "查体：")."""
     found = []
     for i in range(0, len(parts), 2):
         clause = parts[i].strip()
         size = len(clause) if language == "zh" else len(clause.split())
-        if i < first_end or size < (2 if language == "zh" else 1) or _AGE.search(clause):
+        if size < (2 if language == "zh" else 1) or _AGE.search(clause):
             continue
         # A heading alone ("Exam", "查体") is no finding.
         if i + 1 < len(parts) and parts[i + 1].strip() in (":", "："):
@@ -221,7 +222,7 @@ _EN_SUBJECT = re.compile(
 
 # First words that make a clause something other than a finding's name (verbs, conjunctions, states).
 _EN_NOT_A_NOUN = re.compile(
-    r"^(?:\w+ed|\w+ly|when|while|and|but|or|which|who|that|then|after|before|since|until|alert|smokes|"
+    r"^(?:when|while|and|but|or|which|who|that|then|after|before|since|until|alert|smokes|"
     r"takes|drinks|works|lives|worse|better|worsening|improving)$",
     re.I,
 )
@@ -239,6 +240,8 @@ def _negated(clause: str, language: str) -> str | None:
         return f"{lead}无{stripped}" if len(stripped) <= 8 else None
     words = stripped.split()
     if _EN_SUBJECT.match(stripped) or len(words) > 4 or _EN_NOT_A_NOUN.match(words[0]):
+        return None
+    if len(words) > 2 and re.match(r"^\w+(?:ed|ly)$", words[0]):  # "relieved by eating": a verb
         return None
     head = stripped[:1].lower() + stripped[1:] if stripped[1:2].islower() else stripped
     return f"{lead}no {head}"

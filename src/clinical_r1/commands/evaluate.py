@@ -37,6 +37,9 @@ def register(app: typer.Typer) -> None:
         judge: str = typer.Option(
             None, "--judge", help="Judge model spec: turns the verifier's LLM tier on."
         ),
+        perturb: bool = typer.Option(
+            False, "--perturb", help="Also evaluate perturbed cases (robustness; config 'perturb' for kinds)."
+        ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Evaluate models on a benchmark; rerun the same command to resume an interrupted run."""
@@ -60,6 +63,10 @@ def register(app: typer.Typer) -> None:
             if judge:  # the LLM tier on, with this judge model; other verifier settings kept
                 verifier = {**cfg.verifier.model_dump(), "judge": True, "judge_model": judge}
                 cfg = cfg.model_copy(update={"verifier": VerifierConfig.model_validate(verifier)})
+            if perturb and cfg.perturb is None:
+                from clinical_r1.perturb import PerturbConfig
+
+                cfg = cfg.model_copy(update={"perturb": PerturbConfig()})
             models = [ModelUnderTest.parse(text) for text in model]
             report = run_eval(cfg, bench, models, out, progress=progress)
         except (ConfigError, RecordError, LLMError) as exc:

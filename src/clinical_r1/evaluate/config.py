@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from clinical_r1.config import ConfigError, StrictModel
 from clinical_r1.formatting import Style
 from clinical_r1.llm.spec import ModelSpec
+from clinical_r1.perturb import PerturbConfig
 from clinical_r1.verify import VerifierConfig
 
 Mode = Literal["trained", "cot", "direct"]
@@ -102,6 +103,8 @@ class EvalConfig(StrictModel):
     # A rerun into a folder whose results were made under other settings (benchmark, grading config,
     # model spec/mode, retrained local model): "restart" sets them aside and redoes them, "error" stops.
     if_changed: Literal["restart", "error"] = "restart"
+    # Robustness: also evaluate perturbed copies of the cases in RUN_DIR/perturb (evaluate/robustness.py).
+    perturb: PerturbConfig | None = None
     differential: DifferentialSettings = Field(default_factory=DifferentialSettings)
     calibration_bins: int = Field(10, ge=2, le=50)  # equal-width bins of ECE and the reliability diagram
 

@@ -17,6 +17,7 @@ from clinical_r1.evaluate import metrics as M
 from clinical_r1.evaluate.config import DifferentialSettings
 from clinical_r1.evaluate.differential_report import differential_metrics, plot_reliability, render_section
 from clinical_r1.evaluate.journal import read_journal
+from clinical_r1.evaluate.robustness import append_robustness
 
 # Department names of DxBench (zh) for plots on machines without a CJK font.
 ZH_DEPARTMENTS = {
@@ -91,6 +92,7 @@ def write_report(run_dir: Path, extra_runs: list[Path] | None = None, out_dir: P
     reliability = plot_reliability(result, out_dir / "plots")
     path = out_dir / "report.md"
     path.write_text(render_markdown(result, plots, out_dir, reliability), encoding="utf-8")
+    append_robustness(runs[0], out_dir)  # when the run evaluated perturbed cases (eval --perturb)
     return path
 
 

@@ -21,6 +21,7 @@ from clinical_r1.evaluate.items import EvalItem, file_digest, load_items
 from clinical_r1.evaluate.journal import Journal
 from clinical_r1.evaluate.prompts import build_messages
 from clinical_r1.evaluate.report import write_report
+from clinical_r1.evaluate.robustness import run_perturbed
 from clinical_r1.judge_audit import warn_if_unaudited
 from clinical_r1.llm import LLM, ChatRequest, ChatResponse, Ledger, build_llm
 from clinical_r1.verify import Verifier, VerifyItem
@@ -30,6 +31,7 @@ ITEMS_FILE = "items.jsonl"
 RESULTS_DIR = "results"
 # Config fields that do not change any answer or grade: a rerun may change them freely.
 _FREE_FIELDS = {
+    "perturb",  # the perturbed copies are a run of their own, in RUN_DIR/perturb
     "concurrency", "cache_path", "use_cache", "limit", "bootstrap_samples", "confidence", "if_changed",
     "calibration_bins",
 }  # fmt: skip
@@ -65,6 +67,8 @@ def run_eval(
     cache_path = (config.cache_path or out_dir / "cache.sqlite") if config.use_cache else None
     asyncio.run(_run_all(config, items, models, out_dir, cache_path, ledger, progress))
     ledger.save(out_dir / "ledger.json")
+    if config.perturb is not None:  # robustness: the same models on perturbed cases
+        run_perturbed(config, bench_path, models, out_dir, progress)
     return write_report(out_dir)
 
 
