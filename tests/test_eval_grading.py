@@ -78,6 +78,24 @@ def test_cot_and_direct_modes_read_the_stated_answer() -> None:
     assert mcq.answer == "C" and mcq.thinking == "A is wrong"
 
 
+def test_base_model_prose_is_graded_by_what_it_commits_to() -> None:
+    """Issue 18: a base model answering in prose (cot mode, no reasoning markers)."""
+    bpd = "Oxygen at 36 weeks. The most likely diagnosis in this case is bronchopulmonary dysplasia (BPD)"
+    assert extract(bpd, "stop", "cot", "diagnosis").answer == "bronchopulmonary dysplasia"
+    refused = extract(
+        "Pulmonary embolism? This diagnosis is highly unlikely and should not be considered.",
+        "stop",
+        "cot",
+        "diagnosis",
+    )
+    assert refused.answer is None and refused.no_answer_reason == "no diagnosis stated"
+    zh = extract("患者发热咳嗽，诊断考虑社区获得性肺炎，不考虑肺结核。", "stop", "direct", "diagnosis")
+    assert zh.answer == "社区获得性肺炎"
+    cut_text = "The most likely diagnosis is infective endocarditis. Treatment"
+    cut = extract(cut_text, "length", "cot", "diagnosis")
+    assert cut.answer is None and "truncated" in cut.no_answer_reason
+
+
 def test_model_argument_syntax() -> None:
     m = ModelUnderTest.parse("gpt=openai:gpt-4o@http://127.0.0.1:9/v1#direct")
     assert (m.name, m.spec, m.mode) == ("gpt", "openai:gpt-4o@http://127.0.0.1:9/v1", "direct")

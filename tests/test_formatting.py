@@ -106,6 +106,13 @@ def test_explicit_style_is_respected() -> None:
         ("急性胰腺炎", "急性胰腺炎"),
         ("诊断：\n1. 社区获得性肺炎\n2. 2型糖尿病", "社区获得性肺炎"),  # primary diagnosis listed first
         ("Diagnosis: 2. Type 2 diabetes mellitus", "Type 2 diabetes mellitus"),
+        # issue 18: a base model's prose answer
+        (
+            "the most likely diagnosis in this case is bronchopulmonary dysplasia (BPD)",
+            "bronchopulmonary dysplasia",
+        ),
+        ("诊断考虑急性肾盂肾炎。", "急性肾盂肾炎"),
+        ("Pneumonia is unlikely. Findings are consistent with pulmonary oedema.", "pulmonary oedema"),
     ],
 )
 def test_extract_diagnosis(response: str, expected: str) -> None:
@@ -122,6 +129,10 @@ def test_extract_diagnosis(response: str, expected: str) -> None:
         "鉴别诊断：肺炎、肺结核",
         "The differential diagnosis is broad and includes sepsis and pneumonia. More tests are needed first.",
         "Several conditions could explain this picture. We should order further tests before concluding.",
+        # issue 18: a negated mention is not the answer
+        "This diagnosis is highly unlikely and should not be considered",
+        "Pulmonary embolism: this diagnosis is highly unlikely and should not be considered.",
+        "不考虑肺栓塞。",
     ],
 )
 def test_no_committed_diagnosis_gives_none(response: str) -> None:

@@ -14,10 +14,10 @@ so synthesis, reward, evaluation and serving all read "no valid answer" the same
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from clinical_r1.diagnosis_extraction import extract_diagnosis
 from clinical_r1.differential import Differential, parse_differential, strip_differential
 
 Style = Literal["r1", "markdown"]
@@ -155,133 +155,3 @@ def _split_markdown(text: str) -> tuple[str, str, str | None]:
     if MD_THINKING_RE.search(after):
         return before.strip(), after.strip(), "'## Thinking' after the final response"
     return before.strip(), after.strip(), None
-
-
-# --- diagnosis extraction -------------------------------------------------------------------
-
-_BULLET = r"(?:[-*•>]+|\d+[.)、])?"
-# An explicit label at the start of a line: "Final diagnosis: X", "**Diagnosis**: X", "最终诊断：X".
-_EXPLICIT_EN = re.compile(
-    rf"^[ \t]*{_BULLET}[ \t]*[*_]*[ \t]*(?P<kind>final|most likely|primary|main|principal|working|clinical)?"
-    r"[ \t]*diagnosis[ \t]*[*_]*[ \t]*[:：][ \t]*[*_]*(?P<value>.*)$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_EXPLICIT_ZH = re.compile(
-    rf"^[ \t]*{_BULLET}[ \t]*[*_]*[ \t]*(?P<kind>最终|最后|初步|主要|临床|最可能的?)?诊断(?:结果|意见)?"
-    r"[ \t]*[*_]*[ \t]*[:：][ \t]*[*_]*(?P<value>.*)$",
-    re.MULTILINE,
-)
-# "final diagnosis:" is explicit wherever it stands, also inside a sentence.
-_INLINE_FINAL = re.compile(
-    r"(?:final diagnosis|最终诊断)[ \t]*[*_]*[ \t]*[:：][ \t]*[*_]*(?P<value>[^\n]+)", re.I
-)
-
-# Stated diagnoses inside prose, in priority order.
-_PHRASES_EN = [
-    r"(?:the )?(?:final|most likely|most probable|likely|probable|working) diagnosis "
-    r"(?:is|would be|here is|remains)"
-    r"(?: most likely| probably| likely)?[ \t]*:?",
-    r"(?<!differential )diagnosis (?:is|would be) (?:most likely|most probably|likely|probably)[ \t]*:?",
-    r"(?<!differential )diagnosis (?:is|would be)[ \t]*:?",
-    r"(?:this|the patient|the presentation|the picture|the patient's presentation|these findings) "
-    r"(?:is|are) most (?:likely|consistent with|suggestive of)",
-    r"(?:the patient|he|she) (?:most likely|likely|probably) (?:has|suffers from)",
-    r"most consistent with",
-]
-_PHRASES_ZH = [
-    r"最终诊断(?:为|是)",
-    r"最可能的诊断(?:为|是)",
-    r"最可能(?:的)?(?:是|为)",
-    r"(?:初步|临床)?诊断(?:考虑)?(?:为|是)",
-    r"考虑诊断(?:为|是)?",
-    r"诊断考虑",
-    r"考虑(?:为|是)",
-]
-_PHRASE_EN = [re.compile(p + r"[ \t]*(?P<value>[^\n]+)", re.IGNORECASE) for p in _PHRASES_EN]
-_PHRASE_ZH = [re.compile(p + r"[ \t]*[:：]?[ \t]*(?P<value>[^\n]+)") for p in _PHRASES_ZH]
-
-# Where a stated diagnosis ends inside a sentence.
-_END_EXPLICIT = re.compile(r"(?:(?<!\d)\.(?:\s|$)|。|；|;|\n)")
-_END_PHRASE = re.compile(
-    r"(?:(?<!\d)\.(?:\s|$)|。|；|;|，|,|\n|\(|（|"
-    r"\s(?:given|because|based on|which|as evidenced|as suggested|supported by|in view of|since)\s)",
-    re.IGNORECASE,
-)
-_SHORT_ANSWER_MAX_CHARS = 80
-_LIST_MARK = re.compile(r"^(?:\d{1,2}\s*[.)、．]\s*|[-*•]\s+)")
-
-
-def extract_diagnosis(response: str) -> str | None:
-    """The one diagnosis the response commits to, or None.
-
-    Order: an explicit label line ("Final diagnosis:" beats "Diagnosis:"; two different final
-    labels mean no commitment -> None), then a stated "most likely diagnosis is X" / "最可能的诊断是X"
-    / "考虑为X", then a response that is itself one short line.
-    """
-    if not response or not response.strip():
-        return None
-    text = unicodedata.normalize("NFKC", response).replace("\r\n", "\n")
-
-    explicit = _explicit_values(text)
-    if explicit is not None:
-        return explicit or None
-
-    for pattern in _PHRASE_ZH + _PHRASE_EN:
-        match = pattern.search(text)
-        if match:
-            value = _clean(match.group("value"), _END_PHRASE)
-            if value:
-                return value
-
-    # A response that is just a name ("Acute pancreatitis.") is the diagnosis itself.
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) == 1 and _looks_like_a_name(lines[0]):
-        return _clean(lines[0], _END_EXPLICIT) or None
-    return None
-
-
-def _looks_like_a_name(line: str) -> bool:
-    line = line.strip().rstrip(".。")
-    return len(line) <= _SHORT_ANSWER_MAX_CHARS and not re.search(
-        r"[:：.。;；?？]|differential|鉴别", line, re.IGNORECASE
-    )
-
-
-def _explicit_values(text: str) -> str | None:
-    """The committed explicit-label value; "" when labels disagree; None when there is no label."""
-    found: list[tuple[bool, str]] = []  # (is_final, value)
-    lines = text.split("\n")
-    for pattern in (_EXPLICIT_EN, _EXPLICIT_ZH):
-        for match in pattern.finditer(text):
-            value = match.group("value")
-            if not _clean(value, _END_EXPLICIT):  # "Diagnosis:" alone on its line: the value follows
-                line_no = text[: match.start()].count("\n")
-                following = [line for line in lines[line_no + 1 :] if line.strip()]
-                value = following[0] if following else ""
-            kind = (match.group("kind") or "").lower()
-            found.append((kind in ("final", "最终", "最后"), _clean(value, _END_EXPLICIT)))
-    if not found:
-        inline = _INLINE_FINAL.search(text)
-        if inline:
-            found.append((True, _clean(inline.group("value"), _END_EXPLICIT)))
-    found = [(final, value) for final, value in found if value]
-    if not found:
-        return None
-    finals = [value for final, value in found if final]
-    chosen = finals or [value for _, value in found]
-    distinct = {_comparable(v) for v in chosen}
-    return chosen[0] if len(distinct) == 1 else ""
-
-
-def _clean(value: str, end: re.Pattern[str]) -> str:
-    value = _LIST_MARK.sub("", value.strip())  # "1. Pneumonia" under a "Diagnosis:" label
-    match = end.search(value)
-    if match:
-        value = value[: match.start()]
-    value = value.strip().strip("*_`\"'“”‘’「」『』").strip()
-    value = re.sub(r"^(?:is|was|of)\s+", "", value, flags=re.IGNORECASE)
-    return value.rstrip(".。!！?？,，;；:：").strip()
-
-
-def _comparable(value: str) -> str:
-    return re.sub(r"[\W_]+", " ", value.casefold()).strip()
