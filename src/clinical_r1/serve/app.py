@@ -229,7 +229,10 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
     )
     app.state.gate = gate
     app.state.settings = settings
-    docs_page = get_swagger_ui_html(openapi_url="/openapi.json", title="clinical-r1 API")
+    # No favicon from fastapi.tiangolo.com: Swagger UI's CDN is the only other origin /docs uses.
+    docs_page = get_swagger_ui_html(
+        openapi_url="/openapi.json", title="clinical-r1 API", swagger_favicon_url="data:,"
+    )
     docs_csp = page_csp(docs_page.body.decode(), "https://cdn.jsdelivr.net")
     # Outermost last: headers on every answer (refusals too), then the Host check, then the key.
     app.add_middleware(RequireKey, api_key=api_key, prefixes=("/v1/diagnose",))

@@ -74,7 +74,8 @@ class ReadTimeoutProtocol(HttpToolsProtocol):
             client,
             self.read_timeout_s,
         )
-        if self.cycle is None or not self.cycle.response_started:
+        cycle = self.cycle  # the request being received, or the previous one (kept-alive connection)
+        if cycle is None or cycle.response_complete or not cycle.response_started:
             self.transport.write(_TIMEOUT_RESPONSE)
         self.transport.close()
 
