@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from clinical_r1.differential import (
@@ -13,6 +16,12 @@ from clinical_r1.differential import (
 )
 from clinical_r1.evaluate.grading import extract
 from clinical_r1.formatting import parse, render
+from clinical_r1.records import write_jsonl
+from clinical_r1.synth.config import SynthConfig
+from clinical_r1.synth.example import read_examples
+from clinical_r1.synth.fake_teacher import FakeTeacher, make_records
+from clinical_r1.synth.runner import run_synthesis
+from clinical_r1.testing.fake_openai_server import running_server
 
 ENTRIES = [("Community-acquired pneumonia (lobar)", 0.6), ("Acute bronchitis", 0.125), ("Type 2 MI", 0.05)]
 ZH_ENTRIES = [("社区获得性肺炎", 0.6), ("急性支气管炎", 0.25), ("肺栓塞", 0.1)]
@@ -151,3 +160,47 @@ def test_instruction_names_k_and_the_form() -> None:
 
 def test_entry_type_is_accepted_by_render() -> None:
     assert render_differential([DifferentialEntry("Gout", 0.9)]) == "Differential diagnosis:\n1. Gout (90%)"
+
+
+# --- synthesis asks the teacher for it ------------------------------------------------------------
+
+
+def test_synthesis_asks_the_teacher_for_a_differential_when_configured(tmp_path: Path) -> None:
+    teacher = FakeTeacher()
+    records = tmp_path / "records.jsonl"
+    write_jsonl(records, make_records(["initial"]) + make_records(["initial"], "zh", "zh"))
+    with running_server(teacher) as server:
+        spec = f"openai:fake-teacher@{server.base_url}"
+        stats = run_synthesis(SynthConfig(teacher=spec, differential=True, differential_k=3), records,
+                              tmp_path / "on", progress=False)  # fmt: skip
+        asked = [r.user_text for r in server.requests if "<internal thinking>" in r.user_text
+                 or "<内部思考>" in r.user_text]  # fmt: skip
+        plain = run_synthesis(SynthConfig(teacher=spec), records, tmp_path / "off", progress=False)
+    assert stats.examples == 2 and plain.examples == 2
+    assert len(asked) == 2 and all("up to 3 diagnoses" in t or "最多3个" in t for t in asked)
+    examples = {e.language: e for e in read_examples(tmp_path / "on" / "examples.jsonl")}
+    assert parse_differential(examples["en"].response).entries[0] == DifferentialEntry("Lobar pneumonia", 0.7)
+    assert parse_differential(examples["zh"].response).entries[1] == DifferentialEntry("肺栓塞", 0.2)
+    plain_examples = list(read_examples(tmp_path / "off" / "examples.jsonl"))
+    assert all(parse_differential(e.response) is None for e in plain_examples)
+    # The option changes what the search produces; off, the fingerprint is that of earlier configs.
+    assert SynthConfig(teacher=spec).search_fingerprint() != SynthConfig(
+        teacher=spec, differential=True
+    ).search_fingerprint()
+
+
+def test_synthesis_drops_a_response_without_the_differential_asked_for(tmp_path: Path) -> None:
+    teacher = FakeTeacher()
+
+    def script(request: dict) -> str:
+        reply = teacher(request)
+        return reply.split("\n\nDifferential diagnosis:")[0]  # the teacher ignores the request
+
+    records = tmp_path / "records.jsonl"
+    write_jsonl(records, make_records(["initial"]))
+    with running_server(script) as server:
+        config = SynthConfig(teacher=f"openai:fake-teacher@{server.base_url}", differential=True)
+        stats = run_synthesis(config, records, tmp_path / "out", progress=False)
+    assert stats.examples == 0 and stats.dropped == {"differential_invalid": 1}
+    reject = json.loads((tmp_path / "out" / "rejects.jsonl").read_text("utf-8"))
+    assert "none stated" in json.dumps(reject)

@@ -43,6 +43,12 @@ class SynthConfig(StrictModel):
     keep_guided: bool = Field(True, description="False moves guided examples to the rejects file.")
     max_reasks: int = Field(2, ge=0, description="Re-asks after a malformed teacher reply.")
     leak_phrases: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_LEAK_PHRASES))
+    differential: bool = Field(
+        False,
+        description="Ask the teacher for a ranked differential with probabilities in the formal response; "
+        "an example without a usable one is dropped (differential_invalid).",
+    )
+    differential_k: int = Field(5, ge=1, le=10, description="Most entries of the differential asked for.")
 
     # sampling
     temperature: float = Field(0.7, ge=0.0)
@@ -92,5 +98,8 @@ class SynthConfig(StrictModel):
             },
         )
         relevant["teacher"] = {"model": self.teacher.model, "base_url": self.teacher.base_url}
+        if not self.differential:  # off (the default): the fingerprint of configs from before the option
+            relevant.pop("differential")
+            relevant.pop("differential_k")
         text = json.dumps(relevant, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 
+from clinical_r1.differential import render_differential
 from clinical_r1.records import ClinicalRecord
 from clinical_r1.synth.search import derive_seed
 
@@ -83,7 +84,11 @@ class FakeTeacher:
         if "<internal thinking>" in first or "<内部思考>" in first:
             said = wrong if scenario == "mismatch" else right
             label = "最终诊断：" if language == "zh" else "Final diagnosis: "
-            return f"{label}{said}\n\nThe findings support it; alternatives are less likely."
+            text = f"{label}{said}\n\nThe findings support it; alternatives are less likely."
+            if "Differential diagnosis:\n1." in first or "鉴别诊断：\n1." in first:  # asked for one
+                other = wrong if said == right else right
+                text += "\n\n" + render_differential([(said, 0.7), (other, 0.2)], language)
+            return text
         if "<thought process>" in first or "<思考过程>" in first:
             if scenario == "bad_rewrite":
                 return "Sure! Here is the rewrite: hmm, pneumonia."

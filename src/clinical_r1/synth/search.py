@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from clinical_r1.differential import differential_instruction, parse_differential, strip_differential
 from clinical_r1.formatting import extract_diagnosis
 from clinical_r1.llm.base import LLM
 from clinical_r1.llm.types import ChatRequest, ChatResponse
@@ -117,14 +118,23 @@ class RecordSearch:
             thinking = await self._ask(
                 "rewrite", self._render("rewrite", reasoning=steps_text(steps)), parse_natural
             )
-            response = await self._ask("response", self._render("response", thinking=thinking), _plain_text)
+            prompt = self._render("response", thinking=thinking)
+            if self.config.differential:  # ask for the ranked differential too (clinical_r1.differential)
+                k = self.config.differential_k
+                prompt += "\n\n" + differential_instruction(self.record.language, k)
+            response = await self._ask("response", prompt, _plain_text)
             # Only the diagnosis the response states counts, as in evaluation and the RL reward: a
             # response stating none (None -> mismatch) would teach an answer nobody can grade.
-            diagnosis = extract_diagnosis(response)
+            diagnosis = extract_diagnosis(strip_differential(response))
             verdict = await self._verify(diagnosis)
             trace["response_verdict"] = {"prediction": diagnosis, **verdict.model_dump(mode="json")}
             if not verdict.is_match:
                 raise Dropped("response_mismatch", f"response diagnosis {diagnosis!r}: {verdict.reason}")
+            if self.config.differential:  # asked for: an example without a usable one would teach none
+                stated = parse_differential(response)
+                if stated is None or not stated.probabilities_valid:
+                    why = "none stated" if stated is None else stated.error
+                    raise Dropped("differential_invalid", f"ranked differential: {why}")
             if route == "guided":
                 self._check_leak(thinking + "\n" + response)
         except Dropped as drop:
