@@ -13,11 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from clinical_r1.differential import render_differential
 from clinical_r1.evaluate import metrics as M
 from clinical_r1.evaluate.config import DifferentialSettings, EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.runner import run_eval
+from clinical_r1.formatting import render
 from clinical_r1.records import SAMPLE_RECORDS
 from clinical_r1.testing.fake_openai_server import Reply, running_server
+from clinical_r1.train.reward import RewardConfig, Rewarder
 
 DEPARTMENTS = ["Respiratory", "Cardiology"]
 WRONG = {
@@ -236,3 +239,32 @@ def test_reliability_bins_use_wilson_intervals() -> None:
     assert (last.forecasts, last.accuracy) == (4, 0.75)
     # Wilson 95% for 3/4 (statsmodels proportion_confint(3, 4, method="wilson") gives the same)
     assert (last.ci_low, last.ci_high) == pytest.approx((0.3006418, 0.9544127), abs=1e-6)
+
+
+# --- the optional calibration term of the RL reward -------------------------------------------------
+
+
+def _with_ddx(final: str, entries: list[tuple[str, float]]) -> str:
+    return render("Fever, cough and a lobar consolidation.",
+                  f"Final diagnosis: {final}\n\n" + render_differential(entries))  # fmt: skip
+
+
+def test_reward_calibration_term_is_off_by_default_and_a_brier_bonus_when_on() -> None:
+    outputs = [
+        _with_ddx("pneumonia", [("pneumonia", 0.8), ("asthma", 0.1)]),  # right, first entry right, p .8
+        _with_ddx("pneumonia", [("asthma", 0.6), ("pneumonia", 0.3)]),  # right answer, first entry wrong
+        _with_ddx("gout", [("gout", 0.9)]),  # wrong and confident
+        # probabilities summing to 1.3: no bonus
+        render("r", "Final diagnosis: gout\n\nDifferential diagnosis:\n1. gout (70%)\n2. asthma (60%)"),
+        render("Fever and cough.", "Final diagnosis: pneumonia"),  # no differential: no bonus
+        "Final diagnosis: pneumonia\n\nDifferential diagnosis:\n1. pneumonia (90%)",  # no reasoning
+    ]
+    refs = ["pneumonia"] * len(outputs)
+    assert Rewarder().score_many(outputs, refs) == [1.0, 1.0, 0.1, 0.1, 1.0, 0.0]  # the paper's reward
+    details = Rewarder(RewardConfig(calibration=0.2)).score_details(outputs, refs)
+    assert [d.score for d in details] == pytest.approx(
+        [1.0 + 0.2 * (1 - 0.2**2), 1.0 + 0.2 * (1 - 0.6**2), 0.1 + 0.2 * (1 - 0.9**2), 0.1, 1.0, 0.0]
+    )
+    assert [d.calibration is None for d in details] == [False, False, False, True, True, True]
+    with pytest.raises(ValueError, match="must be below correct - wrong"):
+        RewardConfig(calibration=0.9)

@@ -11,6 +11,14 @@ One module, used by our PPO, by TRL's GRPO/RLOO and by the verl reward file:
   the model reasoned, so it earns the 0.1, but never the 1.0 for an answer nobody confirmed. A
   reasoned response with no extractable diagnosis is wrong too.
 
+Optional calibration term (`calibration` > 0; off by default, so the paper's 1 / 0.1 / 0 is unchanged):
+a reasoned output that states a ranked differential with usable probabilities (clinical_r1.differential)
+earns `calibration * (1 - (p - y)^2)` on top, where p is the probability it states for its first entry
+and y is 1 when the verifier matches that entry to the reference, else 0. This is the Brier score of the
+forecast "my first candidate is right" turned into a bonus: a proper scoring rule, so the expected
+bonus is largest when the stated p is the model's real chance of being right. The weight must stay
+below correct - wrong, so that a right answer always outscores a wrong one.
+
 Verdicts are cached per (diagnosis, reference, code, language) for the life of the `Rewarder`, and
 each batch is sent to the verifier at once, so the LLM judge sees each distinct pair exactly once
 (the judge's own request cache, `verifier.judge_cache`, makes that hold across runs too).
@@ -22,6 +30,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from pydantic import Field, model_validator
 
 from clinical_r1.config import StrictModel
 from clinical_r1.formatting import Style, parse
@@ -41,6 +51,17 @@ class RewardConfig(StrictModel):
     # does, so RL never rewards an output evaluation calls invalid. None = detect from the markers
     # present ("r1" or "markdown"): either style earns the reward.
     style: Style | None = "r1"
+    # Weight of the calibration bonus (module docstring); 0 = off, the paper's reward.
+    calibration: float = Field(0.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _calibration_below_gap(self) -> RewardConfig:
+        if self.calibration and self.calibration >= self.correct - self.wrong:
+            raise ValueError(
+                f"reward calibration {self.calibration} must be below correct - wrong "
+                f"({self.correct - self.wrong:g}), or a confident wrong answer could outscore a right one"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,7 @@ class RewardResult:
     source: str
     diagnosis: str | None
     reason: str
+    calibration: float | None = None  # the calibration bonus included in score; None = not earned / off
 
 
 class Rewarder:
@@ -92,11 +114,20 @@ class Rewarder:
             parse(text, self.config.style, truncated=t) for text, t in zip(completions, cut, strict=True)
         ]
         keys: list[tuple[str, str, str | None, str] | None] = []
+        # the first entry of a usable stated differential, graded too when the calibration term is on
+        firsts: list[tuple[float, tuple[str, str, str | None, str]] | None] = []
         for p, ref, code, lang in zip(parsed, references, codes, langs, strict=True):
             reasoned = p.valid and p.has_reasoning
             keys.append(((p.diagnosis or "").strip(), ref.strip(), code, lang) if reasoned else None)
+            stated = p.differential if reasoned and self.config.calibration > 0 else None
+            if stated is not None and stated.probabilities_valid:
+                first = stated.entries[0]
+                firsts.append((first.probability or 0.0, (first.diagnosis, ref.strip(), code, lang)))
+            else:
+                firsts.append(None)
 
-        missing = list(dict.fromkeys(k for k in keys if k is not None and k not in self._verdicts))
+        wanted = [k for k in keys if k is not None] + [f[1] for f in firsts if f is not None]
+        missing = list(dict.fromkeys(k for k in wanted if k not in self._verdicts))
         if missing:
             items = [
                 VerifyItem(prediction=d or None, reference=r, reference_icd10=c, language=lang)
@@ -107,7 +138,7 @@ class Rewarder:
             self._verdicts.update(zip(missing, verdicts, strict=True))
 
         results = []
-        for p, key in zip(parsed, keys, strict=True):
+        for p, key, first in zip(parsed, keys, firsts, strict=True):
             if key is None:
                 result = RewardResult(
                     self.value("no_reasoning"), "no_reasoning", "parser", None, p.error or ""
@@ -116,7 +147,13 @@ class Rewarder:
                 verdict = self._verdicts[key]
                 outcome: Outcome = "correct" if verdict.is_match else "wrong"
                 reason = verdict.reason if verdict.label != "undecided" else f"undecided: {verdict.reason}"
-                result = RewardResult(self.value(outcome), outcome, verdict.source, p.diagnosis, reason)
+                bonus = None
+                if first is not None:
+                    stated_p, first_key = first
+                    right = 1.0 if self._verdicts[first_key].is_match else 0.0
+                    bonus = self.config.calibration * (1.0 - (stated_p - right) ** 2)
+                score = self.value(outcome) + (bonus or 0.0)
+                result = RewardResult(score, outcome, verdict.source, p.diagnosis, reason, bonus)
             self.outcomes[result.outcome] += 1
             self.sources[result.source] += 1
             results.append(result)
