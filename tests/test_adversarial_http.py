@@ -465,3 +465,36 @@ def test_client_that_leaves_cancels_generation_and_is_logged(
     line = next(r.getMessage() for r in caplog.records if "client disconnected" in r.getMessage())
     assert f"{path.removeprefix('/v1/')} " in line and "generation cancelled" in line
     assert "Fever" not in caplog.text and "rust-coloured" not in caplog.text  # no case text
+
+
+def test_local_model_skips_a_queued_request_whose_caller_left(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain request to a local model waits in the backend's batch queue; when its client leaves
+    (the API cancels the call) it must be dropped there, not generated after the running batch."""
+    llm = build_llm(ModelSpec(backend="local", model=str(tiny_model_dir), threads=1))
+    generated: list[int] = []
+    backend = type(llm)
+    original = backend._generate_batch
+
+    def counting(self, requests: list[ChatRequest]) -> list[ChatResponse]:
+        generated.extend(r.max_tokens for r in requests)
+        return original(self, requests)
+
+    monkeypatch.setattr(backend, "_generate_batch", counting)
+
+    def ask(max_tokens: int) -> Sequence[ChatRequest]:
+        return [ChatRequest(messages=[{"role": "user", "content": CASE}], max_tokens=max_tokens)]
+
+    async def run() -> None:
+        await llm.generate(ask(1))  # loads the model
+        first = asyncio.ensure_future(llm.generate(ask(8)))
+        second = asyncio.ensure_future(llm.generate(ask(9)))  # another batch key: waits for the first
+        await asyncio.sleep(0.01)
+        second.cancel()
+        (answer,) = await first
+        assert answer.ok
+        await asyncio.sleep(0.2)  # the dispatcher would have started the second batch by now
+
+    asyncio.run(run())
+    assert generated == [1, 8]

@@ -1,4 +1,4 @@
-"""A local transformers model (any HF folder or hub id): the tiny model, small local runs.
+"""A local transformers model (any HF folder, hub id or GGUF file): the tiny model, small local runs.
 
 Generation runs in one worker thread so the event loop stays free. Requests that share sampling
 parameters are batched (left padding, up to `spec.batch_size`), also across concurrent generate()
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from clinical_r1.llm.base import CachedBackend, LLMError, OnDone
+from clinical_r1.llm.gguf import is_gguf_path, load_gguf
 from clinical_r1.llm.types import ChatRequest, ChatResponse
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,11 @@ class LocalLLM(CachedBackend):
         """A local folder can be retrained in place: its files' sizes and times are part of the key."""
         identity = super().cache_identity()
         folder = Path(self.spec.model).expanduser()
-        if folder.is_dir():
+        if folder.is_file():  # a GGUF file
+            stat = folder.stat()
+            identity["model"] = str(folder.resolve())
+            identity["fingerprint"] = f"{stat.st_size}:{stat.st_mtime_ns}"
+        elif folder.is_dir():
             digest = hashlib.sha256()
             for path in sorted(folder.iterdir()):
                 if path.is_file():
@@ -62,9 +67,10 @@ class LocalLLM(CachedBackend):
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+                from clinical_r1.threads import apply_threads
+
                 spec = self.spec
-                if spec.threads is not None:
-                    torch.set_num_threads(spec.threads)
+                threads = apply_threads(spec.threads)
                 device = spec.device
                 if device == "auto":
                     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -73,13 +79,17 @@ class LocalLLM(CachedBackend):
                     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
                 else:
                     dtype = getattr(torch, dtype)
-                tokenizer = AutoTokenizer.from_pretrained(spec.model)
+                if is_gguf_path(spec.model):  # de-quantised on load (llm/gguf.py)
+                    tokenizer, model = load_gguf(spec.model, dtype)
+                else:
+                    tokenizer = AutoTokenizer.from_pretrained(spec.model)
+                    model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype)
                 tokenizer.padding_side = "left"
                 if tokenizer.pad_token is None:
                     tokenizer.pad_token = tokenizer.eos_token
-                model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype).to(device).eval()
+                model = model.to(device).eval()
                 self._tokenizer, self._model, self._device = tokenizer, model, device
-                log.info("loaded %s on %s (%s)", spec.model, device, dtype)
+                log.info("loaded %s on %s (%s, %d CPU threads)", spec.model, device, dtype, threads)
             return self._tokenizer, self._model
 
     def _eos_ids(self) -> set[int]:
@@ -202,6 +212,10 @@ class LocalLLM(CachedBackend):
         synthesis tasks, one record each) pile up while a batch generates and go together next."""
         await asyncio.sleep(0)  # let callers scheduled in the same tick join the first batch
         while self._queue:
+            # A caller that was cancelled while waiting (e.g. an API client that left) is not generated.
+            self._queue[:] = [item for item in self._queue if not item[2].done()]
+            if not self._queue:
+                break
             key = self._queue[0][0]
             batch = [item for item in self._queue if item[0] == key][: self.spec.batch_size]
             for item in batch:
