@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from clinical_r1.cli import app
 from clinical_r1.differential import render_differential
 from clinical_r1.evaluate import metrics as M
 from clinical_r1.evaluate.config import DifferentialSettings, EvalConfig, ModelUnderTest
@@ -268,3 +270,16 @@ def test_reward_calibration_term_is_off_by_default_and_a_brier_bonus_when_on() -
     assert [d.calibration is None for d in details] == [False, False, False, True, True, True]
     with pytest.raises(ValueError, match="must be below correct - wrong"):
         RewardConfig(calibration=0.9)
+
+
+def test_cli_differential_option(bench: tuple[Path, dict[str, dict]], tmp_path: Path) -> None:
+    path, items = bench
+    with running_server(_script(items)) as server:  # the ddx script asserts the prompt asks for one
+        result = CliRunner().invoke(app, [
+            "eval", "--bench", str(path), "--model", f"ddx=openai:ddx@{server.base_url}#cot",
+            "--out", str(tmp_path / "run"), "--differential", "3", "--limit", "3", "--no-progress",
+        ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ddx = json.loads((tmp_path / "run" / "metrics.json").read_text())["models"]["ddx"]["differential"]
+    assert ddx["k"] == 3 and ddx["ks"] == [1, 3] and ddx["overall"]["methods"]["stated"] == 3
+    assert _box(ddx["overall"]["top_k"], "1") == pytest.approx(1 / 3)

@@ -29,10 +29,12 @@ from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.runner import run_eval
 from clinical_r1.importers import ImportConfig, import_file
 from clinical_r1.manifest import Manifest, fingerprint, package_versions
+from clinical_r1.record_filters import RecordFilter, filter_rows
 from clinical_r1.records import SAMPLE_RECORDS, RecordError, iter_jsonl, write_jsonl
 from clinical_r1.synth.config import SynthConfig
 from clinical_r1.synth.runner import run_synthesis
 from clinical_r1.train.rl import RLConfig, run_rl
+from clinical_r1.train.rl_data import prepare_rl_data
 from clinical_r1.train.sft import SFTStageConfig, run_sft
 from clinical_r1.train.tiny import ensure_tiny_model
 
@@ -56,6 +58,8 @@ class RecordsStage(StrictModel):
     # Share of cases held out for the benchmark (never trained on). Split by pair id when present,
     # so an English case and its Chinese translation land on the same side.
     heldout_fraction: float = Field(0.5, ge=0.0, le=1.0)
+    # Which imported records the run uses at all (training and benchmark): record_filters.RecordFilter.
+    filter: RecordFilter = Field(default_factory=RecordFilter)
 
 
 def _stage_config_file(value: Any) -> Any:
@@ -72,6 +76,8 @@ class SFTStage(StrictModel):
     config: SFTStageConfig = Field(default_factory=SFTStageConfig)
     # Hand-written examples trained on beside the synthesized ones (e.g. when the teacher is a toy).
     extra_data: list[str] = Field(default_factory=list)
+    # Which training examples SFT uses (language, department, ids): record_filters.RecordFilter.
+    filter: RecordFilter = Field(default_factory=RecordFilter)
     # Run the stage through a launcher instead of in this process, e.g. "accelerate launch
     # --config_file configs/accelerate/deepspeed_zero3.yaml" for 8 GPUs. None: in-process.
     launch: str | None = None
@@ -83,6 +89,20 @@ class RLStage(StrictModel):
     launch: str | None = None  # as for SFT
     _file = field_validator("config", mode="before")(_stage_config_file)
     data: Literal["train_records", "examples"] = "train_records"
+    # Which prompts RL uses, and benchmark cases left out: by default the held-out records the
+    # benchmark is built from, plus any `exclude_cases` files (exact or near duplicates, bench/leakage.py).
+    filter: RecordFilter = Field(default_factory=RecordFilter)
+    exclude_benchmark: bool = True
+    exclude_cases: list[str] = Field(default_factory=list)
+    leak_threshold: float = Field(0.8, gt=0.0, le=1.0)
+
+    @field_validator("exclude_cases")
+    @classmethod
+    def _case_files(cls, value: list[str]) -> list[str]:
+        missing = [p for p in value if not Path(p).expanduser().is_file()]
+        if missing:
+            raise ValueError(f"benchmark case file(s) not found: {', '.join(missing)}")
+        return value
 
 
 class EvalStage(StrictModel):
@@ -209,7 +229,9 @@ class Pipeline:
         if stage == "rl":
             model = out["sft"]["model"] if "sft" in out else resolve_model(c.model)
             data = out["synthesize"]["examples"] if c.rl.data == "examples" else out["records"]["train"]
-            return c.rl.model_dump(mode="json"), {"model": model, "data": data}
+            inputs = {"model": model, "data": data}
+            inputs.update({f"benchmark{i}": p for i, p in enumerate(self._rl_benchmark_files())})
+            return c.rl.model_dump(mode="json"), inputs
         if stage == "bench":
             inputs = {"heldout": out["records"]["heldout"], "train": out["records"]["train"]}
             if "sft" in out:
@@ -259,6 +281,12 @@ class Pipeline:
                     )
                 first[obj["id"]] = f"{part}:{line}"
                 rows.append(obj)
+        if not self.config.records.filter.is_empty():
+            rows, filtered = filter_rows(rows, self.config.records.filter)
+            summary["filter"] = filtered.as_dict()
+            console.print(f"record filter: {filtered.describe()}")
+            if not rows:
+                raise ConfigError("records.filter keeps no record: nothing to train or benchmark on")
         write_jsonl(all_path, rows)
         train, heldout = split_heldout(rows, self.config.records.heldout_fraction)
         write_jsonl(out_dir / "train.jsonl", train)
@@ -286,6 +314,12 @@ class Pipeline:
         sources += stage.extra_data
         data = out_dir / "train_examples.jsonl"
         counts = concat_jsonl([_input_path(p) for p in sources], data)
+        if not stage.filter.is_empty():
+            examples, filtered = filter_rows((obj for _, obj in iter_jsonl(data)), stage.filter)
+            console.print(f"SFT data filter: {filtered.describe()}")
+            if not examples:
+                raise ConfigError("sft.filter keeps no training example")
+            write_jsonl(data, examples)
         console.print("SFT data: " + ", ".join(f"{n} from {p}" for p, n in counts.items()))
         model = resolve_model(self.config.model)
         if stage.launch:
@@ -301,13 +335,23 @@ class Pipeline:
     def _stage_rl(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
         _, inputs = self._plan("rl")
         stage = self.config.rl
+        data = out_dir / "rl_data.jsonl"
+        report = prepare_rl_data(
+            inputs["data"], data, stage.filter, self._rl_benchmark_files(), stage.leak_threshold
+        )
+        console.print(report.describe())
         if stage.launch:
-            model_dir = launch_stage(
-                stage.launch, "rl", stage.config, inputs["data"], inputs["model"], out_dir
-            )
+            model_dir = launch_stage(stage.launch, "rl", stage.config, data, inputs["model"], out_dir)
         else:
-            model_dir = run_rl(stage.config, inputs["data"], inputs["model"], out_dir)
-        return {"model": Path(model_dir)}, {}
+            model_dir = run_rl(stage.config, data, inputs["model"], out_dir)
+        return {"model": Path(model_dir), "data": data}, {"data": report.as_dict()}
+
+    def _rl_benchmark_files(self) -> list[str | Path]:
+        """The cases RL must not train on: the held-out records the benchmark is built from (by
+        default) and the configured `exclude_cases` files."""
+        stage = self.config.rl
+        files: list[str | Path] = [self.outputs["records"]["heldout"]] if stage.exclude_benchmark else []
+        return files + [_input_path(p) for p in stage.exclude_cases]
 
     def _stage_bench(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
         # Leak check against everything trained on: the training records and the SFT data.

@@ -34,6 +34,10 @@ def register(app: typer.Typer) -> None:
         concurrency: int = typer.Option(None, "--concurrency", help="Requests in flight per model."),
         limit: int = typer.Option(None, "--limit", help="Only the first N items."),
         task: str = typer.Option(None, "--task", help="auto | diagnosis | mcq (default auto)."),
+        differential: int = typer.Option(
+            None, "--differential", min=1, max=10,
+            help="Ask for a ranked differential of up to K entries and grade each: top-k, MRR, calibration.",
+        ),
         judge: str = typer.Option(
             None, "--judge", help="Judge model spec: turns the verifier's LLM tier on."
         ),
@@ -57,6 +61,7 @@ def register(app: typer.Typer) -> None:
             "concurrency": concurrency,
             "limit": limit,
             "task": task,
+            "differential": {"enabled": True, "k": differential} if differential else None,
         }
         try:
             cfg = load_config(config, EvalConfig, overrides=overrides)

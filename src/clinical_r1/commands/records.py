@@ -29,6 +29,11 @@ MAP_HELP = (
     "nested paths 'case=history.present', joins 'case=history.present+exam', extraction "
     "'diagnosis=qa[?question].answer|zh' (docs/records.md)."
 )
+# The record filter options (record_filters.filter_from_options), shared with `synthesize` and `rl`.
+LANGUAGE_HELP = "Keep only these languages (en, zh); repeat or comma-separate."
+DEPARTMENT_HELP = "Keep only these departments (case-insensitive; '(none)' = rows without one); repeat."
+INCLUDE_HELP = "Keep only these ids (repeat or comma-separate), or @FILE: ids one a line, or JSONL with 'id'."
+EXCLUDE_HELP = "Leave out these ids (repeat or comma-separate), or @FILE as for --include-ids."
 ENCODING_HELP = "Force the input's encoding (utf-8, utf-8-sig, gb18030, gbk, utf-16); default: detected."
 
 
@@ -253,6 +258,35 @@ def _print_counts(title: str, counts: dict[str, int], total: int) -> None:
     for key, count in counts.items():
         table.add_row(key, f"{count:,}", f"{count / total:.1%}" if total else "")
     console.print(table)
+
+
+@records_app.command("filter")
+def filter_(
+    path: Path = typer.Argument(..., help="Records or training examples JSONL."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where the kept rows go (JSONL)."),
+    language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
+    department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
+    include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
+    exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
+) -> None:
+    """Keep the rows of PATH that match every filter given; the others are counted with their reason."""
+    from clinical_r1.record_filters import filter_file, filter_from_options
+    from clinical_r1.records import RecordError
+
+    try:
+        record_filter = filter_from_options(language, department, include_ids, exclude_ids)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if record_filter is None:
+        raise typer.BadParameter("give one of --language, --department, --include-ids, --exclude-ids")
+    try:
+        report = filter_file(path, out, record_filter)
+    except (RecordError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"[green]{report.kept:,} of {report.read:,} rows kept[/green] -> {out}")
+    if report.dropped:
+        _print_reasons(f"{report.read - report.kept:,} rows left out", "reason", report.dropped)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,14 @@
 """`clinical-r1 rl`: RL after SFT (thin: parse, call, print).
 
     clinical-r1 rl --algo ppo|grpo|rloo --data DATA --model SFT_MODEL --out OUT [--config rl.yaml]
+        [--language en] [--department X] [--include-ids/--exclude-ids IDS|@FILE]
+        [--exclude-cases BENCH.jsonl ...] [--keep-benchmark-cases]
     clinical-r1 rl export-verl --data DATA --model SFT_MODEL --out FOLDER [--config rl.yaml]
+
+The prompts trained on are OUT/rl_data.jsonl: DATA after the record filter, without the benchmark
+cases (exact or near duplicates, bench/leakage.py): those of --exclude-cases, and by default the
+benchmark a pipeline run keeps next to DATA (records/heldout.jsonl beside records/train.jsonl, and
+bench/bench.jsonl). What was left out is printed and saved in OUT/rl_data_report.json.
 
 `rl_app` is a typer group that also runs on its own (invoke_without_command), so training needs no
 sub-command name and the verl export sits beside it.
@@ -15,6 +22,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+
+from clinical_r1.commands.records import DEPARTMENT_HELP, EXCLUDE_HELP, INCLUDE_HELP, LANGUAGE_HELP
 
 console = Console()
 
@@ -41,6 +50,16 @@ def rl(
     max_new_tokens: int | None = typer.Option(None, help="Override: response token limit."),
     learning_rate: float | None = typer.Option(None, help="Override: learning rate."),
     use_vllm: bool | None = typer.Option(None, help="Override (GRPO/RLOO): generate with vLLM (GPU)."),
+    language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
+    department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
+    include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
+    exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
+    exclude_cases: list[Path] = typer.Option(
+        [], "--exclude-cases", help="Benchmark JSONL (case/question) whose cases RL must not see; repeat."
+    ),
+    keep_benchmark_cases: bool = typer.Option(
+        False, "--keep-benchmark-cases", help="Skip the benchmark found next to DATA (records/heldout.jsonl)."
+    ),
 ) -> None:
     """Train MODEL with RL on DATA (rerun the same command to resume from the last checkpoint)."""
     if ctx.invoked_subcommand is not None:
@@ -63,7 +82,10 @@ def rl(
     cfg = load_config(config, RLConfig, overrides)
     if use_vllm is not None:
         cfg = cfg.model_copy(update={"grpo": cfg.grpo.model_copy(update={"use_vllm": use_vllm})})
-    folder = run_rl(cfg, data, model, out)
+    filters = (language, department, include_ids, exclude_ids)
+    benchmark = [*exclude_cases, *([] if keep_benchmark_cases else _benchmark_next_to(data))]
+    prompts = _prepared_data(data, out, filters, benchmark)
+    folder = run_rl(cfg, prompts, model, out)
     if int(os.environ.get("RANK", "0")) != 0:  # under accelerate/torchrun only the main process reports
         return
     metrics = json.loads((folder / "metrics.json").read_text())
@@ -96,6 +118,42 @@ def export_verl_command(
     console.print(f"[green]{result.rows} prompts[/green] -> {result.train}")
     console.print(f"reward function: {result.reward_file} (compute_score)")
     console.print(f"launch: NNODES=2 NGPUS_PER_NODE=8 bash {result.launch_script}")
+
+
+def _benchmark_next_to(data: Path) -> list[Path]:
+    """The benchmark a pipeline run keeps beside its training records (runs/NAME/records/train.jsonl):
+    records/heldout.jsonl, the pool the benchmark is built from, and bench/bench.jsonl."""
+    candidates = [data.parent / "heldout.jsonl", data.parent.parent / "bench" / "bench.jsonl"]
+    return [p for p in candidates if p.is_file() and p.resolve() != data.resolve()]
+
+
+def _prepared_data(data: Path, out: Path, filters: tuple[list[str], ...], benchmark: list[Path]) -> Path:
+    """OUT/rl_data.jsonl: DATA filtered and without benchmark cases (train.rl_data.prepare_rl_data)."""
+    from clinical_r1.record_filters import filter_from_options, write_report
+    from clinical_r1.records import RecordError
+    from clinical_r1.train.rl_data import prepare_rl_data
+
+    try:
+        record_filter = filter_from_options(*filters)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    prepared = out / "rl_data.jsonl"
+    if data.resolve() == prepared.resolve():  # the pipeline's launcher passes the file it prepared
+        return data
+    rank = int(os.environ.get("RANK", "0"))
+    if rank:  # under accelerate/torchrun every process prepares its own copy: no two write one file
+        prepared = out / f"rl_data.rank{rank}.jsonl"
+    try:
+        report = prepare_rl_data(data, prepared, record_filter, benchmark)
+    except (RecordError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if not rank:
+        console.print(report.describe())
+        if not benchmark:
+            console.print(f"no benchmark found next to {data}: --exclude-cases BENCH.jsonl leaves one out")
+        write_report(out / "rl_data_report.json", report.as_dict())
+    return prepared
 
 
 def _fmt(value: float | None) -> str:

@@ -9,7 +9,33 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clinical_r1.commands.records import DEPARTMENT_HELP, EXCLUDE_HELP, INCLUDE_HELP, LANGUAGE_HELP
+
 console = Console()
+
+
+def _filtered_records(
+    records: Path, out: Path, language: list[str], department: list[str], include: list[str],
+    exclude: list[str],
+) -> Path:
+    """RECORDS itself, or OUT/records.filtered.jsonl holding the records the filter options keep."""
+    from clinical_r1.record_filters import filter_file, filter_from_options
+    from clinical_r1.records import RecordError
+
+    try:
+        record_filter = filter_from_options(language, department, include, exclude)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if record_filter is None:
+        return records
+    filtered = out / "records.filtered.jsonl"
+    try:
+        report = filter_file(records, filtered, record_filter)
+    except (RecordError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"record filter: {report.describe()} -> {filtered}")
+    return filtered
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +51,10 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(None, "--limit", help="Only the first N records."),
         hf: bool = typer.Option(None, "--hf/--no-hf", help="Also write a datasets folder OUT/hf."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
+        department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
+        include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
+        exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
     ) -> None:
         """Search a verified reasoning path per record; rerun the same command to resume."""
         from clinical_r1.config import ConfigError, load_config
@@ -32,6 +62,7 @@ def register(app: typer.Typer) -> None:
         from clinical_r1.synth.config import SynthConfig
         from clinical_r1.synth.runner import run_synthesis
 
+        records = _filtered_records(records, out, language, department, include_ids, exclude_ids)
         overrides = {"teacher": teacher, "concurrency": concurrency, "limit": limit, "export_hf": hf}
         try:
             cfg = load_config(config, SynthConfig, overrides=overrides)
