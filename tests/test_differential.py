@@ -126,6 +126,9 @@ def test_rounding_up_to_one_percent_over_is_accepted() -> None:
         "Final diagnosis: Pneumonia",
         "The differential diagnosis includes pneumonia and bronchitis.",
         "Differential diagnosis:\n\nFinal diagnosis: Pneumonia",
+        # prose about the alternatives on the heading's line is not a ranking
+        "最终诊断：大叶性肺炎\n鉴别诊断：需与肺栓塞、肺结核鉴别。",
+        "Differential diagnosis: pulmonary embolism and tuberculosis should be excluded.",
         "",
     ],
 )

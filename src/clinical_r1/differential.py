@@ -16,10 +16,13 @@ Diagnoses:**``, ``## Differential diagnosis``, ``Differential diagnosis (ranked)
 ``0.6``, ``(p=0.6)``, ``- 0.6``, ``: 60%``, ``（概率约60%）``, with an explanation after them. Full-width
 characters are normalised first (NFKC).
 
-Rules: the written order is the rank. A differential whose probabilities are missing for some entries,
-out of [0, 1], or sum to more than 1 (+0.01 for rounding) keeps its ranking (top-k) but has no usable
-probabilities (`Differential.error` says why), so it is left out of calibration. Entries repeating an
-earlier name are dropped. No heading, or a heading without entries, means no stated differential.
+Rules: the written order is the rank. Entries on the heading's own line need probabilities (else the
+line is a sentence about the alternatives, "鉴别诊断：需与肺栓塞、肺结核鉴别"); a list under the heading
+may have none (a ranking without confidence). A differential whose probabilities are missing for some
+entries, out of [0, 1], or sum to more than 1 (+0.01 for rounding) keeps its ranking (top-k) but has
+no usable probabilities (`Differential.error` says why), so it is left out of calibration. Entries
+repeating an earlier name are dropped. No heading, or a heading without entries, means no stated
+differential.
 """
 
 from __future__ import annotations
@@ -193,6 +196,8 @@ def _locate(response: str) -> tuple[Differential, int, int] | None:
             pieces, used = _following_pieces(lines[line_no + 1 :])
             last = line_no + used
         entries = [entry for entry in (_entry(piece) for piece in pieces) if entry is not None]
+        if rest and all(e.probability is None for e in entries):
+            continue  # "鉴别诊断：需与肺栓塞、肺结核鉴别。" is a sentence about alternatives, not a ranking
         if entries:
             return _finish(entries), line_no, last
     return None
