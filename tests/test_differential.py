@@ -12,7 +12,6 @@ from clinical_r1.differential import (
     differential_instruction,
     parse_differential,
     render_differential,
-    strip_differential,
 )
 from clinical_r1.evaluate.grading import extract
 from clinical_r1.formatting import parse, render
@@ -134,22 +133,37 @@ def test_rounding_up_to_one_percent_over_is_accepted() -> None:
 )
 def test_no_stated_differential(response: str) -> None:
     assert parse_differential(response) is None
-    assert strip_differential(response) == response
 
 
-def test_strip_removes_only_the_section_and_keeps_the_original_characters() -> None:
-    response = "最终诊断：肺炎\n\n鉴别诊断：\n1. 肺炎（60%）\n2. 哮喘（20%）\n\n下一步：胸片"
-    assert strip_differential(response) == "最终诊断：肺炎\n\n\n下一步：胸片"
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        # lists without probabilities: a ranking without confidence; explanations are not part of a name
+        ("Top differentials:\n1) Hypertrophic cardiomyopathy (HCM)\n2) Aortic stenosis\n3) Athlete's heart\n"
+         "The murmur increasing with Valsalva makes HCM the leading diagnosis.",
+         ["Hypertrophic cardiomyopathy (HCM)", "Aortic stenosis", "Athlete's heart"]),
+        ("Differential diagnosis:\n1. Community-acquired pneumonia - most likely given fever and crackles\n"
+         "2. Acute bronchitis\n3. Lung abscess",
+         ["Community-acquired pneumonia", "Acute bronchitis", "Lung abscess"]),
+        ("鉴别诊断：\n1. 急性胆管炎（最可能，存在Charcot三联征）\n2. 急性胆囊炎\n3. 病毒性肝炎",
+         ["急性胆管炎", "急性胆囊炎", "病毒性肝炎"]),
+        ("## 鉴别诊断\n- **肺炎**\n- **心力衰竭**\n- **肺栓塞**\n\n需进一步完善病史。",
+         ["肺炎", "心力衰竭", "肺栓塞"]),
+    ],
+)  # fmt: skip
+def test_rankings_without_probabilities(response: str, expected: list[str]) -> None:
+    differential = parse_differential(response)
+    assert differential is not None and differential.error == "no probabilities stated"
+    assert [e.diagnosis for e in differential.entries] == expected
 
 
-def test_the_extractor_never_takes_an_entry_for_the_diagnosis() -> None:
-    # Without the strip, "most consistent with" inside an entry's explanation would be read as the answer.
-    response = (
-        "Differential diagnosis:\n1. Pneumonia (60%) - most consistent with the findings\n2. Asthma (20%)"
-    )
-    assert extract(response, "stop", "cot", "diagnosis").answer is None
+def test_the_one_extractor_decides_the_diagnosis_of_a_response_with_a_differential() -> None:
+    # parse(), evaluation and synthesis give the response to formatting.extract_diagnosis as it is: an
+    # entry marked "most likely" may be the committed diagnosis, as the labelled free-form answers say.
+    response = "Differential diagnosis:\n1. Pneumonia (60%)\n2. Asthma (20%)\n\nFinal diagnosis: Pneumonia"
     parsed = parse(f"<think>r</think>\n{response}")
-    assert parsed.valid and parsed.diagnosis is None and parsed.differential is not None
+    assert parsed.valid and parsed.diagnosis == "Pneumonia" and parsed.differential is not None
+    assert extract(response, "stop", "cot", "diagnosis").answer == "Pneumonia"
 
 
 def test_instruction_names_k_and_the_form() -> None:

@@ -133,7 +133,8 @@ _MARKUP = "*_`"
 # characters ("(ranked, with probabilities)"), optional colon, then possibly the entries themselves.
 _HEADING = re.compile(
     r"^[ \t]*(?P<hashes>#{1,6}[ \t]*)?[*_]*[ \t]*"
-    r"(?P<words>(?:(?:ranked|possible|main)[ \t]+)?differentials?(?:[ \t]+diagnos[ie]s)?|鉴别诊断)"
+    r"(?P<words>(?:(?:ranked|possible|main|top|leading)[ \t]+)?differentials?(?:[ \t]+diagnos[ie]s)?"
+    r"|鉴别诊断(?:考虑|包括|如下)?)"
     r"[ \t]*(?:\([^)\n]{0,40}\))?[ \t]*[*_]*[ \t]*(?P<colon>:)?[ \t]*[*_]*[ \t]*(?P<rest>.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -156,6 +157,11 @@ _SEPARATORS = " \t-–—:,;|(=~≈" + _MARKUP
 _TRAILING_WORDS = re.compile(
     r"(?:\b(?:p|prob|probability|likelihood)|概率|可能性|约)[ \t]*[:=]?[ \t(]*$", re.IGNORECASE
 )
+# Where an entry without a probability turns into an explanation, and a trailing comment in brackets.
+_EXPLANATION = re.compile(r"[ \t]+[-–—][ \t]+|:[ \t]+")
+_COMMENT = re.compile(
+    r"[ \t]*\((?:[^()]*(?:likely|可能|because|given|存在|支持|提示)[^()]*|[^()]{26,})\)[ \t]*$", re.IGNORECASE
+)
 _INLINE_SPLIT = re.compile(r"(?<=[%)])[ \t]*[,;、][ \t]*|[ \t]*;[ \t]*")
 _INLINE_NUMBER = re.compile(r"(?:^|[ \t])\(?\d{1,2}[.)、][ \t]*")
 
@@ -166,40 +172,19 @@ def _plain(text: str) -> str:
 
 def parse_differential(response: str | None) -> Differential | None:
     """The stated differential of a final response, or None when it states none (see module doc)."""
-    found = _locate(response or "")
-    return found[0] if found else None
-
-
-def strip_differential(response: str) -> str:
-    """The response without its differential section, so the final-diagnosis extractor never reads an
-    entry of the differential as the diagnosis. Unchanged when there is none."""
-    found = _locate(response or "")
-    if found is None:
-        return response
-    _, first, last = found
-    lines = response.replace("\r\n", "\n").split("\n")  # NFKC keeps the line count: same numbering
-    return "\n".join(lines[:first] + lines[last + 1 :]).strip()
-
-
-def _locate(response: str) -> tuple[Differential, int, int] | None:
-    """(differential, first line, last line) of the first heading that has entries."""
-    text = _plain(response)
+    text = _plain(response or "")
     lines = text.split("\n")
     for match in _HEADING.finditer(text):
         rest = match.group("rest").strip()
         if rest and not (match.group("colon") or match.group("hashes")):
             continue  # "the differential diagnosis includes ..." is prose, not a heading
-        line_no = text[: match.start()].count("\n")
-        if rest:
-            pieces, last = _inline_pieces(rest), line_no
-        else:
-            pieces, used = _following_pieces(lines[line_no + 1 :])
-            last = line_no + used
+        following = lines[text[: match.start()].count("\n") + 1 :]
+        pieces = _inline_pieces(rest) if rest else _following_pieces(following)
         entries = [entry for entry in (_entry(piece) for piece in pieces) if entry is not None]
         if rest and all(e.probability is None for e in entries):
             continue  # "鉴别诊断：需与肺栓塞、肺结核鉴别。" is a sentence about alternatives, not a ranking
         if entries:
-            return _finish(entries), line_no, last
+            return _finish(entries)
     return None
 
 
@@ -211,13 +196,12 @@ def _inline_pieces(rest: str) -> list[str]:
     return [p for p in _INLINE_SPLIT.split(rest) if p.strip()]
 
 
-def _following_pieces(lines: list[str]) -> tuple[list[str], int]:
-    """Entry lines after a heading line, up to the end of the list; and how many lines that took."""
+def _following_pieces(lines: list[str]) -> list[str]:
+    """Entry lines after a heading line, up to the end of the list."""
     pieces: list[str] = []
-    used = 0
     numbered_list = False
     blank_seen = False
-    for index, line in enumerate(lines, 1):
+    for line in lines:
         if not line.strip():
             blank_seen = True
             continue
@@ -229,7 +213,6 @@ def _following_pieces(lines: list[str]) -> tuple[list[str], int]:
             continue  # a sentence between the heading and the list ("Ranked by likelihood:")
         if pieces and numbered_list and not _NUMBERED.match(line) and not has_probability:
             if line[:1] in " \t":
-                used = index
                 continue  # an indented sub-bullet explaining the entry above
             break
         if pieces and blank_seen and not has_marker:
@@ -238,8 +221,7 @@ def _following_pieces(lines: list[str]) -> tuple[list[str], int]:
             numbered_list = bool(_NUMBERED.match(line))
         blank_seen = False
         pieces.append(_MARKER.sub("", line, count=1))
-        used = index
-    return pieces, used
+    return pieces
 
 
 def _entry(piece: str) -> DifferentialEntry | None:
@@ -256,6 +238,9 @@ def _entry(piece: str) -> DifferentialEntry | None:
             probability = float(decimals[-1].group("num"))
             cut = decimals[-1].start()
     name = _TRAILING_WORDS.sub("", piece[:cut].rstrip(_SEPARATORS + "（(")).rstrip(_SEPARATORS)
+    if probability is None:  # "Pneumonia - most likely given ...", "急性胆管炎（最可能，存在三联征）"
+        name = _EXPLANATION.split(name, maxsplit=1)[0]
+        name = _COMMENT.sub("", name)
     name = name.strip().strip(_MARKUP).strip()
     if name.endswith("(") or name.endswith("（"):
         name = name[:-1].strip()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from clinical_r1.diagnosis_extraction import extract_diagnosis
-from clinical_r1.differential import Differential, parse_differential, strip_differential
+from clinical_r1.differential import Differential, parse_differential
 
 Style = Literal["r1", "markdown"]
 
@@ -101,8 +101,7 @@ def _parse(text: str, style: Style | None, truncated: bool) -> ParsedOutput:
         error = "truncated generation (finish_reason 'length')" + (f"; {error}" if error else "")
     if error is not None:
         return ParsedOutput(thinking, response, None, has_reasoning and not truncated, False, error)
-    # The differential's entries are candidates, not the committed diagnosis: the extractor never sees them.
-    diagnosis = extract_diagnosis(strip_differential(response))
+    diagnosis = extract_diagnosis(response)
     return ParsedOutput(thinking, response, diagnosis, True, True, None, parse_differential(response))
 
 

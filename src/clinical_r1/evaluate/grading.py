@@ -21,7 +21,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from clinical_r1.differential import strip_differential
 from clinical_r1.formatting import Style, detect_style, extract_diagnosis, parse
 
 _LETTER = r"[\(\[]?\s*([A-Z])\s*[\)\]]?(?![A-Za-z0-9])"
@@ -64,7 +63,7 @@ def extract(
     if task == "mcq":
         letter, reason = extract_choice(response, options or {})
         return Extraction(letter, reason, thinking, response)
-    diagnosis = extract_diagnosis(strip_differential(response))  # a differential's entries are not the answer
+    diagnosis = extract_diagnosis(response)
     return Extraction(diagnosis, None if diagnosis else "no diagnosis stated", thinking, response)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from clinical_r1.differential import differential_instruction, parse_differential, strip_differential
+from clinical_r1.differential import differential_instruction, parse_differential
 from clinical_r1.formatting import extract_diagnosis
 from clinical_r1.llm.base import LLM
 from clinical_r1.llm.types import ChatRequest, ChatResponse
@@ -125,7 +125,7 @@ class RecordSearch:
             response = await self._ask("response", prompt, _plain_text)
             # Only the diagnosis the response states counts, as in evaluation and the RL reward: a
             # response stating none (None -> mismatch) would teach an answer nobody can grade.
-            diagnosis = extract_diagnosis(strip_differential(response))
+            diagnosis = extract_diagnosis(response)
             verdict = await self._verify(diagnosis)
             trace["response_verdict"] = {"prediction": diagnosis, **verdict.model_dump(mode="json")}
             if not verdict.is_match:
