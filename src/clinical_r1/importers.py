@@ -37,6 +37,7 @@ from clinical_r1.records import (
     iter_rows,
     validation_errors,
 )
+from clinical_r1.safe_io import atomic_open
 from clinical_r1.textfiles import check_encoding, detect_encoding
 
 Format = Literal["dxbench", "medqa", "medfound", "huatuo", "records", "table", "mimic-iv", "fhir"]
@@ -802,12 +803,13 @@ def check_outputs(inputs: Sequence[str | Path], outputs: dict[str, Path]) -> Non
 class JsonlWriter:
     """JSON lines to a file opened on enter (or on the first write when `lazy`).
 
-    Written to a temporary file beside the target and renamed over it only when the block ends without
-    an exception: an interrupted write leaves the previous file intact (and no temporary file)."""
+    Written through `safe_io.atomic_open` (a private temporary file beside the target, fsync'ed and
+    renamed over it only when the block ends without an exception): an interrupted write, or a disk that
+    fills up (a StorageError), leaves the previous file intact and no temporary file."""
 
     def __init__(self, path: Path, lazy: bool = False):
         self.path, self.lazy, self.fh = path, lazy, None
-        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self._file: Any = None
 
     def __enter__(self) -> JsonlWriter:
         if not self.lazy:
@@ -815,22 +817,18 @@ class JsonlWriter:
         return self
 
     def _open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = self.tmp.open("w", encoding="utf-8")
+        self._file = atomic_open(self.path)
+        self.fh = self._file.__enter__()
 
     def write(self, obj: dict[str, Any]) -> None:
         if self.fh is None:
             self._open()
         self.fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
-    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        if self.fh is None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if self._file is None:
             return
-        self.fh.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+        self._file.__exit__(exc_type, exc, tb)
 
 
 def _reason(message: str) -> str:

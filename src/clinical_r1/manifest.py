@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import time
 from importlib import metadata
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from clinical_r1.config import ConfigError
+from clinical_r1.safe_io import atomic_write
 
 # Files above this size are fingerprinted by (size, mtime) instead of content: hashing a 15 GB
 # model folder on every run would cost minutes for no gain.
@@ -84,9 +84,15 @@ class Manifest:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
+                empty = " (empty: a kill or a full disk while it was written)" if not exc.doc.strip() else ""
                 raise ConfigError(
-                    f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}); fix it, or delete it to "
+                    f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}){empty}; fix it, or delete it to "
                     "forget which stages are done (they then run again)"
+                ) from exc
+            except UnicodeDecodeError as exc:
+                raise ConfigError(
+                    f"{path}: not UTF-8 ({exc.reason}); delete it to forget which stages are done "
+                    "(they then run again)"
                 ) from exc
             if not isinstance(data, dict):
                 raise ConfigError(
@@ -132,7 +138,4 @@ class Manifest:
         self.save()
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps(self.data, indent=2, ensure_ascii=False, default=str))

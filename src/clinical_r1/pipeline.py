@@ -24,13 +24,15 @@ from rich.console import Console
 from rich.table import Table
 
 from clinical_r1.bench import BenchConfig, build_benchmark
-from clinical_r1.config import ConfigError, StrictModel, load_config
+from clinical_r1.config import ConfigError, StrictModel, load_config, read_yaml
 from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.runner import run_eval
-from clinical_r1.importers import ImportConfig, import_file
+from clinical_r1.importers import EXPORT_FORMATS, ImportConfig, import_file
 from clinical_r1.manifest import Manifest, fingerprint, package_versions
 from clinical_r1.record_filters import RecordFilter, filter_rows
 from clinical_r1.records import SAMPLE_RECORDS, RecordError, iter_jsonl, write_jsonl
+from clinical_r1.runlock import RunLock
+from clinical_r1.safe_io import atomic_open, atomic_write, make_dirs
 from clinical_r1.synth.config import SynthConfig
 from clinical_r1.synth.runner import run_synthesis
 from clinical_r1.train.rl import RLConfig, run_rl
@@ -55,6 +57,13 @@ class RecordInput(StrictModel):
 
 class RecordsStage(StrictModel):
     inputs: list[RecordInput] = Field(default_factory=lambda: [RecordInput(path="samples")])
+
+    @field_validator("inputs")
+    @classmethod
+    def _some_input(cls, value: list[RecordInput]) -> list[RecordInput]:
+        if not value:
+            raise ValueError("no inputs: list at least one file (e.g. '- path: samples')")
+        return value
     # Share of cases held out for the benchmark (never trained on). Split by pair id when present,
     # so an English case and its Chinese translation land on the same side.
     heldout_fraction: float = Field(0.5, ge=0.0, le=1.0)
@@ -65,10 +74,10 @@ class RecordsStage(StrictModel):
 def _stage_config_file(value: Any) -> Any:
     """A stage's `config` may name a YAML file of its own (e.g. configs/sft_paper.yaml)."""
     if isinstance(value, str):
-        path = Path(value)
-        if not path.exists():
-            raise ValueError(f"stage config file {value} not found")
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        loaded = read_yaml(value, what="stage config file") or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{value}: the top level must be a mapping, got {type(loaded).__name__}")
+        return loaded
     return value
 
 
@@ -123,6 +132,19 @@ class PipelineConfig(StrictModel):
     bench: BenchConfig | None = None
     eval: EvalStage | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        """The run is written to runs_dir/NAME: a name must not climb out of runs_dir or be its root."""
+        if not value.strip():
+            raise ValueError("must not be empty: the run is written to runs_dir/NAME")
+        if value in (".", "..") or any(c in value for c in "/\\\0") or value != value.strip():
+            raise ValueError(
+                f"{value!r} is not a plain folder name (no '/', '\\', '..', or spaces around it): "
+                "the run is written to runs_dir/NAME"
+            )
+        return value
+
     @model_validator(mode="after")
     def _dependencies(self) -> PipelineConfig:
         if self.eval is not None and self.bench is None:
@@ -143,6 +165,60 @@ class PipelineConfig(StrictModel):
         return self
 
 
+def check_paths(config: PipelineConfig, source: str) -> None:
+    """Every file and folder the config names, checked before the first stage starts (so a missing
+    input, seed file or model folder is a located ConfigError, not a traceback an hour in). Kept out of
+    the model's validators so a config can still be loaded and inspected on another machine."""
+    problems: list[str] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(f"{source}: field '{field}': {message}")
+
+    for i, item in enumerate(config.records.inputs):
+        if item.path == "samples":
+            continue
+        path = Path(item.path).expanduser()
+        if not path.exists():
+            bad(f"records.inputs.{i}.path", f"input {item.path} not found")
+        elif path.is_dir() and item.import_.fmt not in EXPORT_FORMATS:
+            bad(
+                f"records.inputs.{i}.path",
+                f"input {item.path} is a folder: give a file, or set import.fmt to "
+                f"{' or '.join(EXPORT_FORMATS)} for a whole export",
+            )
+    probe = Path(config.runs_dir).expanduser()
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        bad("runs_dir", f"{probe} is a file, not a folder ({config.runs_dir} must be a folder for the runs)")
+    if (problem := model_problem(config.model)) is not None:
+        bad("model", problem)
+    for i, item in enumerate(config.sft.extra_data if config.sft else []):
+        path = Path(item).expanduser()
+        if not path.is_file():
+            bad(f"sft.extra_data.{i}", f"{item} {'is not a file' if path.exists() else 'not found'}")
+    for i, model in enumerate(config.eval.models if config.eval else []):
+        if isinstance(model.spec, str) and model.spec not in ("base", "sft", "rl"):
+            if (problem := model_problem(model.spec)) is not None and model.spec.startswith("local:"):
+                bad(f"eval.models.{i}.spec", problem)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def model_problem(value: str) -> str | None:
+    """None for `tiny`, an existing model folder or a Hugging Face id ("org/name"); else what is wrong
+    (a path that is not there would otherwise end in the hub client's 'Repo id must be in the form')."""
+    if value in ("tiny", "local:tiny"):
+        return None
+    name = value.removeprefix("local:")
+    path = Path(name).expanduser()
+    if path.exists():
+        return None if path.is_dir() else f"{name} is a file; a model is a folder (config.json, weights)"
+    if value.startswith("local:") or name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name:
+        return f"model folder {name} not found"
+    return None
+
+
 def resolve_model(name: str) -> str:
     """`tiny` is the project's tiny model (built on first use); anything else is passed through."""
     if name in ("tiny", "local:tiny"):
@@ -154,11 +230,19 @@ class Pipeline:
     def __init__(self, config: PipelineConfig, config_path: Path | None = None):
         self.config = config
         self.root = Path(config.runs_dir) / config.name
-        self.manifest = Manifest(self.root / "manifest.json")
-        self.manifest.data["config"] = config.model_dump(mode="json", by_alias=True)
-        self.manifest.data["config_file"] = str(config_path) if config_path else None
-        self.manifest.data["versions"] = package_versions()
+        runs = Path(config.runs_dir).resolve()
+        if self.root.resolve().parent != runs:  # the name validator's promise, checked on the real path
+            raise ConfigError(f"run name {config.name!r}: {self.root} is not a folder inside {runs}")
+        self.config_path = config_path
+        self.manifest = self._load_manifest()
         self.outputs: dict[str, dict[str, str]] = {}
+
+    def _load_manifest(self) -> Manifest:
+        manifest = Manifest(self.root / "manifest.json")
+        manifest.data["config"] = self.config.model_dump(mode="json", by_alias=True)
+        manifest.data["config_file"] = str(self.config_path) if self.config_path else None
+        manifest.data["versions"] = package_versions()
+        return manifest
 
     def enabled(self) -> list[str]:
         return [s for s in STAGES if s == "records" or getattr(self.config, s) is not None]
@@ -168,6 +252,15 @@ class Pipeline:
         for name in (only, start_from):
             if name is not None and name not in stages:
                 raise ConfigError(f"stage '{name}' is not enabled in this config (enabled: {stages})")
+        with RunLock(self.root) as lock:
+            if lock.took_over is not None:
+                console.print(f"[yellow]{self.root}: lock of pid {lock.took_over} (not running) taken over")
+            self.manifest = self._load_manifest()  # again under the lock: another run may have changed it
+            return self._run_stages(stages, only, start_from)
+
+    def _run_stages(
+        self, stages: list[str], only: str | None, start_from: str | None
+    ) -> dict[str, dict[str, str]]:
         first = stages.index(start_from) if start_from else 0
         for index, stage in enumerate(stages):
             force = (only == stage) or (start_from is not None and index >= first)
@@ -252,7 +345,7 @@ class Pipeline:
     # -- the stages ------------------------------------------------------------------------------
 
     def _stage_records(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(out_dir)
         all_path = out_dir / "records.jsonl"
         summary: dict[str, Any] = {"inputs": []}
         parts = []
@@ -398,11 +491,9 @@ def launch_stage(
     launcher: str, command: str, config: StrictModel, data: Any, model: str, out_dir: Path
 ) -> Path:
     """Run `clinical-r1 <command>` under a launcher (accelerate, torchrun) and wait for it."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(out_dir)
     config_file = out_dir / f"{command}_config.yaml"
-    config_file.write_text(
-        yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True), encoding="utf-8"
-    )
+    atomic_write(config_file, yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True))
     argv = [*shlex.split(launcher), "-m", "clinical_r1.cli", command]
     argv += ["--data", str(data), "--model", str(model), "--out", str(out_dir), "--config", str(config_file)]
     console.print("launching: " + " ".join(shlex.quote(a) for a in argv))
@@ -440,8 +531,7 @@ def split_heldout(rows: list[dict[str, Any]], fraction: float) -> tuple[list[dic
 
 def concat_jsonl(paths: list[Path], out: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
+    with atomic_open(out) as fh:
         for path in paths:
             n = 0
             for _, obj in iter_jsonl(path):

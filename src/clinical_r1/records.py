@@ -115,6 +115,12 @@ def iter_jsonl_rows(path: str | Path, encoding: str | None = None) -> Iterator[R
                     RecordError(path, number, None, f"not valid JSON ({exc.msg})", raw=line.rstrip("\n")),
                 )
                 continue
+            except RecursionError:
+                yield number, RecordError(path, number, None, _TOO_DEEP, raw=line[:200])
+                continue
+            if (message := lone_surrogate(line, obj)) is not None:
+                yield number, RecordError(path, number, None, message, raw=line.rstrip("\n"))
+                continue
             if not isinstance(obj, dict):
                 yield (
                     number,
@@ -122,6 +128,23 @@ def iter_jsonl_rows(path: str | Path, encoding: str | None = None) -> Iterator[R
                 )
                 continue
             yield number, obj
+
+
+_TOO_DEEP = "JSON nested too deeply to read (thousands of brackets): not a record"
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def lone_surrogate(raw: str, obj: Any) -> str | None:
+    """A message when the parsed JSON holds half of a UTF-16 pair ("\\ud800" alone): it is not text,
+    and writing it as UTF-8 would fail later. Only rows whose raw text has such an escape are checked."""
+    if "\\u" not in raw or not _ESCAPED_SURROGATE.search(raw):
+        return None
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start]
+        return f"lone surrogate \\u{ord(bad):04x} (half of a UTF-16 pair) in a string: not valid text"
+    return None
 
 
 def iter_json_array_rows(
@@ -184,6 +207,9 @@ def iter_json_array_rows(
                 return
             try:
                 obj, end = decoder.raw_decode(buf, pos)
+            except RecursionError:
+                yield line, RecordError(path, line, None, _TOO_DEEP)
+                return
             except json.JSONDecodeError as exc:
                 bad_line = line + buf.count("\n", pos, exc.pos)
                 if fill():
@@ -192,7 +218,7 @@ def iter_json_array_rows(
                 return
             start = line
             line += buf.count("\n", pos, end)
-            message = undecodable(buf[pos:end], encoding)
+            message = undecodable(buf[pos:end], encoding) or lone_surrogate(buf[pos:end], obj)
             pos = end
             if message is not None:
                 yield start, RecordError(path, start, None, message)
@@ -410,16 +436,12 @@ def read_records(path: str | Path) -> Iterator[ClinicalRecord]:
 
 
 def write_jsonl(path: str | Path, items: Iterable[BaseModel | dict[str, Any]]) -> int:
-    """Write items as JSON Lines (UTF-8, non-ASCII kept readable); returns the count written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with path.open("w", encoding="utf-8") as fh:
-        for item in items:
-            obj = item.model_dump(mode="json") if isinstance(item, BaseModel) else item
-            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    """Write items as JSON Lines (UTF-8, non-ASCII kept readable); returns the count written.
+
+    Atomic and private (`safe_io.atomic_write_jsonl`): a kill or a full disk leaves the old file."""
+    from clinical_r1.safe_io import atomic_write_jsonl
+
+    return atomic_write_jsonl(path, items)
 
 
 class RecordStats(BaseModel):

@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from clinical_r1.threads import THREADS_HELP, use_threads_option
+
 console = Console()
 
 
@@ -25,10 +27,12 @@ def register(app: typer.Typer) -> None:
         n: int = typer.Option(1, help="Number of samples."),
         cache: Path = typer.Option(None, help="SQLite cache file (a second identical ask is free)."),
         stream: bool = typer.Option(False, help="Print text as it is generated (not cached)."),
+        threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Send one chat request and print the answer, its tokens and latency, and the usage table."""
         from clinical_r1.llm import ChatRequest, build_llm, generate_sync
 
+        use_threads_option(threads)
         llm = build_llm(model, cache_path=cache)
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": prompt}

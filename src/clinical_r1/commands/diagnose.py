@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+
+from clinical_r1.threads import THREADS_HELP
 from rich.panel import Panel
 from rich.table import Table
 
@@ -66,7 +68,7 @@ def register(app: typer.Typer) -> None:
             "r1", "--style", help="Output style the model was trained to write (SFT's); parsed strictly."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (no streaming)."),
-        threads: int = typer.Option(None, help="torch CPU threads for a local model."),
+        threads: int = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Read a case, stream the model's reasoning, then print the response, the diagnosis and its
         ICD-10 candidates."""

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clinical_r1.threads import THREADS_HELP, use_threads_option
+
 console = Console()
 
 
@@ -45,6 +47,7 @@ def register(app: typer.Typer) -> None:
             False, "--perturb", help="Also evaluate perturbed cases (robustness; config 'perturb' for kinds)."
         ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Evaluate models on a benchmark; rerun the same command to resume an interrupted run."""
         from clinical_r1.config import ConfigError, load_config
@@ -54,6 +57,7 @@ def register(app: typer.Typer) -> None:
         from clinical_r1.records import RecordError
         from clinical_r1.verify import VerifierConfig
 
+        use_threads_option(threads)
         overrides = {
             "samples": samples,
             "temperature": temperature,

@@ -112,8 +112,8 @@ def import_(
     ),
 ) -> None:
     """Stream a file into the record schema; rejected rows are written with their reasons, never dropped."""
+    from clinical_r1.cli_errors import user_errors
     from clinical_r1.importers import import_file
-    from clinical_r1.records import RecordError
 
     mapping = parse_field_map(field_map)
     cfg = _config(
@@ -131,14 +131,11 @@ def import_(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:
         task = bar.add_task(f"importing {path.name}", total=None)
-        try:
+        with user_errors(console):  # a bad file, a full disk or a read-only folder: one message, exit 2
             report = import_file(
                 path, out, cfg, rejects=rejects, mcq_out=mcq_out, inputs=[config] if config else (),
                 progress=lambda n: bar.update(task, description=f"importing {path.name}: {n:,} rows"),
             )  # fmt: skip
-        except RecordError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
     console.print(f"[green]{report.records:,} records[/green] -> {out}")
     if report.encoding.split(" ")[0] not in ("", "utf-8"):  # say how a file that is not UTF-8 was read
         console.print(f"read as {report.encoding}")

@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 
 from clinical_r1.commands.records import DEPARTMENT_HELP, EXCLUDE_HELP, INCLUDE_HELP, LANGUAGE_HELP
+from clinical_r1.threads import THREADS_HELP, pin_threads
 
 console = Console()
 
@@ -50,6 +51,7 @@ def rl(
     max_new_tokens: int | None = typer.Option(None, help="Override: response token limit."),
     learning_rate: float | None = typer.Option(None, help="Override: learning rate."),
     use_vllm: bool | None = typer.Option(None, help="Override (GRPO/RLOO): generate with vLLM (GPU)."),
+    threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
     language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
     department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
     include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
@@ -72,6 +74,7 @@ def rl(
     from clinical_r1.config import load_config
     from clinical_r1.train.rl import RLConfig, run_rl
 
+    pin_threads(threads)
     overrides = {
         "algo": algo,
         "steps": steps,

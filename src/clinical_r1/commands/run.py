@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from clinical_r1.threads import THREADS_HELP, pin_threads
+
 console = Console()
 
 
@@ -22,6 +24,7 @@ def register(app: typer.Typer) -> None:
             "evaluation reuse their response cache, so unchanged work costs nothing).",
         ),
         only: str = typer.Option(None, "--only", help="Redo only this stage (earlier outputs are reused)."),
+        threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Run records -> synthesize -> sft -> rl -> bench -> eval; unchanged stages are skipped."""
         from clinical_r1.config import ConfigError
@@ -32,6 +35,7 @@ def register(app: typer.Typer) -> None:
         if start_from and only:
             console.print("[red]--from and --only exclude each other[/red]")
             raise typer.Exit(2)
+        pin_threads(threads)  # every stage, and any stage launched under accelerate, uses this number
         try:
             cfg = load_pipeline_config(config)
             pipeline = Pipeline(cfg, config_path=config)  # reads the run's manifest.json

@@ -8,6 +8,8 @@ import os
 import typer
 from rich.console import Console
 
+from clinical_r1.threads import THREADS_HELP
+
 from clinical_r1.formatting import Style
 
 console = Console(stderr=True)
@@ -53,7 +55,7 @@ def register(app: typer.Typer) -> None:
             "--log-cases",
             help="Write case text and diagnoses to the log (patient data: off by default).",
         ),
-        threads: int = typer.Option(None, help="torch CPU threads for a local model."),
+        threads: int = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Serve the API (POST /v1/diagnose, /v1/diagnose/stream, GET /health) and the web page at /."""
         import uvicorn

@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from clinical_r1.threads import THREADS_HELP, pin_threads
+
 console = Console()
 
 
@@ -22,6 +24,7 @@ def register(app: typer.Typer) -> None:
         max_steps: int | None = typer.Option(None, help="Override: stop after this many optimiser steps."),
         max_length: int | None = typer.Option(None, help="Override: tokens per packed row."),
         resume: bool = typer.Option(True, help="Continue from the last checkpoint in OUT/checkpoints."),
+        threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Fine-tune MODEL on EXAMPLES (assistant-only loss, packed samples, isolated attention)."""
         from clinical_r1.config import ConfigError, load_config
@@ -29,6 +32,7 @@ def register(app: typer.Typer) -> None:
         from clinical_r1.train.sft import SFTStageConfig, run_sft
 
         try:
+            pin_threads(threads)
             cfg = load_config(config, SFTStageConfig, {"max_steps": max_steps, "max_length": max_length})
             folder = run_sft(cfg, data, model, out, resume=resume)
         except (ConfigError, RecordError, FileNotFoundError) as exc:

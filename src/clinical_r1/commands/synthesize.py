@@ -57,21 +57,19 @@ def register(app: typer.Typer) -> None:
         exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
     ) -> None:
         """Search a verified reasoning path per record; rerun the same command to resume."""
-        from clinical_r1.config import ConfigError, load_config
-        from clinical_r1.records import RecordError
+        from clinical_r1.cli_errors import user_errors
+        from clinical_r1.config import load_config
         from clinical_r1.synth.config import SynthConfig
         from clinical_r1.synth.runner import run_synthesis
 
         records = _filtered_records(records, out, language, department, include_ids, exclude_ids)
         overrides = {"teacher": teacher, "concurrency": concurrency, "limit": limit, "export_hf": hf}
-        try:
+        # bad config or records, full disk, read-only or busy --out: one message and exit 2
+        with user_errors(console):
             cfg = load_config(config, SynthConfig, overrides=overrides)
             if concurrency:  # records in flight and the teacher's open requests go up together
                 cfg.teacher = cfg.teacher.model_copy(update={"concurrency": concurrency})
             stats = run_synthesis(cfg, records, out, progress=progress)
-        except (ConfigError, RecordError) as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
         table = Table(title=f"synthesis: {stats.records} records -> {out}")
         table.add_column("outcome")
         table.add_column("records", justify="right")

@@ -11,25 +11,40 @@ import os
 from pathlib import Path
 from typing import Any
 
+from clinical_r1.safe_io import create_private, storage_error
+
 
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.entries: dict[str, dict[str, Any]] = read_journal(path, repair=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("a", encoding="utf-8")
+        self._failed = False
+        create_private(path)  # 0600 in a 0700 folder: it holds the benchmark's case answers
+        try:
+            self._fh = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise (storage_error(exc, path) or exc) from exc
 
     def finished(self) -> set[str]:
         """Ids with an answer; items whose request failed are tried again."""
         return {item_id for item_id, entry in self.entries.items() if not entry.get("error")}
 
     def append(self, entry: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self._fh.flush()
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        try:
+            self._fh.write(line)
+            self._fh.flush()
+        except OSError as exc:  # a full disk: the lines before stay; a cut last line is dropped on rerun
+            self._failed = True
+            raise (storage_error(exc, self.path) or exc) from exc
         self.entries[entry["id"]] = entry
 
     def close(self) -> None:
-        self._fh.close()
+        try:
+            self._fh.close()
+        except OSError:
+            if not self._failed:  # after a failed write, closing fails the same way: the first error tells
+                raise
 
 
 def read_journal(path: Path, repair: bool = False) -> dict[str, dict[str, Any]]:

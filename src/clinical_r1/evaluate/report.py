@@ -18,6 +18,7 @@ from clinical_r1.evaluate.config import DifferentialSettings
 from clinical_r1.evaluate.differential_report import differential_metrics, plot_reliability, render_section
 from clinical_r1.evaluate.journal import read_journal
 from clinical_r1.evaluate.robustness import append_robustness
+from clinical_r1.safe_io import atomic_write, atomic_write_json
 
 # Department names of DxBench (zh) for plots on machines without a CJK font.
 ZH_DEPARTMENTS = {
@@ -85,13 +86,11 @@ def write_report(run_dir: Path, extra_runs: list[Path] | None = None, out_dir: P
     result["runs"] = [str(p) for p in runs]
     result["bench"] = run["bench"]
     result["config"] = stats
-    (out_dir / "metrics.json").write_text(
-        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    atomic_write_json(out_dir / "metrics.json", result)  # safe_io: temp + fsync + rename, 0600
     plots = plot_accuracy(result, out_dir / "plots")
     reliability = plot_reliability(result, out_dir / "plots")
     path = out_dir / "report.md"
-    path.write_text(render_markdown(result, plots, out_dir, reliability), encoding="utf-8")
+    atomic_write(path, render_markdown(result, plots, out_dir, reliability))
     append_robustness(runs[0], out_dir)  # when the run evaluated perturbed cases (eval --perturb)
     return path
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ from clinical_r1.evaluate.report import write_report
 from clinical_r1.evaluate.robustness import run_perturbed
 from clinical_r1.judge_audit import warn_if_unaudited
 from clinical_r1.llm import LLM, ChatRequest, ChatResponse, Ledger, build_llm
+from clinical_r1.runlock import RunLock
+from clinical_r1.safe_io import atomic_write_json, atomic_write_jsonl, make_dirs, read_state_json
 from clinical_r1.verify import Verifier, VerifyItem
 
 RUN_FILE = "eval_config.json"
@@ -57,19 +58,19 @@ def run_eval(
     if len(set(names)) != len(names):
         raise ConfigError(f"model names must be unique, got {names}; give names as NAME=SPEC")
     items = load_items(bench_path, config.task, config.limit)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _check_and_save_run(out_dir, config, bench_path, items, models)
-    with (out_dir / ITEMS_FILE).open("w", encoding="utf-8") as fh:
-        for item in items:
-            fh.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+    with RunLock(out_dir) as lock:  # a second run on this folder would append every item twice
+        if lock.took_over is not None:
+            _console.print(f"[yellow]{out_dir}: lock of pid {lock.took_over} (not running) taken over")
+        _check_and_save_run(out_dir, config, bench_path, items, models)
+        atomic_write_jsonl(out_dir / ITEMS_FILE, (item.to_json() for item in items))
 
-    ledger = Ledger()
-    cache_path = (config.cache_path or out_dir / "cache.sqlite") if config.use_cache else None
-    asyncio.run(_run_all(config, items, models, out_dir, cache_path, ledger, progress))
-    ledger.save(out_dir / "ledger.json")
-    if config.perturb is not None:  # robustness: the same models on perturbed cases
-        run_perturbed(config, bench_path, models, out_dir, progress)
-    return write_report(out_dir)
+        ledger = Ledger()
+        cache_path = (config.cache_path or out_dir / "cache.sqlite") if config.use_cache else None
+        asyncio.run(_run_all(config, items, models, out_dir, cache_path, ledger, progress))
+        ledger.save(out_dir / "ledger.json")
+        if config.perturb is not None:  # robustness: the same models on perturbed cases
+            run_perturbed(config, bench_path, models, out_dir, progress)
+        return write_report(out_dir)
 
 
 async def _run_all(
@@ -266,7 +267,7 @@ def _check_and_save_run(
     kept: dict[str, Any] = {}
     order: list[str] = []  # earlier models first, so tables and comparisons keep their order
     if path.exists():
-        previous = json.loads(path.read_text(encoding="utf-8"))
+        previous = _read_run_file(path)
         order = list(previous["models"])
         shared: list[str] = []
         if previous["bench"]["sha256"] != bench["sha256"] or previous["bench"]["task"] != bench["task"]:
@@ -306,7 +307,23 @@ def _check_and_save_run(
             if name in wanted or name in kept
         },
     }
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    atomic_write_json(path, record)
+
+
+def _read_run_file(path: Path) -> dict[str, Any]:
+    """eval_config.json as written by `_check_and_save_run`; a damaged one is a ConfigError saying what
+    to do (before atomic writes, a kill or a full disk could leave it empty)."""
+    fix = (
+        "delete it and rerun with the same settings to go on (the answers in results/ are kept and reused), "
+        "or use a new --out folder"
+    )
+    try:
+        previous = read_state_json(path, "run settings file", fix)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if not isinstance(previous, dict) or not {"bench", "config", "models"} <= set(previous):
+        raise ConfigError(f"{path}: the run settings file lacks 'bench', 'config' or 'models'; {fix}")
+    return previous
 
 
 def _identity(model: ModelUnderTest) -> dict[str, Any]:
@@ -330,7 +347,7 @@ def _move_stale(out_dir: Path, name: str, reason: str) -> None:
         return
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     target = out_dir / RESULTS_DIR / "stale" / f"{name}.{stamp}.jsonl"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(target.parent)
     journal.rename(target)
     _console.print(f"[yellow]{name}: earlier results set aside ({reason}) -> {target}; evaluating again")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from clinical_r1.llm.cache import CachedSample, Ledger, ResponseCache, request_key
+from clinical_r1.llm.redact import strip_echo, user_texts
 from clinical_r1.llm.spec import ModelSpec
 from clinical_r1.llm.types import ChatRequest, ChatResponse
 
@@ -103,6 +104,8 @@ class CachedBackend:
                     model=self.spec.model,
                     latency_s=fresh.latency_s,
                 )
+            if not fresh.ok and fresh.error:  # a server may quote the case back in its error
+                fresh = fresh.model_copy(update={"error": strip_echo(fresh.error, user_texts(job.request))})
             if fresh.ok and self.cache is not None:
                 self.cache.put_many(_samples(fresh, [job.keys[i] for i in missing]))
             response = _merge(job.keys, job.hits, fresh, self.spec.model)

@@ -21,7 +21,9 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from clinical_r1.config import ConfigError
 from clinical_r1.llm.types import ChatRequest
+from clinical_r1.safe_io import atomic_write, create_private, storage_error
 
 
 def request_key(identity: dict, request: ChatRequest) -> str:
@@ -55,18 +57,27 @@ class ResponseCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)  # 0600 before SQLite opens it: its -wal and -shm files inherit the mode
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=60000")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS samples ("
-            " key TEXT PRIMARY KEY, text TEXT NOT NULL, finish_reason TEXT NOT NULL,"
-            " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
-            " latency_s REAL NOT NULL, model TEXT NOT NULL, created REAL NOT NULL)"
-        )
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=60000")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS samples ("
+                " key TEXT PRIMARY KEY, text TEXT NOT NULL, finish_reason TEXT NOT NULL,"
+                " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+                " latency_s REAL NOT NULL, model TEXT NOT NULL, created REAL NOT NULL)"
+            )
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            if (wrapped := storage_error(exc, self.path)) is not None:
+                raise wrapped from exc
+            raise ConfigError(
+                f"{self.path}: the response cache is damaged ({exc}); move it aside to start an empty cache "
+                "(answers it held are then asked again)"
+            ) from exc
 
     def get_many(self, keys: list[str]) -> dict[str, CachedSample]:
         if not keys:
@@ -87,13 +98,22 @@ class ResponseCache:
             for k, s in items.items()
         ]
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?,?)", rows)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?,?)", rows)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    # SQLite may have rolled back already (a COMMIT that failed on a full disk): a second
+                    # ROLLBACK would raise "no transaction is active" and hide the real error.
+                    if self._conn.in_transaction:
+                        try:
+                            self._conn.execute("ROLLBACK")
+                        except sqlite3.Error:
+                            pass
+                    raise
+            except sqlite3.OperationalError as exc:
+                raise (storage_error(exc, self.path) or exc) from exc
 
     def __len__(self) -> int:
         with self._lock:
@@ -172,10 +192,7 @@ class Ledger:
 
     def save(self, path: str | Path) -> Path:
         """Write the ledger as JSON (beside a stage's output, e.g. out_dir / "usage.json")."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
-        return path
+        return atomic_write(path, json.dumps(self.to_dict(), indent=2))
 
     def table(self) -> Table:
         table = Table(title="LLM usage")

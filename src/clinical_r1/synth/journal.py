@@ -14,6 +14,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from clinical_r1.config import ConfigError
+from clinical_r1.safe_io import create_private, storage_error
 from clinical_r1.synth.search import Outcome
 
 _SCHEMA = """
@@ -29,14 +31,23 @@ CREATE TABLE IF NOT EXISTS outcomes (
 class Journal:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)  # 0600 before SQLite opens it: its -wal and -shm files inherit the mode
         # autocommit: each put is durable on its own, so SIGKILL loses at most the record in flight
         self._db = sqlite3.connect(self.path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL: a commit survives the process being killed; only an OS crash can lose the last few
-        # records, and those rerun through the cache
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL: a commit survives the process being killed; only an OS crash can lose the last few
+            # records, and those rerun through the cache
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if (wrapped := storage_error(exc, self.path)) is not None:
+                raise wrapped from exc
+            raise ConfigError(
+                f"{self.path}: the synthesis journal is damaged ({exc}); move it aside to synthesize every "
+                "record again (the teacher's answers in cache.sqlite are reused, so it costs no new calls)"
+            ) from exc
 
     def get(self, record_id: str, fingerprint: str) -> Outcome | None:
         """The finished outcome of a record, if one exists for this fingerprint (errors never count)."""
@@ -49,10 +60,15 @@ class Journal:
         return Outcome(record_id, row[0], json.loads(row[1]))
 
     def put(self, outcome: Outcome, fingerprint: str) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO outcomes (record_id, fingerprint, status, payload) VALUES (?, ?, ?, ?)",
-            (outcome.record_id, fingerprint, outcome.status, json.dumps(outcome.payload, ensure_ascii=False)),
-        )
+        try:
+            payload = json.dumps(outcome.payload, ensure_ascii=False)
+            self._db.execute(
+                "INSERT OR REPLACE INTO outcomes (record_id, fingerprint, status, payload)"
+                " VALUES (?, ?, ?, ?)",
+                (outcome.record_id, fingerprint, outcome.status, payload),
+            )
+        except sqlite3.OperationalError as exc:  # the records journaled before stay (autocommit)
+            raise (storage_error(exc, self.path) or exc) from exc
 
     def all(self) -> dict[str, tuple[str, Outcome]]:
         """record id -> (fingerprint, outcome), errors included (for the final report)."""

@@ -30,6 +30,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from clinical_r1.judge_audit import warn_if_unaudited
 from clinical_r1.llm import LLM, build_llm
 from clinical_r1.records import ClinicalRecord, RecordError, iter_jsonl, record_from_dict, write_jsonl
+from clinical_r1.runlock import RunLock
+from clinical_r1.safe_io import atomic_write, atomic_write_json, storage_error
 from clinical_r1.synth.config import SynthConfig
 from clinical_r1.synth.example import TrainingExample, to_public
 from clinical_r1.synth.journal import Journal
@@ -60,6 +62,8 @@ class SynthesisStats(BaseModel):
 
 def read_input(path: str | Path, limit: int | None = None) -> list[ClinicalRecord]:
     """All records, in order; a repeated id is an error (the journal is keyed by id)."""
+    if Path(path).is_dir():
+        raise RecordError(path, None, None, "is a folder, not a records file")
     if not Path(path).is_file():
         raise RecordError(path, None, None, "records file not found")
     records: list[ClinicalRecord] = []
@@ -74,6 +78,8 @@ def read_input(path: str | Path, limit: int | None = None) -> list[ClinicalRecor
         records.append(record)
         if limit is not None and len(records) >= limit:
             break
+    if not records:
+        raise RecordError(path, None, None, "no records in the file (nothing to synthesize)")
     return records
 
 
@@ -102,7 +108,13 @@ async def synthesize(
 ) -> SynthesisStats:
     records = read_input(records_path, config.limit)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir):  # a second run on this folder would pay the teacher for every record again
+        return await _synthesize(config, records, out_dir, progress, llm)
+
+
+async def _synthesize(
+    config: SynthConfig, records: list[ClinicalRecord], out_dir: Path, progress: bool, llm: LLM | None
+) -> SynthesisStats:
     prompts = {lang: load_prompts(lang, config.prompts_dir) for lang in sorted({r.language for r in records})}
     fingerprints = {r.id: record_fingerprint(r, config, prompts[r.language]) for r in records}
     if llm is None:
@@ -138,6 +150,8 @@ async def _run_one(search: RecordSearch) -> Outcome:
     try:
         return await search.run()
     except Exception as exc:  # a bug must not sink a long run: report it, retry it next run
+        if storage_error(exc) is not None:  # a full disk is not this record's fault: stop the run
+            raise
         payload = {
             "id": search.record.id,
             "reason": f"internal_error:{type(exc).__name__}",
@@ -203,11 +217,11 @@ def write_outputs(
     write_jsonl(out_dir / "examples.jsonl", examples)
     write_jsonl(out_dir / "rejects.jsonl", rejects)
     public = [to_public(e) for e in examples]
-    (out_dir / "examples_public.json").write_text(json.dumps(public, ensure_ascii=False, indent=1), "utf-8")
+    atomic_write_json(out_dir / "examples_public.json", public, indent=1)
     if config.export_hf:
         export_hf(examples, out_dir / "hf")
     stats = compute_stats(records, examples, rejects, errors, config)
-    (out_dir / "stats.json").write_text(stats.model_dump_json(indent=2), encoding="utf-8")
+    atomic_write(out_dir / "stats.json", stats.model_dump_json(indent=2))
     if llm is not None:
         llm.ledger.save(out_dir / "ledger.json")
     return stats

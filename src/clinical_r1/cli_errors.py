@@ -1,0 +1,51 @@
+"""How the run commands end on a problem the user can fix: one located message and exit code 2.
+
+Bad configs and input lines (`ConfigError`, `RecordError`), a model that cannot be used (`LLMError`),
+a full disk or read-only folder (`StorageError`, also when an OSError or SQLite error stands for one)
+and a run folder in use (`RunLockedError`) are all the user's to fix, so they print without a
+traceback. Anything else is a bug and keeps its traceback. The block also runs under the private umask
+(`safe_io.private_umask`), so every file the command creates is 0600 in 0700 folders by default.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from clinical_r1.config import ConfigError
+from clinical_r1.llm.base import LLMError
+from clinical_r1.records import RecordError
+from clinical_r1.runlock import RunLockedError
+from clinical_r1.safe_io import StorageError, private_umask, storage_error
+
+EXPECTED = (ConfigError, RecordError, LLMError, StorageError, RunLockedError)
+
+
+def fail(console: Console, message: str, label: str = "error:") -> typer.Exit:
+    console.print(f"[red]{label}[/red] {escape(message)}", soft_wrap=True)
+    return typer.Exit(2)
+
+
+@contextmanager
+def user_errors(console: Console, label: str = "error:") -> Iterator[None]:
+    """Run the block under the private umask; expected problems print one message and exit 2."""
+    try:
+        umask = private_umask()
+        umask.__enter__()
+    except ValueError as exc:  # CLINICAL_R1_UMASK set to something that is not a umask
+        raise fail(console, str(exc), label) from exc
+    try:
+        yield
+    except EXPECTED as exc:
+        raise fail(console, str(exc), label) from exc
+    except (OSError, sqlite3.Error) as exc:
+        if (wrapped := storage_error(exc)) is None:
+            raise
+        raise fail(console, str(wrapped), label) from exc
+    finally:
+        umask.__exit__(None, None, None)
