@@ -217,3 +217,35 @@ def test_bad_input_names_file_and_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "duplicate id" in result.output
     with pytest.raises(ValueError, match="temperature"):
         CurateConfig(model="tiny", samples=4, temperature=0.0)
+
+
+def test_pipeline_curate_stage_feeds_training(tmp_path: Path) -> None:
+    from clinical_r1.pipeline import Pipeline, PipelineConfig
+
+    leaky = {**BY_ID["sample-en-resp-001"], "id": "leaky", "meta": {}}
+    leaky["case"] += " Lobar pneumonia was confirmed."
+    records = _write(tmp_path / "records.jsonl", [*ROWS, leaky])
+    config = PipelineConfig.model_validate(
+        {
+            "name": "cur",
+            "runs_dir": str(tmp_path / "runs"),
+            "records": {"inputs": [{"path": str(records)}], "heldout_fraction": 0.5},
+            "curate": {"answer_leak": "drop", "plot": False},
+        }
+    )
+    pipeline = Pipeline(config)
+    outputs = pipeline.run()
+    train = [json.loads(line) for line in Path(outputs["records"]["train"]).read_text().splitlines()]
+    curated = [json.loads(line) for line in Path(outputs["curate"]["records"]).read_text().splitlines()]
+    summary = json.loads((tmp_path / "runs" / "cur" / "curate" / "curation.json").read_text())["stats"]
+    # The held-out half is the benchmark pool it decontaminates against. "leaky" (no pair id) was held
+    # out while its original sample-en-resp-001 went to training: the original goes, as a near duplicate.
+    assert "leaky" not in {r["id"] for r in train} and "sample-en-resp-001" in {r["id"] for r in train}
+    rejects = [json.loads(line) for line in Path(outputs["curate"]["rejects"]).read_text().splitlines()]
+    assert [r["id"] for r in rejects] == ["sample-en-resp-001"]
+    assert summary["benchmark_matches"] == {outputs["records"]["heldout"]: {"exact": 0, "near": 1}}
+    assert summary["reasons"] == {"benchmark_duplicate": 1}
+    assert summary["kept"] + summary["dropped"] == len(train) == 68
+    assert len(curated) == summary["kept"]
+    assert pipeline._train_records() == outputs["curate"]["records"]
+    assert Pipeline(config).run()["curate"] == outputs["curate"]  # unchanged: skipped

@@ -25,6 +25,7 @@ from rich.table import Table
 
 from clinical_r1.bench import BenchConfig, build_benchmark
 from clinical_r1.config import ConfigError, StrictModel, load_config, read_yaml
+from clinical_r1.curate import CurateConfig, run_curation
 from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.runner import run_eval
 from clinical_r1.importers import EXPORT_FORMATS, ImportConfig, import_file
@@ -40,10 +41,10 @@ from clinical_r1.train.rl_data import prepare_rl_data
 from clinical_r1.train.sft import SFTStageConfig, run_sft
 from clinical_r1.train.tiny import ensure_tiny_model
 
-STAGES = ("records", "synthesize", "sft", "rl", "bench", "eval")
+STAGES = ("records", "curate", "synthesize", "sft", "rl", "bench", "eval")
 # Their trainers resume from whatever checkpoint is in the stage folder, without checking what made it.
 CHECKPOINTED_STAGES = ("sft", "rl")
-Stage = Literal["records", "synthesize", "sft", "rl", "bench", "eval"]
+Stage = Literal["records", "curate", "synthesize", "sft", "rl", "bench", "eval"]
 
 console = Console()
 
@@ -126,6 +127,8 @@ class PipelineConfig(StrictModel):
     # The model trained (and the base evaluated); "tiny" = the project's tiny offline model.
     model: str = "tiny"
     records: RecordsStage = Field(default_factory=RecordsStage)
+    # Off unless configured: filters the training records (curate.py; docs/curation.md).
+    curate: CurateConfig | None = None
     synthesize: SynthConfig | None = None
     sft: SFTStage | None = None
     rl: RLStage | None = None
@@ -311,8 +314,12 @@ class Pipeline:
         if stage == "records":
             paths = {f"input{i}": _input_path(x.path) for i, x in enumerate(c.records.inputs)}
             return c.records.model_dump(mode="json", by_alias=True), paths
+        if stage == "curate":
+            inputs = {"records": out["records"]["train"], "heldout": out["records"]["heldout"]}
+            inputs.update({f"benchmark{i}": p for i, p in enumerate(c.curate.benchmarks)})
+            return c.curate.model_dump(mode="json"), inputs
         if stage == "synthesize":
-            return c.synthesize.model_dump(mode="json"), {"records": out["records"]["train"]}
+            return c.synthesize.model_dump(mode="json"), {"records": self._train_records()}
         if stage == "sft":
             inputs: dict[str, str | Path] = {"model": resolve_model(c.model)}
             if "synthesize" in out:
@@ -321,7 +328,7 @@ class Pipeline:
             return c.sft.model_dump(mode="json"), inputs
         if stage == "rl":
             model = out["sft"]["model"] if "sft" in out else resolve_model(c.model)
-            data = out["synthesize"]["examples"] if c.rl.data == "examples" else out["records"]["train"]
+            data = out["synthesize"]["examples"] if c.rl.data == "examples" else self._train_records()
             inputs = {"model": model, "data": data}
             inputs.update({f"benchmark{i}": p for i, p in enumerate(self._rl_benchmark_files())})
             return c.rl.model_dump(mode="json"), inputs
@@ -394,9 +401,27 @@ class Pipeline:
             "heldout": out_dir / "heldout.jsonl",
         }, summary
 
+    def _train_records(self) -> str:
+        """The records trained on: the curated ones when the curate stage ran."""
+        stage = "curate" if "curate" in self.outputs else "records"
+        return self.outputs[stage]["records" if stage == "curate" else "train"]
+
+    def _stage_curate(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+        config = self.config.curate
+        # The held-out records are the benchmark's pool: training cases that duplicate them go too.
+        heldout = Path(self.outputs["records"]["heldout"])
+        pool = [heldout] if heldout.stat().st_size else []
+        update: dict[str, Any] = {"benchmarks": [*pool, *config.benchmarks]}
+        if config.model in ("base", "tiny"):  # "base": the model this run trains, before training
+            model = self.config.model if config.model == "base" else "tiny"
+            update["model"] = f"local:{resolve_model(model)}"
+        stats = run_curation(config.model_copy(update=update), self.outputs["records"]["train"], out_dir)
+        summary = stats.model_dump(mode="json", exclude={"distribution", "files"})
+        return {"records": out_dir / "records.jsonl", "rejects": out_dir / "rejects.jsonl"}, summary
+
     def _stage_synthesize(self, out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
         config = self.config.synthesize
-        stats = run_synthesis(config, self.outputs["records"]["train"], out_dir)
+        stats = run_synthesis(config, self._train_records(), out_dir)
         return {"examples": out_dir / "examples.jsonl", "stats": out_dir / "stats.json"}, stats.model_dump(
             mode="json"
         )
