@@ -18,7 +18,7 @@ the diagnosis it commits to or null. For each split:
 
 Two readers are scored: `extract_diagnosis` alone (the parser; synthesis reads it this way) and the
 evaluation path `evaluate.grading.extract(answer, "stop", "cot", "diagnosis")`, which a base model's
-answer goes through (it drops a stated differential section first, clinical_r1.differential).
+answer goes through (they differ if grading ever reads the response differently from the parser).
 
 The held-out split is scored only with --heldout and prints totals, never its rows.
 """

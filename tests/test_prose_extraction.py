@@ -75,7 +75,7 @@ def test_same_name_rule(bench) -> None:
 PINNED = {
     # reader, split: (right, labelled, missed, wrong on labelled, null right, null rows, wrong on null)
     ("extract_diagnosis", "tune"): (136, 140, 2, 2, 62, 62, 0),
-    ("grading", "tune"): (134, 140, 4, 2, 62, 62, 0),
+    ("grading", "tune"): (136, 140, 2, 2, 62, 62, 0),  # 134, 4 missed while grading hid differentials
     # scored once, after tuning (commit 86226ff); its rows were not looked at
     ("extract_diagnosis", "heldout"): (86, 93, 3, 4, 30, 35, 5),
     ("grading", "heldout"): (86, 93, 3, 4, 30, 35, 5),
