@@ -467,6 +467,50 @@ def test_client_that_leaves_cancels_generation_and_is_logged(
     assert "Fever" not in caplog.text and "rust-coloured" not in caplog.text  # no case text
 
 
+def send_request(base_url: str, path: str) -> socket.socket:
+    address = urlsplit(base_url)
+    body = json.dumps({"case": CASE}).encode()
+    sock = socket.create_connection((address.hostname, address.port), timeout=5)
+    sock.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n".encode()
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    return sock
+
+
+def wait_for(condition, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize("path", ["/v1/diagnose", "/v1/diagnose/stream"])
+def test_client_that_leaves_the_queue_gives_its_place_back(
+    path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    slow = SlowModel()
+    app = create_app(slow, ServeSettings(warmup=False, max_concurrency=1, max_queue=1))
+    with caplog.at_level(logging.INFO, logger="clinical_r1.serve"), running_app(app) as base_url:
+
+        def health() -> dict:
+            return httpx.get(f"{base_url}/health").json()
+
+        running = send_request(base_url, "/v1/diagnose")
+        assert slow.started.wait(10)
+        queued = send_request(base_url, path)
+        assert wait_for(lambda: health()["waiting"] == 1)
+        queued.close()
+        assert wait_for(lambda: health()["waiting"] == 0), "the request that left still holds its place"
+        assert wait_for(lambda: "client disconnected" in caplog.text)
+        assert health()["running"] == 1 and not slow.cancelled.is_set()  # the other one goes on
+        running.close()
+        assert slow.cancelled.wait(5)
+
+
 def test_local_model_skips_a_queued_request_whose_caller_left(
     tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,10 +25,10 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -60,6 +60,7 @@ from clinical_r1.serve.security import (
 )
 
 log = logging.getLogger("clinical_r1.serve")
+T = TypeVar("T")
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The page loads nothing from anywhere but this server.
@@ -190,6 +191,23 @@ async def _disconnected(request: Request) -> None:
     """Returns when the client has gone (the body was read already, so the next message is that)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+async def _unless_client_leaves(request: Request, work: Awaitable[T]) -> tuple[bool, T | None]:
+    """(False, the result of `work`), or (True, None) when the client disconnected first: `work` is
+    then cancelled (and awaited, so its clean-up such as giving back a slot has run)."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, gone):
+            pending.cancel()  # no-op when done; also when the handler itself is cancelled
+    if not task.done() or task.cancelled():
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return True, None
+    return False, task.result()  # raises what `work` raised
 
 
 def _sse(event: str, data: dict) -> str:
@@ -366,21 +384,12 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
             result.timings.total_s = round(waited + elapsed, 4)
             return result
 
-        # Starlette does not stop a plain endpoint when its client leaves: watch for the disconnect
-        # and cancel the queue wait or the generation (a remote model's HTTP request is closed).
-        task = asyncio.ensure_future(work())
-        gone = asyncio.ensure_future(_disconnected(request))
-        try:
-            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pending in (task, gone):
-                pending.cancel()  # no-op when done; also when this handler itself is cancelled
-        if not task.done() or task.cancelled():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Starlette does not stop a plain endpoint when its client leaves: the queue wait or the
+        # generation is cancelled here (a remote model's HTTP request is closed).
+        left, result = await _unless_client_leaves(request, work())
+        if left:
             log_disconnect(rid, "diagnose", body, time.perf_counter() - arrived)
             return Response(status_code=499)  # nobody is left to read it
-        result = task.result()  # raises the HTTPException of work()
         log_request(rid, "diagnose", body, "ok", result)
         return result
 
@@ -400,12 +409,18 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
             503: {},
         },
     )
-    async def diagnose_stream(body: DiagnoseRequest) -> StreamingResponse:
+    async def diagnose_stream(body: DiagnoseRequest, request: Request) -> Response:
         """Diagnose one case, sending the reasoning and response as they are written."""
         check(body)
         rid = uuid.uuid4().hex[:12]
         arrived = time.perf_counter()
-        slot, waited = await take_slot()
+        # Once streaming, Starlette cancels the stream when the client leaves; before, in the queue,
+        # this does.
+        left, taken = await _unless_client_leaves(request, take_slot())
+        if left:
+            log_disconnect(rid, "diagnose/stream", body, time.perf_counter() - arrived)
+            return Response(status_code=499)
+        slot, waited = taken
 
         async def events() -> AsyncIterator[str]:
             try:
