@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from clinical_r1.deid import cnrecord
 from clinical_r1.deid import lexicon as lx
 
 Category = Literal["NAME", "DATE", "AGE", "PHONE", "EMAIL", "LOCATION", "ID", "HOSPITAL", "URL", "IP"]
@@ -134,8 +135,13 @@ DATE_RES = [
     _rx(rf"\b\d{{1,2}}[\-\s/]{MONTH}[\-\s/]\d{{2,4}}\b"),  # 14-Mar-2021
     _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}{ORD}\b(?!\s*(?:mg|ml|mcg|g|kg|units?|%))"),  # March 14
     _rx(rf"\b{MONTH}\.?,?\s+\d{{4}}\b"),  # March 2021
-    _rx(r"(?<![\d./\-])\d{4}[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12]\d|3[01])(?![\d./\-]*\d)"),  # ISO
-    _rx(r"(?<![\d./\-])(?:0?[1-9]|1[0-2])[/\-.](?:0?[1-9]|[12]\d|3[01])[/\-.](?:\d{4}|\d{2})(?![\d./\-]*\d)"),
+    # ISO, with the time of day when one follows (2021-05-22 10:32)
+    _rx(
+        r"(?<![\d./\-])\d{4}([\-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?![\d./\-]*\d)"
+        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?!\d))?"
+    ),
+    # 3/14/21, 3-14-2021: the same separator twice ("5.21-20" and "12.5-25" are ranges)
+    _rx(r"(?<![\d./\-])(?:0?[1-9]|1[0-2])([/\-.])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\d./\-]*\d)"),
     _rx(r"(?<![\d./\-])(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|1[0-2])[/.]\d{4}(?![\d./\-]*\d)"),  # 14.03.2021
     # month/day without a year only after a word that introduces a date ("on 3/14")
     _rx(
@@ -155,6 +161,7 @@ AGE_RES = [
     _rx(r"(?<![\d.])(?P<a>\d{2,3})(?=\s*(?:岁|周岁))"),
     _rx(r"年龄\s*[：:]?\s*(?P<a>\d{2,3})"),
     _rx(r"(?<![\w.])(?P<a>\d{2,3})\s*(?:yo\s*)?[MF](?=\W)"),  # "92 M", "(99 yo M)"
+    _rx(r"\b(?:[MF]|male|female)[ \t]*,?[ \t]*(?P<a>\d{2,3})(?![\d.%])(?![ \t]*(?:mg|kg|cm|%))"),  # "F 95"
 ]
 
 # ----------------------------------------------------------------------------- hospitals
@@ -163,7 +170,9 @@ _HOSP_HEAD = (
     r"Nursing\s+Home|Hospice|Rehabilitation\s+Cent(?:er|re)|Surgery\s+Cent(?:er|re)|Medical\s+Group|"
     r"(?:Family|Medical|Group|General)\s+Practice|Urgent\s+Care|(?:Nursing|Care|Dialysis|Birth|Wellness)\s+"
     r"Cent(?:er|re)|Care\s+Home|Regional|Health\s+Cent(?:er|re)|Health\s+Clinic|Pharmacy|"
-    r"Surgical\s+(?:Suites?|Cent(?:er|re)|Hospital)|(?:Endoscopy|Imaging|Infusion|Ambulatory\s+Surgery)\s+"
+    r"Surgical\s+(?:Suites?|Cent(?:er|re)|Hospital)|(?:Urology|Cardiology|Orthop(?:a)?edics?|Oncology|Dermatology|"
+    r"Neurology|Gastroenterology|P(?:a)?ediatrics?|Pulmonology|Nephrology|Rheumatology|Endocrinology|Ophthalmology|"
+    r"ENT|Spine|Vascular|Women's\s+Health)\s+(?:Partners|Consultants|Institute|Group|Associates)|(?:Endoscopy|Imaging|Infusion|Ambulatory\s+Surgery)\s+"
     r"Cent(?:er|re)|Associates|Physicians|Specialists|Medical\s+Partners)"
 )
 _HOSP_WORD = r"(?:[A-Z][A-Za-z'’.\-]*|St\.|&)"
@@ -377,7 +386,8 @@ _ZH_STRONG_LABEL_RE = _rx(
     r"接诊医生|医师签名|医生签名|签名|记录者|记录人|报告人|审核人|审核|申请医生|送检医生|代诉人|监护人|"
     r"主任医师|副主任医师|住院医师|责任护士|护士|医师|医生|患者|病人|患儿|陈述者|主治|主管|经治|术者|"
     r"手术医生|助手|麻醉医师|麻醉师|丈夫|妻子|父亲|母亲|儿子|女儿|配偶|家长|产妇丈夫|孕妇|产妇|记录|主刀|"
-    r"一助|二助|器械护士|巡回护士|操作者|检查者|报告医师|审核医师|录入|记录员|紧急联系人|授权委托人|委托人)"
+    r"一助|二助|器械护士|巡回护士|操作者|检查者|报告医师|审核医师|录入|记录员|紧急联系人|授权委托人|委托人|亲属|"
+    r"陪同人|代诉人|联系人姓名|经治医生|上级医师|记录医师|签字人)"
     r"(?:\s*[：:]\s*|[ \t\u3000]+)"
     rf"(?P<n>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})"
 )
@@ -394,7 +404,8 @@ _ZH_PINYIN_RE = _rx(
 _ZH_RELATIVE_RE = _rx(
     r"(?:父亲|母亲|女儿|儿子|丈夫|妻子|配偶|孙子|孙女|哥哥|姐姐|弟弟|妹妹|家属|本人|外孙|外孙女|儿媳|女婿|外甥女?|"
     r"侄子|侄女|舅舅|姑姑|阿姨|叔叔|伯伯|姐夫|嫂子|表[哥姐弟妹]|堂[兄弟姐妹]|女友|男友|朋友|同事|邻居|保姆|护工|"
-    r"之妻|之夫|之子|之女|之父|之母)[，,：:]?"
+    r"之妻|之夫|之子|之女|之父|之母|奶奶|爷爷|外婆|外公|姥姥|姥爷|祖母|祖父|婆婆|公公|岳母|岳父|"
+    r"受种者|受检者|就诊者|来访者|当事人|求助者)[，,：:]?"
     rf"(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})"
 )
 _ZH_NAME_AGE_RE = _rx(rf"(?:^|(?<=[\s，,：:（(]))(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})[，,]\s*\d{{1,3}}岁")
@@ -690,8 +701,17 @@ def _find_names(text: str) -> Iterable[Span]:
                 yield Span(m.start("n"), m.start("n") + len(name), "NAME", name, strong=False)
     for m in _ZH_TITLE_RE.finditer(text):
         name = m.group("n")
-        if not _is_clinical_zh(name) and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name[1:]):
+        # a surname alone before 女士/医生 is a name even when a clinical word starts with it (何首乌)
+        clinical = _is_clinical_zh(name) if len(name) > 1 else name in lx.ZH_CLINICAL_PREFIXES
+        before = text[m.start("n") - 1] if m.start("n") else ""
+        role = text[max(0, m.start("n") - 2) : m.start("n")] in _ZH_ROLES_BEFORE_SURNAME
+        if len(name) == 1 and re.match(f"[{CJK}]", before) and before not in _ZH_BOUNDARY and not role:
+            continue  # 公卫医师: a surname alone needs a clear start (钱女士 on a new line, 由王主任)
+        if not clinical and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name[1:]):
             yield _span(m, "n", "NAME", strong=True)
+
+
+_ZH_ROLES_BEFORE_SURNAME = {"主管", "主治", "经治", "管床", "值班", "主刀", "上级", "会诊", "接诊", "责任"}
 
 
 def _names_after_hospitals(text: str, hospitals: list[Span]) -> Iterable[Span]:
@@ -707,6 +727,9 @@ def _protected(text: str) -> list[tuple[int, int]]:
     spans = [(m.start(), m.end()) for m in _EPONYM_RE.finditer(text)]
     spans += [(m.start(), m.end()) for m in _EPONYM_PHRASE_RE.finditer(text)]
     return spans
+
+
+_ETHNICITY_FIELD = re.compile(r"(?i:ethnicity|ethnic\s+group|nationality|race|民族)\s*[:：]?\s*$")
 
 
 def propagate_names(text: str, names: Iterable[str]) -> list[Span]:
@@ -727,6 +750,9 @@ def propagate_names(text: str, names: Iterable[str]) -> list[Span]:
         boundary = "" if re.search(f"[{CJK}]", token) else r"\b"
         for m in re.finditer(boundary + re.escape(token) + boundary, text, re.ASCII):
             start = m.start()
+            if _ETHNICITY_FIELD.search(text[max(0, start - 30) : start]):
+                continue  # "Ethnicity: Han" is not Mr. Han
+
             before = (
                 re.search(r"([A-Z][a-z'’\-]+)[ \t]+$", text[max(0, start - 30) : start]) if boundary else None
             )
@@ -746,8 +772,21 @@ def raw_spans(text: str) -> list[Span]:
         *_find_locations(text),
         *_find_names(text),
     ]
+    spans += [Span(a, b, category, text[a:b], strong) for a, b, category, strong in cnrecord.find(text)]
     spans += _names_after_hospitals(text, [s for s in spans if s.category == "HOSPITAL"])
+    spans += _postcodes_after_places(text, [s for s in spans if s.category == "LOCATION"])
     return spans
+
+
+_POSTCODE_AFTER = _rx(r"[,，]?[ \t]*[（(]?(?P<v>\d{6})(?!\d)")
+
+
+def _postcodes_after_places(text: str, places: list[Span]) -> Iterable[Span]:
+    """'..., Hangzhou, 310012' / '文三路18号（310012）': six digits straight after an address."""
+    for place in places:
+        m = _POSTCODE_AFTER.match(text, place.end)
+        if m:
+            yield _span(m, "v", "LOCATION")
 
 
 def resolve(text: str, spans: list[Span], categories: Iterable[str] = CATEGORIES) -> list[Span]:

@@ -25,6 +25,9 @@ class Scores:
     terms: int = 0
     terms_removed: int = 0
     extra_spans: int = 0  # detected spans touching no planted identifier
+    # fine identifier types of the notes corpus (tests/data/deid_notes.jsonl: "type" of each span)
+    found_type: dict[str, int] = field(default_factory=dict)
+    planted_type: dict[str, int] = field(default_factory=dict)
     misses: list[tuple[str, str, str]] = field(default_factory=list)  # (record id, category, text)
     removed_terms: list[tuple[str, str]] = field(default_factory=list)  # (record id, term)
 
@@ -33,6 +36,9 @@ class Scores:
             total = sum(self.planted.values())
             return sum(self.found.values()) / total if total else 1.0
         return self.found[category] / self.planted[category] if self.planted[category] else 1.0
+
+    def recall_type(self, kind: str) -> float:
+        return self.found_type.get(kind, 0) / self.planted_type[kind] if self.planted_type.get(kind) else 1.0
 
     @property
     def removal_rate(self) -> float:
@@ -54,8 +60,13 @@ def score(rows: Iterable[dict]) -> Scores:
         scores.records += 1
         for gold in row["spans"]:
             scores.planted[gold["category"]] += 1
+            kind = gold.get("type")
+            if kind:
+                scores.planted_type[kind] = scores.planted_type.get(kind, 0) + 1
             if all(covered[i] or text[i].isspace() for i in range(gold["start"], gold["end"])):
                 scores.found[gold["category"]] += 1
+                if kind:
+                    scores.found_type[kind] = scores.found_type.get(kind, 0) + 1
             else:
                 scores.misses.append((row["id"], gold["category"], gold["text"]))
         for term in row["keep"]:

@@ -52,7 +52,7 @@ ZH_NAME_STOP_CHARS = set(
 )
 
 # After a weak cue (患者张伟因…) the name must be followed by punctuation or one of these.
-ZH_WEAK_NAME_FOLLOWERS = set("因于由在自今来男女主入诉被经近送陪带代，。；、,.;（(：: \n")
+ZH_WEAK_NAME_FOLLOWERS = set("因于由在自今来男女主入诉被经近送陪带代交签表同述，。；、,.;（(：: \n")
 
 # Common words a place cue can precede that are not places.
 ZH_NOT_PLACES = {
@@ -654,6 +654,7 @@ EN_HEALTH_SYSTEMS = [
     "NYU Langone",
     "Cedars-Sinai",
     "Sutter Health",
+    "Sutter",  # its hospitals go by "Sutter <town>" (Sutter Roseville, Sutter Davis)
     "Intermountain",
     "Geisinger",
     "Ochsner",

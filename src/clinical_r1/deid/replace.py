@@ -89,7 +89,7 @@ _SURROGATE_HOSPITAL = [
 
 def parse_date(text: str, anchor_year: int | None = None) -> tuple[dt.date, bool] | None:
     """(date, has_day) for the formats the detector finds; None when it cannot be read."""
-    t = text.strip()
+    t = re.sub(r"[ T]\d{1,2}:\d{2}(?::\d{2})?$", "", text.strip())  # a time of day after the date
     try:
         if m := re.fullmatch(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?", t):
             return dt.date(int(m[1]), int(m[2]), int(m[3] or 1)), m[3] is not None

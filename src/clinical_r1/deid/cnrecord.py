@@ -1,0 +1,407 @@
+"""Rules for records written in the style of Chinese hospitals, in Chinese and in English (issue 21).
+
+Pinyin names without a cue word (surname from the bundled list read by pypinyin, given name made of
+pinyin syllables), the labelled fields of a Chinese admission record (住院号 / hospitalization number,
+床号 / bed number, 籍贯 / native place, 邮编 / postcode, 工作单位 / employer...), villages, towns,
+counties and districts, schools and work units by their suffix, and places from the gazetteers
+(`gazetteer.py`). `find(text)` yields (start, end, category, strong) tuples; `detect.raw_spans` turns
+them into spans, so the usual protection of clinical phrases and the merging apply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from clinical_r1.deid import gazetteer as gz
+from clinical_r1.deid import lexicon as lx
+
+Hit = tuple[int, int, str, bool]
+CJK = "\u4e00-\u9fff"
+
+
+def _rx(pattern: str, flags: int = 0) -> re.Pattern:
+    return re.compile(pattern, flags | re.ASCII)
+
+
+# ----------------------------------------------------------------------------- English: names
+# Two or three capitalised (or ALL-CAPS surname) tokens: "Zhang Jianguo", "ZHANG Jian-guo", "Gu Zhen Yu",
+# "Jianguo Zhang". Checked against the pinyin surnames and syllables below.
+_CAP_RUN = _rx(
+    r"(?<![A-Za-z'’\-])(?P<run>[A-Z][A-Za-z]*(?:[-'’][A-Za-z]+)?"
+    r"(?:[ \t]+[A-Z][a-z]*(?:[-'’][A-Za-z]+)?){1,3})"
+    r"(?![A-Za-z'’\-])"
+)
+# words that read as pinyin but are English in a note ("He Was" cannot occur, "Long Term" can)
+_EN_WORDS_LIKE_PINYIN = frozenset(
+    "A An I Ma Pa Be He She Me We Ye Go No So Do To Ran Run Sun Man Men Fan Ban Pan Tan Can Die Lie Pie Tie "
+    "Long Bang Hang Sang Tang Gang Ding Ling Ping Ming Zen Hen Pen Ten Den Bean Mean Lean Tao Yin Yang Qi "
+    "Chi Pi Mi Ti Li Bi Di Ni Xi Gong Dong Hong Song Cong Wang Fang Gun Bun Dun Tun Shun Hun Nun Pun "
+    "Fun Gen Ken Chin Shin Bin Pin Tin Sin Kin Lin Wen Ben Zhen Chen Lou Sou Cou Now How Mao Bao".split()
+)
+
+
+def _is_pinyin_name(tokens: list[str]) -> bool:
+    surnames = gz.pinyin_surnames()
+    norm = [t.capitalize() if t.isupper() and len(t) > 1 else t for t in tokens]
+    if any(t.isupper() and len(t) > 1 for t in tokens[1:]) and not tokens[-1].isupper():
+        return False
+    given_first = (
+        norm[-1] in surnames
+        and all(gz.pinyin_syllable_count(t) for t in norm[:-1])
+        and sum(gz.pinyin_syllable_count(t) for t in norm[:-1]) <= 3
+    )
+    surname_first = (
+        norm[0] in surnames
+        and all(gz.pinyin_syllable_count(t) for t in norm[1:])
+        and sum(gz.pinyin_syllable_count(t) for t in norm[1:]) <= 3
+    )
+    if not (given_first or surname_first):
+        return False
+    # every token an English word as well ("He Ran", "Long Ping"): only with a two-syllable given name
+    # or an all-caps surname
+    if all(t in _EN_WORDS_LIKE_PINYIN for t in norm) and not tokens[0].isupper():
+        return False
+    # a token that is also a label or month: only when it is one pinyin syllable ("Jun", not "Name")
+    return not any(t in lx.EN_NOT_NAMES and gz.pinyin_syllable_count(t) != 1 for t in norm)
+
+
+def _pinyin_names(text: str) -> Iterator[Hit]:
+    for m in _CAP_RUN.finditer(text):
+        parts = list(re.finditer(r"\S+", m.group("run")))
+        tokens = [p.group(0) for p in parts]
+        # the longest run of 2-3 tokens that reads as a pinyin name, from the first or second token
+        # ("Name Chen Wen Jun" without its label)
+        for first in range(min(2, len(tokens) - 1)):
+            hit = next(
+                (
+                    n
+                    for n in range(min(len(tokens), first + 3), first + 1, -1)
+                    if _is_pinyin_name(tokens[first:n])
+                ),
+                None,
+            )
+            if hit:
+                yield m.start() + parts[first].start(), m.start() + parts[hit - 1].end(), "NAME", False
+                break
+
+
+# "ZHANG M 72y", "Liu F, 58": a surname alone before a sex letter/word and an age
+_SURNAME_SEX_AGE = _rx(
+    r"(?<![A-Za-z])(?P<s>[A-Z][a-z]+|[A-Z]{2,})"
+    r"(?=[ \t]*,?[ \t]*(?:M|F|male|female|Male|Female)\b[ \t,]*\d{1,3})"
+)
+_TITLE_CAPS = _rx(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?[ \t]+(?P<s>[A-Z][a-z]+|[A-Z]{2,})\b")
+
+
+def _surnames_alone(text: str) -> Iterator[Hit]:
+    surnames = gz.pinyin_surnames()
+    for pattern in (_SURNAME_SEX_AGE, _TITLE_CAPS):
+        for m in pattern.finditer(text):
+            if m.group("s").capitalize() in surnames:
+                yield m.start("s"), m.end("s"), "NAME", True
+
+
+# international first + last name anywhere ("Consultant: Maria Gonzalez"): both lists must agree
+_EN_PAIR = _rx(
+    r"(?<![A-Za-z'’\-])(?P<f>[A-Z][a-z]+)[ \t]+(?P<l>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?![A-Za-z'’\-])"
+)
+
+
+def _intl_names(text: str) -> Iterator[Hit]:
+    first, last = gz.intl_names()
+    for m in _EN_PAIR.finditer(text):
+        f, surname = m.group("f"), m.group("l")
+        if f in first and surname in last and f not in lx.EN_NOT_NAMES and surname not in lx.EN_NOT_NAMES:
+            yield m.start(), m.end(), "NAME", False
+
+
+# ----------------------------------------------------------------------------- English: labelled fields
+_EN_ID_LABEL = _rx(
+    r"\b(?i:(?:hospitali[sz]ation|inpatient|in-patient|admission|outpatient|out-patient|registration|hospital|"
+    r"case[ \t]+record|medical[ \t]+record|record|visit|case|bed|(?:medical[ \t]+)?insurance(?:[ \t]+card)?|"
+    r"social[ \t]+security(?:[ \t]+card)?|ID[ \t]+card|resident[ \t]+ID|identity[ \t]+card|ID)(?![A-Za-z])"
+    r"[ \t]*(?:(?:no\.?|number|num\.?|#)(?![A-Za-z]))?)[ \t]*[:：]?[ \t]*#?[ \t]*"
+    r"(?P<v>[A-Z]{0,4}\d[0-9A-Z\-]*(?:\+\d+)?)(?![\w\-])"
+)
+_EN_BED = _rx(
+    r"\b(?i:bed)[ \t]*(?:(?i:no\.?|number|#)[ \t]*[:：]?[ \t]*)?(?P<v>\d{1,3}[A-Z]?(?:\+\d)?)(?![\w+])"
+    r"(?![ \t]*(?i:days?|weeks?|months?|hours?|hrs?|h|d)\b)"
+)
+_POSTCODE = _rx(
+    r"(?i:post[ \t]?code|postal[ \t]+code|zip[ \t]*code|zip|邮编|邮政编码)"
+    r"[ \t]*[:：]?[ \t]*(?P<v>\d{6})(?!\d)"
+)
+
+
+def _labelled_fields(text: str) -> Iterator[Hit]:
+    for m in _EN_ID_LABEL.finditer(text):
+        label = text[m.start() : m.start("v")].lower()
+        if not re.search(r"no|number|num|#|:|：|bed", label):
+            continue  # "visit 2", "case 3": a count, not a number field
+        if label.strip().startswith(("case", "visit", "record")) and not re.search(r"no|number|#", label):
+            continue
+        yield m.start("v"), m.end("v"), "ID", True
+    for m in _EN_BED.finditer(text):
+        yield m.start("v"), m.end("v"), "ID", True
+
+
+# ----------------------------------------------------------------------------- English: places
+_PLACE_UNIT = (
+    r"(?:Village|Town|County|District|Township|Community|City|Prefecture|Subdistrict|Commune|"
+    r"Residential[ \t]+Area)"
+)
+_EN_ADMIN = _rx(rf"(?<![A-Za-z])(?:[A-Z][a-z'’]+[ \t]){{1,2}}{_PLACE_UNIT}\b")
+_ADDR_PART = (
+    r"(?:No\.[ \t]?\d+[A-Z]?|Room[ \t]\d+|Rm\.?[ \t]\d+|Unit[ \t]\d+|Building[ \t]\d+|Bldg\.?[ \t]\d+|"
+    r"Lane[ \t]\d+|Flat[ \t]\d+|Apt\.?[ \t]\d+|Block[ \t]\d+|"
+    r"\d+[ \t]+(?:[A-Z][a-z'’]+[ \t]){1,3}(?:Road|Street|Avenue|Lane|Rd|St)\b|"
+    r"(?:[A-Z][a-z'’]+[ \t]){1,3}"
+    rf"(?:Road|Street|Avenue|Lane|Alley|Hutong|Estate|Gardens?|Residence|Compound|{_PLACE_UNIT})\b)"
+)
+_EN_ADDRESS = _rx(
+    rf"{_ADDR_PART}(?:,?[ \t]*{_ADDR_PART})*(?:,[ \t]*(?P<city>[A-Z][a-z'’]+(?:[ \t]City)?))?(?![A-Za-z])"
+)
+_EN_SCHOOL = _rx(
+    r"(?<![A-Za-z])(?:[A-Z][a-z'’]+[ \t]){1,3}(?:No\.[ \t]?\d+[ \t]+)?"
+    r"(?:(?:Senior|Junior|Central|Experimental|Key)[ \t]+)*"
+    r"(?:Middle|High|Primary|Elementary|Secondary|Vocational|Foreign[ \t]+Languages?|Normal|Technical)"
+    r"[ \t]+School\b"
+)
+_EN_EMPLOYER = _rx(
+    r"(?<![A-Za-z])(?:[A-Z][A-Za-z'’&]+[ \t]){1,4}"
+    r"(?:Co\.,?[ \t]*Ltd\.?|Co\.|Company|Corporation|Corp\.|Group|Government|Factory|Bureau|Inc\.|Ltd\.?|"
+    r"Plant|Mill|Mine)(?![A-Za-z])"
+)
+_LEADING_NOISE = set(
+    "The At To From In Of Our Works Worked Company Employer Address Home Attended Graduated Teacher And A An "
+    "For Lives".split()
+)
+_EN_PLACE_CUE = _rx(
+    r"(?:(?i:native[ \t]+place|birthplace|birth[ \t]+place|place[ \t]+of[ \t]+birth|hometown|home[ \t]+town|"
+    r"place[ \t]+of[ \t]+origin|origin|domicile|residence)[ \t]*[:：][ \t]*|"
+    r"\b(?:born|raised|lived|lives|living|grew[ \t]+up|resides|residing|moved|relocated|returned|came|"
+    r"settled|"
+    r"now[ \t]+living|native)[ \t]+(?:and[ \t]+raised[ \t]+)?(?:in|to|from|of|at)[ \t]+)"
+    r"(?P<c>[A-Z][a-z'’]+(?:[ \t][A-Z][a-z'’]+)?)"
+)
+_TRAILING_CITY_AFTER_ADMIN = _rx(
+    rf"(?:{_PLACE_UNIT}|Road|Street),[ \t]*(?P<c>[A-Z][a-z'’]+)(?:[ \t]City)?(?![A-Za-z])"
+)
+
+
+# "the Walmart in Hagerstown", "from Tel Aviv": a city of GeoNames after a preposition, even when one of
+# its words is also a label ("Tel")
+_PREP_CITY = _rx(
+    r"\b(?:in|from|to|near|outside|around|of|via|visiting)[ \t]+(?:the[ \t]+)?"
+    r"(?P<c>[A-Z][a-z]+(?:[ \t\-][A-Z][a-z]+)?)(?![A-Za-z])"
+)
+_CAP_WORDS = _rx(r"(?<![A-Za-z'’\-])[A-Z][a-z]{3,}(?:[ \t][A-Z][a-z]+)?(?![A-Za-z'’\-])")
+
+
+def _strip_noise(text: str, start: int, end: int) -> tuple[int, int]:
+    words = text[start:end].split(" ")
+    while len(words) > 1 and words[0] in _LEADING_NOISE:
+        start += len(words[0]) + 1
+        words = words[1:]
+    return start, end
+
+
+def _en_places(text: str) -> Iterator[Hit]:
+    coarse = lx.EN_COARSE_PLACES | gz.CN_PROVINCES_EN
+    for pattern in (_EN_ADMIN, _EN_SCHOOL, _EN_EMPLOYER):
+        for m in pattern.finditer(text):
+            start, end = _strip_noise(text, m.start(), m.end())
+            first = text[start:end].split()[0]
+            if first in lx.EN_NOT_NAMES and pattern is not _EN_SCHOOL:
+                continue
+            yield start, end, "LOCATION", pattern is not _EN_EMPLOYER
+    for m in _EN_ADDRESS.finditer(text):
+        if "," not in m.group(0):
+            continue  # one part alone ("Room 3", "Lane 2") is no address; "Xihu District" is _EN_ADMIN's
+        end = m.end()
+        city = m.group("city")
+        if city and (city.split()[0] in lx.EN_NOT_NAMES or city in coarse):
+            end = m.start("city") - 1
+        yield m.start(), end, "LOCATION", True
+    for pattern in (_EN_PLACE_CUE, _TRAILING_CITY_AFTER_ADMIN):
+        for m in pattern.finditer(text):
+            words = m.group("c").split()
+            if words[0] in coarse or words[0] in lx.EN_NOT_NAMES or m.group("c") in coarse:
+                continue
+            if len(words) == 2 and (words[1] in lx.EN_NOT_NAMES or words[1] in coarse):
+                words = words[:1]
+            yield m.start("c"), m.start("c") + len(" ".join(words)), "LOCATION", False
+    world = gz.world_cities_en()
+    for m in _PREP_CITY.finditer(text):
+        words = m.group("c").split()
+        for n in (2, 1):
+            name = " ".join(words[:n])
+            if (
+                len(words) >= n
+                and name in world
+                and name not in coarse
+                and not (n == 1 and name in lx.EN_NOT_NAMES)
+            ):
+                yield m.start("c"), m.start("c") + len(name), "LOCATION", False
+                break
+    cities = gz.cn_cities_en()
+    for m in _CAP_WORDS.finditer(text):
+        words = m.group(0).split()
+        if m.group(0) in cities:
+            yield m.start(), m.end(), "LOCATION", False
+        elif words[0] in cities:
+            yield m.start(), m.start() + len(words[0]), "LOCATION", False
+
+
+# ----------------------------------------------------------------------------- Chinese
+_ZH_BED = _rx(
+    r"(?:床号|床位号?)[ \t]*[：:]?[ \t]*(?P<v>[0-9A-Za-z+\-]+)"
+    r"|(?<![0-9A-Za-z+])(?P<w>\d{1,3}(?:[A-Z]|\+\d)?)(?=床(?![旁边头尾上下]))"
+)
+_ZH_ID_LABEL = _rx(
+    r"(?:住院号|住院号码|门诊号|急诊号|挂号号|就诊号|病案号|病历号|医保卡号|医保号|社保卡号|社保号|身份证号?码?|"
+    r"登记号|影像号|检查号|ID号|卡号)[ \t]*[：:]?[ \t]*(?P<v>[0-9A-Za-z][0-9A-Za-z\-+]*)"
+)
+_ZH_NATIVE = _rx(
+    rf"(?:籍贯|出生地|出生于|生于|原籍|祖籍|户籍地?|老家|现居住?地?|现居于|迁居|迁至|定居|居住于|居住在|住在|"
+    rf"长大于|来自|自幼居住于|就读于|毕业于|就职于|任职于|工作于|工作单位|单位|通讯地址|现住址|家庭住址|住址)"
+    rf"[ \t]*[：:]?[ \t]*(?P<v>[{CJK}0-9A-Za-z]{{2,30}})"
+)
+_ZH_IN_VERB = _rx(
+    rf"在(?P<v>[{CJK}0-9]{{2,20}}?)(?:长大|生活|居住|工作|务工|务农|上学|读书|任教|任职|任|就读|出生)"
+)
+_ZH_RETURN = _rx(rf"(?:自|从)(?P<v>[{CJK}]{{2,12}}?)(?:返回|回来|来|归来|迁来|转入)")
+_ZH_ORG_SUFFIX = (
+    r"(?:有限责任公司|股份有限公司|有限公司|集团|公司|人民政府|政府|高级中学|中学|小学|中心小学|实验小学|学校|大学|学院|"
+    r"幼儿园|研究所|研究院|工厂|厂|办事处|委员会|居委会|村委会)"
+)
+_ZH_ORG = _rx(rf"[{CJK}A-Za-z0-9]{{2,20}}?{_ZH_ORG_SUFFIX}(?![{CJK}]*?(?:医院|卫生院))")
+_ZH_UNIT_END = _rx(r"(?:市|县|区|镇|乡|村|街道|旗|盟|州)$")
+_ZH_SINGLE_UNIT = _rx(
+    rf"(?<![{CJK}])(?P<v>[{CJK}]{{2,3}}(?:镇|乡|村))(?![{CJK}])"
+    rf"|(?P<w>[{CJK}]{{2,3}}(?:镇|乡))(?=中心|卫生院|人民政府|政府|长大|居住|生活)"
+)
+_ZH_NOT_UNITS = set("城镇 乡镇 农村 本村 同村 该村 邻村 外村 新农村 城乡 本镇 该镇 本乡".split())
+# verbs and words a cued value stops at
+_ZH_VALUE_STOP = re.compile(
+    r"(?:自幼|长大|现居|现住|居住|迁居|毕业|就读|就职|任职|工作|任|务农|务工|否认|婚姻|职业|民族|性别|年龄|出生|"
+    r"邮编|邮政|电话|手机|入院|身份证|住院号|床号|科室|病区|吸烟|饮酒|每日|至今|以来|后|时|期间|等地|一带|附近|老家|"
+    r"人民医院|医院)"
+)
+
+
+def _zh_value(text: str, start: int, raw: str) -> tuple[int, int] | None:
+    """Cut a cued value at the first stop word; drop a leading province (kept, like a US state)."""
+    cut = _ZH_VALUE_STOP.search(raw, 1)
+    value = raw[: cut.start()] if cut else raw
+    for province in sorted(lx.ZH_PROVINCES, key=len, reverse=True):
+        if value.startswith(province) and len(value) > len(province) + 1:
+            skip = len(province) + (1 if value[len(province) : len(province) + 1] in ("省", "市") else 0)
+            if len(value) - skip >= 2:
+                value, start = value[skip:], start + skip
+            break
+    if len(value) < 2 or "某" in value or value in lx.ZH_NOT_PLACES or value in lx.ZH_PROVINCES:
+        return None
+    return start, start + len(value)
+
+
+def _zh_place_like(value: str, cue_names_org: bool) -> bool:
+    """A cued value is a place when it ends like one (市/县/镇/村, 18号, 3室), is a city or county of
+    cpca's table, or (after 毕业于/就职于/单位) ends like a work unit or school."""
+    full, short = gz.zh_admin_names()
+    if _ZH_FUNCTION_CHARS.search(value):
+        return False
+    if (
+        _ZH_UNIT_END.search(value)
+        or value in short
+        or value in full
+        or re.search(r"\d+(?:号|室|组|幢|栋|单元)$", value)
+        or any(value[:n] in short for n in (2, 3, 4))
+    ):
+        return True
+    org = re.search(_ZH_ORG_SUFFIX + "$", value)
+    return bool(org and org.start() >= 2 and (cue_names_org or _starts_with_place(value[: org.start()])))
+
+
+# characters of running text, not of a place or unit name
+_ZH_FUNCTION_CHARS = re.compile(r"[的了过均都也就还又把被让给吃喝说看做很太]")
+_ZH_ORG_CUES = ("毕业于", "就读于", "就职于", "任职于", "工作于", "工作单位", "单位", "受雇于", "供职于")
+
+
+def _zh(text: str) -> Iterator[Hit]:
+    for m in _ZH_BED.finditer(text):
+        group = "v" if m.group("v") else "w"
+        yield m.start(group), m.end(group), "ID", True
+    for m in _ZH_ID_LABEL.finditer(text):
+        if any(c.isdigit() for c in m.group("v")):
+            yield m.start("v"), m.end("v"), "ID", True
+    for pattern in (_ZH_NATIVE, _ZH_IN_VERB, _ZH_RETURN):
+        for m in pattern.finditer(text):
+            span = _zh_value(text, m.start("v"), m.group("v"))
+            cue = text[m.start() : m.start("v")]
+            if span and _zh_place_like(text[span[0] : span[1]], any(c in cue for c in _ZH_ORG_CUES)):
+                yield span[0], span[1], "LOCATION", pattern is _ZH_NATIVE
+    for m in _ZH_ORG.finditer(text):
+        org, start = m.group(0), m.start()
+        cut = max((i for i, ch in enumerate(org) if ch in _ORG_BOUNDARY), default=-1)
+        org, start = org[cut + 1 :], start + cut + 1
+        stem = re.sub(_ZH_ORG_SUFFIX + "$", "", org)
+        if len(stem) < 2 or "某" in org or _ZH_FUNCTION_CHARS.search(org):
+            continue
+        # a work unit or school is named by its place (绍兴市第一中学, 桐庐县人民政府) or stands after
+        # a cue (在恒源纺织集团任司机); "当地政府", "高等学校" are neither
+        cued = _ZH_ORG_CUE.search(text[max(0, start - 6) : start]) is not None
+        if cued or _starts_with_place(stem):
+            yield start, start + len(org), "LOCATION", True
+    for a, b in _admin_names(text):
+        yield a, b, "LOCATION", False
+    for m in _ZH_SINGLE_UNIT.finditer(text):
+        group = "v" if m.group("v") else "w"
+        unit = m.group(group)
+        if unit not in _ZH_NOT_UNITS and not any(ch in _ORG_BOUNDARY for ch in unit):
+            yield m.start(group), m.end(group), "LOCATION", False
+
+
+_ORG_BOUNDARY = set("，。；、：:,.;！？（）() \t\n\u3000在于的是为和与及到至从自往由")
+_ZH_ORG_CUE = re.compile(r"(?:毕业于|就读于|就职于|任职于|工作于|单位|单位[：:]|在|受雇于|供职于)\s*$")
+_ADMIN_SUFFIX = re.compile(r"[市县区旗]")
+# what may stand before a city / county / district name ("沿海城市" holds 海城市 but names no place)
+_ADMIN_LEFT_OK = set("省市县区镇乡村旗州盟于在自从到至往住居过赴回返经是籍为，。；、：:,.;（）() \t\n\u3000")
+
+
+def _starts_with_place(stem: str) -> bool:
+    full, short = gz.zh_admin_names()
+    if any(stem[:n] in short or stem[:n] in full for n in (2, 3, 4, 5)):
+        return True
+    return re.match(rf"[{CJK}]{{2,4}}(?:省|市|县|区|镇|乡)", stem) is not None
+
+
+def _admin_names(text: str) -> Iterator[tuple[int, int]]:
+    """Full city / county / district names of cpca's table (绍兴市, 桐庐县, 西湖区), found by looking
+    back from each 市/县/区/旗 (a set lookup per suffix, not a 3,000-name regex)."""
+    full, _ = gz.zh_admin_names()
+    for m in _ADMIN_SUFFIX.finditer(text):
+        end = m.end()
+        for length in (6, 5, 4, 3):
+            start = end - length
+            if start >= 0 and text[start:end] in full:
+                before = text[start - 1] if start else ""
+                if not before or before in _ADMIN_LEFT_OK or not re.match(f"[{CJK}]", before):
+                    yield start, end
+                break
+
+
+def find(text: str) -> Iterator[Hit]:
+    """Every hit of the Chinese-hospital-record rules, both languages (records mix scripts)."""
+    ascii_letters = re.search(r"[A-Za-z]{2}", text) is not None
+    if ascii_letters:
+        yield from _pinyin_names(text)
+        yield from _surnames_alone(text)
+        yield from _intl_names(text)
+        yield from _labelled_fields(text)
+        yield from _en_places(text)
+    for m in _POSTCODE.finditer(text):
+        yield m.start("v"), m.end("v"), "LOCATION", True
+    if re.search(f"[{CJK}]", text):
+        yield from _zh(text)
