@@ -218,6 +218,30 @@ def test_pipeline_rl_trains_without_the_benchmark_pool_by_default(tmp_path: Path
     assert summary["data"]["benchmark_files"] == [] and {r["id"] for r in seen["data"]} == train_ids
 
 
+def test_pipeline_sft_filter_keeps_the_examples_it_names(tmp_path: Path, monkeypatch) -> None:
+    import clinical_r1.pipeline as pipeline_module
+
+    seen: dict[str, list[dict]] = {}
+
+    def fake_run_sft(config, data, model, out_dir):
+        seen["data"] = _read(Path(data))
+        folder = Path(out_dir)
+        (folder / "metrics.json").write_text(json.dumps({"final_loss": None}))
+        return folder
+
+    monkeypatch.setattr(pipeline_module, "run_sft", fake_run_sft)
+    seed = SAMPLE_RECORDS.parent / "sft_seed.jsonl"
+    model = tmp_path / "model"
+    model.mkdir()
+    sft = {"extra_data": [str(seed)], "filter": {"language": "zh"}}
+    Pipeline(PipelineConfig(name="sft", runs_dir=str(tmp_path), model=str(model), sft=sft)).run()
+    all_seed = _read(seed)
+    assert seen["data"] == [row for row in all_seed if row["language"] == "zh"] and seen["data"]
+    sft["filter"] = {"language": "zh", "exclude_ids": [row["id"] for row in all_seed]}
+    with pytest.raises(ConfigError, match="keeps no training example"):
+        Pipeline(PipelineConfig(name="sft", runs_dir=str(tmp_path), model=str(model), sft=sft)).run()
+
+
 # --- the CLI ---------------------------------------------------------------------------------------
 
 
