@@ -50,11 +50,10 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Evaluate models on a benchmark; rerun the same command to resume an interrupted run."""
-        from clinical_r1.config import ConfigError, load_config
+        from clinical_r1.cli_errors import user_errors
+        from clinical_r1.config import load_config
         from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
         from clinical_r1.evaluate.runner import run_eval
-        from clinical_r1.llm import LLMError
-        from clinical_r1.records import RecordError
         from clinical_r1.verify import VerifierConfig
 
         use_threads_option(threads)
@@ -67,7 +66,8 @@ def register(app: typer.Typer) -> None:
             "task": task,
             "differential": {"enabled": True, "k": differential} if differential else None,
         }
-        try:
+        # bad config or benchmark, full disk, read-only or busy --out: one message and exit 2
+        with user_errors(console):
             cfg = load_config(config, EvalConfig, overrides=overrides)
             if judge:  # the LLM tier on, with this judge model; other verifier settings kept
                 verifier = {**cfg.verifier.model_dump(), "judge": True, "judge_model": judge}
@@ -78,9 +78,6 @@ def register(app: typer.Typer) -> None:
                 cfg = cfg.model_copy(update={"perturb": PerturbConfig()})
             models = [ModelUnderTest.parse(text) for text in model]
             report = run_eval(cfg, bench, models, out, progress=progress)
-        except (ConfigError, RecordError, LLMError) as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
         _print_summary(out)
         console.print(f"report: {report}")
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from clinical_r1.threads import THREADS_HELP, pin_threads
 
@@ -27,26 +26,22 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Run records -> synthesize -> sft -> rl -> bench -> eval; unchanged stages are skipped."""
-        from clinical_r1.config import ConfigError
-        from clinical_r1.llm import LLMError
-        from clinical_r1.pipeline import Pipeline, load_pipeline_config, print_summary
-        from clinical_r1.records import RecordError
+        from clinical_r1.cli_errors import user_errors
+        from clinical_r1.pipeline import Pipeline, check_paths, load_pipeline_config, print_summary
 
         if start_from and only:
             console.print("[red]--from and --only exclude each other[/red]")
             raise typer.Exit(2)
         pin_threads(threads)  # every stage, and any stage launched under accelerate, uses this number
-        try:
+        # The whole config (paths, types, encodings, run name) is checked here, before any stage starts.
+        with user_errors(console, "config error\n"):
             cfg = load_pipeline_config(config)
+            check_paths(cfg, str(config))  # inputs, seed files, runs_dir, model folders
             pipeline = Pipeline(cfg, config_path=config)  # reads the run's manifest.json
-        except ConfigError as exc:
-            console.print(f"[red]config error[/red]\n{escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(2) from exc
         try:
-            outputs = pipeline.run(only=only, start_from=start_from)
-        except (ConfigError, RecordError, LLMError) as exc:  # bad config, input line or model: no traceback
-            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(2) from exc
+            # bad input line or model, full disk, folder in use: one message, no traceback
+            with user_errors(console):
+                outputs = pipeline.run(only=only, start_from=start_from)
         finally:
             print_summary(pipeline)
         report = outputs.get("eval", {}).get("report")
