@@ -188,13 +188,14 @@ def plot_reliability(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
         if not overall["forecasts"]:
-            ax.text(0.5, 0.5, "no forecasts (no stated confidence\nand one sample per item)",
+            ax.text(0.5, 0.5, "no forecasts: no item has a stated\nprobability or a vote share",
                     ha="center", va="center", fontsize=9)  # fmt: skip
         ax.legend(fontsize=8, loc="upper left")
         counts = [b["forecasts"] for b in ddx["reliability"]]
         hist.bar([b["low"] + width / 2 for b in ddx["reliability"]], counts, width * 0.9, color="0.5")
         hist.set_xlabel("stated confidence (probability of the first candidate, or vote share)")
         hist.set_ylabel("forecasts")
+        hist.set_ylim(bottom=0)
         fig.tight_layout()
         path = out_dir / f"reliability_{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
         fig.savefig(path, dpi=110)
