@@ -9,12 +9,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-
-from clinical_r1.threads import THREADS_HELP
 from rich.panel import Panel
 from rich.table import Table
 
 from clinical_r1.formatting import Style
+from clinical_r1.threads import THREADS_HELP
 
 console = Console()
 err = Console(stderr=True)

@@ -8,9 +8,8 @@ import os
 import typer
 from rich.console import Console
 
-from clinical_r1.threads import THREADS_HELP
-
 from clinical_r1.formatting import Style
+from clinical_r1.threads import THREADS_HELP
 
 console = Console(stderr=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -11,6 +12,7 @@ from urllib.parse import urlparse
 from pydantic import Field, model_validator
 
 from clinical_r1.config import ConfigError, StrictModel, validate_config
+from clinical_r1.llm.gguf import is_gguf_path
 from clinical_r1.llm.types import Backend
 
 # Short provider prefixes for ModelSpec.parse: "deepseek:deepseek-chat" reaches DeepSeek's API.
@@ -40,8 +42,9 @@ class ModelSpec(StrictModel):
     device: str = "auto"  # "auto" (cuda if available), "cpu", "cuda", "cuda:1", ...
     dtype: str = "auto"  # "auto", "float32", "bfloat16", "float16"
     batch_size: int = Field(8, ge=1)
-    # torch CPU threads (process-wide; None: torch's default). 1 is ~10x faster for the tiny model on a
-    # busy 2-core machine, where spinning OpenMP threads fight other processes (docs/models.md).
+    # torch CPU threads (process-wide). None: CLINICAL_R1_THREADS, else OMP_NUM_THREADS, else the idle
+    # cores (clinical_r1.threads). On a busy 2-core machine 1 thread is several times faster than 2,
+    # whose OpenMP threads spin-wait against other processes (docs/models.md).
     threads: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
@@ -82,9 +85,11 @@ class ModelSpec(StrictModel):
         """Accept a spec, a dict (from YAML) or a string:
 
         - "openai:MODEL" / "openai:MODEL@http://host:port/v1" (also "deepseek:", "ollama:" prefixes)
-        - "local:/path/to/hf_folder" or "local:org/hub-id"
-        - a bare existing folder or a hub id ("Qwen/Qwen2.5-7B-Instruct") -> local
+        - "local:/path/to/hf_folder", "local:org/hub-id" or "local:/path/model.gguf" (de-quantised on load)
+        - a bare existing folder or .gguf file, or a hub id ("Qwen/Qwen2.5-7B-Instruct") -> local
         - "tiny" (or "local:tiny"): the project's tiny offline model
+        - any of these + "?field=value&field=value" sets spec fields: "local:/models/x?threads=1&batch_size=4"
+          (for an OpenAI-compatible URL only when every key is a spec field: a URL's own query stays)
         """
         if isinstance(value, ModelSpec):
             return value
@@ -93,27 +98,58 @@ class ModelSpec(StrictModel):
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"model spec must be a non-empty string or mapping, got {value!r}")
         text = value.strip()
-        if text == "tiny":
-            return cls(backend="local", model="tiny")
-        prefix, sep, rest = text.partition(":")
+        body, extra = _split_options(text)
+        source = f"model spec {text!r}"
+        if body in ("tiny", "local:tiny"):
+            return validate_config({"backend": "local", "model": "tiny", **extra}, cls, source=source)
+        prefix, sep, rest = body.partition(":")
         if sep and prefix == "local":
-            return validate_config({"backend": "local", "model": rest}, cls, source=f"model spec {text!r}")
+            return validate_config({"backend": "local", "model": rest, **extra}, cls, source=source)
         if sep and prefix in PROVIDERS:
             model, at, url = rest.partition("@")
-            fields: dict[str, Any] = {"backend": "openai", "model": model, **PROVIDERS[prefix]}
+            fields: dict[str, Any] = {"backend": "openai", "model": model, **PROVIDERS[prefix], **extra}
             if at:
                 if not url.startswith(("http://", "https://")):
                     raise ConfigError(f"model spec {text!r}: the part after '@' must be an http(s) URL")
                 fields["base_url"] = url
-            return validate_config(fields, cls, source=f"model spec {text!r}")
-        if Path(text).expanduser().is_dir():
-            return cls(backend="local", model=str(Path(text).expanduser()))
-        if _looks_like_hub_id(text):
-            return cls(backend="local", model=text)
+            return validate_config(fields, cls, source=source)
+        path = Path(body).expanduser()
+        if path.is_dir() or (path.is_file() and is_gguf_path(path)):
+            return validate_config({"backend": "local", "model": str(path), **extra}, cls, source=source)
+        if _looks_like_hub_id(body):
+            return validate_config({"backend": "local", "model": body, **extra}, cls, source=source)
         raise ConfigError(
             f"model spec {text!r}: not understood. Use 'openai:MODEL[@URL]', 'local:PATH_OR_HUB_ID', "
             f"an existing model folder, or a hub id like 'org/name'"
         )
+
+
+_OPTIONS = re.compile(r"^[a-z_]+=[^&=]*(?:&[a-z_]+=[^&=]*)*$")
+# Fields a "?key=value" suffix may not set: they are the spec's identity, given by the text before it.
+_NOT_OPTIONS = {"backend", "model", "base_url"}
+
+
+def _split_options(text: str) -> tuple[str, dict[str, str]]:
+    """'local:/m?threads=1&batch_size=4' -> ('local:/m', {'threads': '1', 'batch_size': '4'}).
+
+    Text with no such suffix is returned whole. A suffix naming a key that is no spec field is an error
+    for a local model (a typo must not pass silently) but stays part of an OpenAI-compatible URL."""
+    body, mark, query = text.rpartition("?")
+    if not mark or not _OPTIONS.match(query):
+        return text, {}
+    pairs = [item.split("=", 1) for item in query.split("&")]
+    options = {key: value for key, value in pairs}
+    unknown = sorted(set(options) - (set(ModelSpec.model_fields) - _NOT_OPTIONS))
+    if unknown:
+        if "@" in body:  # e.g. "openai:m@https://host/v1?api-version=1": the URL's own query
+            return text, {}
+        allowed = ", ".join(sorted(set(ModelSpec.model_fields) - _NOT_OPTIONS))
+        raise ConfigError(
+            f"model spec {text!r}: unknown option(s) {', '.join(unknown)} (spec fields: {allowed})"
+        )
+    if len(options) != len(pairs):
+        raise ConfigError(f"model spec {text!r}: an option is given twice")
+    return body, options
 
 
 def _looks_like_hub_id(text: str) -> bool:
