@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 import re
 import socket
 import threading
@@ -355,16 +356,30 @@ def test_docs_has_a_csp_that_allows_only_its_own_script(client: TestClient) -> N
 
 
 def test_docs_page_runs_under_its_csp_in_a_browser(model) -> None:
-    """Swagger UI's CDN is replaced by a stand-in script (no internet here): the page's inline script
-    must run and call it, and the browser must report no CSP violation."""
+    """Swagger UI's CDN is replaced (no internet here) by a stand-in script, or by the real Swagger UI
+    files when SWAGGER_UI_DIST names an unpacked `npm pack swagger-ui-dist@5`: the page's inline script
+    must run (the real UI: render the operations and answer "Try it out"), the browser must report no
+    CSP violation, and an injected inline script must be refused."""
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
         pytest.skip("SKIPPED LOUDLY: no /usr/bin/chromium (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="SKIPPED LOUDLY: pip install playwright")
+    dist = os.environ.get("SWAGGER_UI_DIST")
     stand_in = (
         "window.SwaggerUIBundle = function (config) { document.body.dataset.spec = config.url; };"
         "window.SwaggerUIBundle.presets = {apis: {}}; window.SwaggerUIBundle.SwaggerUIStandalonePreset = {};"
     )
+
+    def cdn(route) -> None:
+        name = route.request.url.rsplit("/", 1)[-1]
+        if dist:
+            body = (Path(dist) / name).read_bytes()
+        else:
+            body = stand_in.encode() if name.endswith(".js") else b""
+        route.fulfill(
+            status=200, body=body, content_type="text/css" if name.endswith(".css") else "text/javascript"
+        )
+
     llm = build_llm(f"openai:fake-model@{model.base_url}")
     with (
         running_app(create_app(llm, ServeSettings(warmup=False))) as base_url,
@@ -375,17 +390,20 @@ def test_docs_page_runs_under_its_csp_in_a_browser(model) -> None:
             page = browser.new_page()
             messages: list[str] = []
             page.on("console", lambda m: messages.append(m.text))
-            page.route(
-                "https://cdn.jsdelivr.net/**",
-                lambda route: route.fulfill(
-                    status=200,
-                    body=stand_in if route.request.url.endswith(".js") else "",
-                    content_type="text/javascript" if route.request.url.endswith(".js") else "text/css",
-                ),
-            )
+            page.route("https://cdn.jsdelivr.net/**", cdn)
             page.goto(base_url.replace("127.0.0.1", "localhost") + "/docs")
-            page.wait_for_function("document.body.dataset.spec !== undefined", timeout=10_000)
-            assert page.evaluate("document.body.dataset.spec") == "/openapi.json"
+            if dist:
+                page.wait_for_selector(".opblock-summary", timeout=20_000)
+                paths = page.locator(".opblock-summary-path").all_text_contents()
+                assert {"/health", "/v1/diagnose", "/v1/diagnose/stream"} <= set(paths)
+                page.locator(".opblock-summary").first.click()  # GET /health
+                page.get_by_text("Try it out").first.click()
+                page.locator("button.execute").first.click()
+                status = page.locator(".live-responses-table tr.response .response-col_status").first
+                assert status.text_content(timeout=10_000).strip() == "200"
+            else:
+                page.wait_for_function("document.body.dataset.spec !== undefined", timeout=10_000)
+                assert page.evaluate("document.body.dataset.spec") == "/openapi.json"
             assert not [m for m in messages if "Content Security Policy" in m], messages
             # An inline script that is not the page's own is refused by the same policy.
             page.evaluate(
