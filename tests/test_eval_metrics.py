@@ -92,3 +92,18 @@ def test_k_values() -> None:
     assert M.k_values(1) == [1]
     assert M.k_values(5) == [1, 2, 4, 5]
     assert M.k_values(8) == [1, 2, 4, 8]
+
+
+def test_valid_answer_rate_has_a_wilson_interval() -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    from clinical_r1.evaluate.report import _summary
+
+    # 10 items: 6 answered with a readable answer, 2 answered without one, 1 failed request, 1 not run.
+    rows = [{"n": 1, "c": 0, "no_answer": 0, "status": "answered"} for _ in range(6)]
+    rows += [{"n": 1, "c": 0, "no_answer": 1, "status": "answered"} for _ in range(2)]
+    rows += [{"n": 1, "c": 0, "no_answer": 0, "status": s} for s in ("error", "missing")]
+    out = _summary(rows, n_boot=200, confidence=0.95, seed=0, k=1)
+    assert (out["valid_answers"], out["valid_answer_rate"]) == (6, 0.6)
+    low, high = proportion_confint(6, 10, alpha=0.05, method="wilson")
+    assert out["valid_ci_low"] == pytest.approx(low) and out["valid_ci_high"] == pytest.approx(high)

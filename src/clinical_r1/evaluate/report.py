@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.stats import binomtest
 
 from clinical_r1.evaluate import metrics as M
 from clinical_r1.evaluate.config import DifferentialSettings
@@ -145,6 +146,7 @@ def _summary(rows: list[dict[str, Any]], n_boot: int, confidence: float, seed: i
         "correct": float(sum(scores)) if k > 1 else int(sum(scores)),
         "no_valid_answer": no_answer,
         "no_valid_answer_rate": no_answer / samples if samples else 0.0,
+        **_valid_answers(rows, samples, confidence),
         "errors": sum(1 for row in rows if row["status"] == "error"),
         "missing": sum(1 for row in rows if row["status"] == "missing"),
     }
@@ -156,6 +158,21 @@ def _summary(rows: list[dict[str, Any]], n_boot: int, confidence: float, seed: i
             for j in M.k_values(k)
         }
     return out
+
+
+def _valid_answers(rows: list[dict[str, Any]], samples: int, confidence: float) -> dict[str, Any]:
+    """Samples from which a diagnosis (or option) could be read, over all samples asked for (failed
+    requests and items not run count as not valid), with a Wilson score interval (scipy)."""
+    valid = sum(row["n"] - row["no_answer"] for row in rows if row["status"] == "answered")
+    if not samples:
+        return {"valid_answers": 0, "valid_answer_rate": 0.0, "valid_ci_low": 0.0, "valid_ci_high": 0.0}
+    ci = binomtest(valid, samples).proportion_ci(confidence_level=confidence, method="wilson")
+    return {
+        "valid_answers": valid,
+        "valid_answer_rate": valid / samples,
+        "valid_ci_low": float(ci.low),
+        "valid_ci_high": float(ci.high),
+    }
 
 
 def _groups(rows: list[dict[str, Any]], *keys: str) -> dict[str, list[dict[str, Any]]]:
@@ -404,6 +421,22 @@ def render_markdown(
             f"| {name} | {m.get('mode', '')} | {o['items']} | {_pct(o)} | {o['no_valid_answer']} "
             f"({100 * o['no_valid_answer_rate']:.1f}%) | {o['errors']} | {o['missing']} |"
         )
+    lines += [
+        "",
+        f"Valid answers (a diagnosis or option could be read from the output; {level}% Wilson intervals):",
+        "",
+        f"| model | mode | valid answers | valid-answer rate % [{level}% CI] |",
+        "|---|---|---:|---|",
+    ]
+    for name, m in models.items():
+        o = m["overall"]
+        if "valid_answers" in o:  # (metrics.json files written before this column lack it)
+            asked = o["items"] * m.get("samples", 1)
+            lines.append(
+                f"| {name} | {m.get('mode', '')} | {o['valid_answers']} / {asked} | "
+                f"{100 * o['valid_answer_rate']:.1f} [{100 * o['valid_ci_low']:.1f}, "
+                f"{100 * o['valid_ci_high']:.1f}] |"
+            )
     if any("pass_at_k" in m["overall"] for m in models.values()):
         lines += ["", "## pass@k (unbiased estimator; accuracy above is the mean over samples)", ""]
         ks = sorted({k for m in models.values() for k in m["overall"].get("pass_at_k", {})}, key=int)
