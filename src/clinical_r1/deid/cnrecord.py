@@ -41,7 +41,7 @@ _EN_WORDS_LIKE_PINYIN = frozenset(
 )
 
 
-def _is_pinyin_name(tokens: list[str]) -> bool:
+def _is_pinyin_name(tokens: list[str], cued: bool = False) -> bool:
     surnames = gz.pinyin_surnames()
     norm = [t.capitalize() if t.isupper() and len(t) > 1 else t for t in tokens]
     if any(t.isupper() and len(t) > 1 for t in tokens[1:]) and not tokens[-1].isupper():
@@ -60,10 +60,18 @@ def _is_pinyin_name(tokens: list[str]) -> bool:
         return False
     # every token an English word as well ("He Ran", "Long Ping"): only with a two-syllable given name
     # or an all-caps surname
-    if all(t in _EN_WORDS_LIKE_PINYIN for t in norm) and not tokens[0].isupper():
+    if all(t in _EN_WORDS_LIKE_PINYIN for t in norm) and not tokens[0].isupper() and not cued:
         return False
     # a token that is also a label or month: only when it is one pinyin syllable ("Jun", not "Name")
     return not any(t in lx.EN_NOT_NAMES and gz.pinyin_syllable_count(t) != 1 for t in norm)
+
+
+# a label or role right before: "Patient He Ming" is a name even though "He" and "Ming" are words
+_NAME_CUE_BEFORE = re.compile(
+    r"(?i:patient|pt|name|mr|mrs|ms|miss|dr|contact(?:\s+person)?|son|daughter|wife|husband|brother|sister|"
+    r"mother|father|informant|relative|guardian|by|physician|doctor|resident|nurse|signature|signed)"
+    r"\.?\s*[:：,]?\s*$"
+)
 
 
 def _pinyin_names(text: str) -> Iterator[Hit]:
@@ -73,16 +81,18 @@ def _pinyin_names(text: str) -> Iterator[Hit]:
         # the longest run of 2-3 tokens that reads as a pinyin name, from the first or second token
         # ("Name Chen Wen Jun" without its label)
         for first in range(min(2, len(tokens) - 1)):
+            begin = m.start() + parts[first].start()
+            cued = _NAME_CUE_BEFORE.search(text[max(0, begin - 24) : begin]) is not None
             hit = next(
                 (
                     n
                     for n in range(min(len(tokens), first + 3), first + 1, -1)
-                    if _is_pinyin_name(tokens[first:n])
+                    if _is_pinyin_name(tokens[first:n], cued)
                 ),
                 None,
             )
             if hit:
-                yield m.start() + parts[first].start(), m.start() + parts[hit - 1].end(), "NAME", False
+                yield begin, m.start() + parts[hit - 1].end(), "NAME", False
                 break
 
 
@@ -134,7 +144,18 @@ _POSTCODE = _rx(
 )
 
 
+# "..., Zhejiang 310012", "Hangzhou, China 310012": six digits after a province or the country
+_POSTCODE_AFTER_PROVINCE = _rx(
+    r"\b(?:"
+    + "|".join(sorted(gz.CN_PROVINCES_EN, key=len, reverse=True))
+    + r"|China|P\.?R\.?[ \t]?China|PRC)"
+    r"(?:[ \t]+Province)?,?[ \t]+(?P<v>\d{6})(?!\d)"
+)
+
+
 def _labelled_fields(text: str) -> Iterator[Hit]:
+    for m in _POSTCODE_AFTER_PROVINCE.finditer(text):
+        yield m.start("v"), m.end("v"), "LOCATION", True
     for m in _EN_ID_LABEL.finditer(text):
         label = text[m.start() : m.start("v")].lower()
         if not re.search(r"no|number|num|#|:|：|bed", label):
