@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from clinical_r1.cli import app as cli
-from clinical_r1.llm import ModelSpec, build_llm
+from clinical_r1.llm import LLMError, ModelSpec, build_llm
 from clinical_r1.llm.cache import Ledger
 from clinical_r1.llm.types import ChatRequest, ChatResponse
 from clinical_r1.serve.app import ServeSettings, create_app
@@ -560,3 +560,30 @@ def test_local_model_skips_a_queued_request_whose_caller_left(
 
     asyncio.run(run())
     assert generated == [1, 8]
+
+
+class EchoingModel(SlowModel):
+    """A model whose server fails and quotes the prompt in its error, as some servers do."""
+
+    async def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
+        prompt = requests[0].messages[-1]["content"]
+        return [ChatResponse(error=f"HTTP 400: invalid prompt {prompt!r}") for _ in requests]
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
+        raise LLMError(f"stream broke: HTTP 400 {json.dumps(request.messages)}")
+        yield ""
+
+
+def test_model_error_quoting_the_case_is_logged_without_it(caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        caplog.at_level(logging.DEBUG),
+        TestClient(create_app(EchoingModel(), ServeSettings(warmup=False)), base_url=LOCAL) as client,
+    ):
+        plain = client.post("/v1/diagnose", json={"case": CASE})
+        with client.stream("POST", "/v1/diagnose/stream", json={"case": CASE}) as stream:
+            events = stream.read().decode()
+    assert plain.status_code == 502 and "rust-coloured sputum" in plain.text  # the caller sent it
+    assert "event: error" in events
+    failures = [r.getMessage() for r in caplog.records if "model failed" in r.getMessage()]
+    assert len(failures) == 2 and all("[case text removed]" in line for line in failures)
+    assert "rust-coloured" not in caplog.text and "67-year-old" not in caplog.text

@@ -41,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 
 from clinical_r1.config import StrictModel
 from clinical_r1.llm import LLM
+from clinical_r1.llm.redact import strip_echo
 from clinical_r1.records import SAMPLE_RECORDS, read_records
 from clinical_r1.serve.diagnose import (
     CaseError,
@@ -322,6 +323,12 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
             fields += f" diagnosis={diagnosis!r} case={body.case!r}"
         log.info("%s", fields)
 
+    def log_failure(rid: str, body: DiagnoseRequest, exc: Exception) -> None:
+        # A remote server may quote the prompt in its error: the log gets it without the case text
+        # (the client, who sent the case, gets the whole message).
+        reason = str(exc) if settings.log_cases else strip_echo(str(exc), [body.case])
+        log.warning("id=%s model failed: %s", rid, reason)
+
     def log_disconnect(rid: str, endpoint: str, body: DiagnoseRequest, after_s: float) -> None:
         log_request(rid, endpoint, body, f"client disconnected after {after_s:.2f} s: generation cancelled")
 
@@ -375,7 +382,7 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
                 raise HTTPException(422, f"case: {exc}") from None
             except Exception as exc:
                 log_request(rid, "diagnose", body, f"failed={type(exc).__name__}")
-                log.warning("id=%s model failed: %s", rid, exc)
+                log_failure(rid, body, exc)
                 raise HTTPException(502, f"the model failed: {exc}") from None
             finally:
                 slot.release()
@@ -441,7 +448,7 @@ def create_app(llm: LLM, settings: ServeSettings | None = None) -> FastAPI:
                 raise
             except Exception as exc:
                 log_request(rid, "diagnose/stream", body, f"failed={type(exc).__name__}")
-                log.warning("id=%s model failed: %s", rid, exc)
+                log_failure(rid, body, exc)
                 yield _sse("error", {"detail": f"the model failed: {exc}"})
             finally:
                 slot.release()
