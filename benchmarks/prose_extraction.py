@@ -21,6 +21,10 @@ evaluation path `evaluate.grading.extract(answer, "stop", "cot", "diagnosis")`, 
 answer goes through (they differ if grading ever reads the response differently from the parser).
 
 The held-out split is scored only with --heldout and prints totals, never its rows.
+
+--speed also times the parser: answers per second over the tune answers, and the slowest of a few
+degenerate outputs (a cue repeated for ~20,000 characters, as a looping small model writes), which
+must stay linear in the length (each name is read within a window of its cue).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,6 +150,7 @@ def main() -> None:
     )
     parser.add_argument("--heldout", action="store_true", help="also score the held-out split (totals only)")
     parser.add_argument("--quiet", action="store_true", help="totals only, no list of failures")
+    parser.add_argument("--speed", action="store_true", help="also time the parser")
     args = parser.parse_args()
     tune, heldout = load(TUNE), load(HELDOUT) if args.heldout else []
     for name, reader in READERS.items():
@@ -155,6 +161,31 @@ def main() -> None:
         print(summary(f"{name}, tune", result))
         if args.heldout:
             print(summary(f"{name}, held-out", score(heldout, reader)))
+    if args.speed:
+        speed(tune)
+
+
+DEGENERATE = ["考虑" * 10_000, "最可能的诊断是" * 3_000, "is suspected " * 1_600, "makes " * 3_500,
+              "This is " * 2_500, "Pneumonia is unlikely. " * 900]  # fmt: skip
+
+
+def speed(rows: list[dict], repeats: int = 5) -> None:
+    started = time.perf_counter()
+    for _ in range(repeats):
+        for row in rows:
+            extract_diagnosis(row["answer"])
+    per_answer = (time.perf_counter() - started) / (repeats * len(rows))
+    mean_chars = sum(len(row["answer"]) for row in rows) / len(rows)
+    print(
+        f"speed: {1 / per_answer:,.0f} answers/s ({per_answer * 1e6:,.0f} µs each, "
+        f"{mean_chars:.0f} chars mean)"
+    )
+    worst = (0.0, "")
+    for text in DEGENERATE:
+        started = time.perf_counter()
+        extract_diagnosis(text)
+        worst = max(worst, (time.perf_counter() - started, f"{text[:12]!r}... ({len(text):,} chars)"))
+    print(f"slowest degenerate output: {worst[0] * 1000:,.0f} ms for {worst[1]}")
 
 
 if __name__ == "__main__":

@@ -168,3 +168,13 @@ def test_weak_cues_count_only_where_the_answer_concludes() -> None:
     # a strong statement beats a weak one wherever it stands
     text = "The most likely diagnosis is acute glaucoma. This is an eye emergency."
     assert extract_diagnosis(text) == "acute glaucoma"
+
+
+LOOPS = ["考虑" * 2000, "最可能的诊断是" * 500, "is suspected " * 500, "This is " * 500]
+
+
+@pytest.mark.parametrize("text", LOOPS)
+def test_a_looping_output_states_nothing(text: str) -> None:
+    """A small model caught in a loop repeats a cue; no name comes out of it (the time it takes is
+    measured by `benchmarks/prose_extraction.py --speed`, linear in the length)."""
+    assert extract_diagnosis(text) is None

@@ -129,7 +129,7 @@ _EN_BACKWARD = [
 ]
 # "... make bacterial pneumonia more likely": the name between the verb and the cue.
 _EN_MAKES_LIKELY = re.compile(
-    r"\bmakes?\s+(?P<name>.+?)\s+(?:the\s+)?(?:(?:more|most)\s+likely|leading|likely|probable)(?:\s+diagnosis)?\b",
+    r"\bmakes?\s+(?P<name>.{1,120}?)\s+(?:the\s+)?(?:(?:more|most)\s+likely|leading|likely|probable)(?:\s+diagnosis)?\b",
     re.I,
 )
 
@@ -240,6 +240,9 @@ _LIST_MARK = re.compile(r"^(?:\d{1,2}\s*[.)、．]\s*|[-*•>]+\s+)")
 _MARKUP = re.compile(r"\*\*|__|`")
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)[.!?](?=\s|$)|[。！？；;\n]")
 _SHORT_ANSWER_MAX_CHARS = 80
+_WINDOW = 200  # characters after (or before) a cue that can hold the name
+_SCOPE = 400  # characters around a mention that a negation or hedge must lie within
+_MAX_MATCHES = 20  # mentions of one cue read per sentence (the last ones)
 _SENTENCE_WORDS_EN = re.compile(
     r"\b(?:is|are|was|were|has|have|had|presents?|presented|shows?|showed|reveals?|there|should|would|could"
     r"|can|need|needs|please|i|we|you|my|our|consider)\b|[?？]",
@@ -368,17 +371,21 @@ def _candidates(sentence: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     zh = _is_zh(sentence)
     for cue in (_ZH_FORWARD + _ZH_BACKWARD) if zh else (_EN_FORWARD + _EN_BACKWARD):
-        for match in cue.pattern.finditer(sentence):
+        # A name is read within _WINDOW characters of its cue, and only the last _MAX_MATCHES mentions
+        # of a cue in one sentence count (the last wins anyway): an output repeating a cue thousands
+        # of times costs linear time, not quadratic.
+        for match in list(cue.pattern.finditer(sentence))[-_MAX_MATCHES:]:
             if cue.backward:
-                start = _clause_start(sentence, match.start())
+                low = max(0, match.start() - _WINDOW)
+                start = low + _clause_start(sentence[low : match.start()], match.start() - low)
                 raw, where = sentence[start : match.start()], start
             else:
-                raw, where = sentence[match.end() :], match.end()
+                raw, where = sentence[match.end() : match.end() + _WINDOW], match.end()
             name = _name(raw, zh, cue.backward)
             if name and not _refused(sentence, where, name, zh):
                 found.append((cue.strength, name))
     if not zh:
-        for match in _EN_MAKES_LIKELY.finditer(sentence):
+        for match in list(_EN_MAKES_LIKELY.finditer(sentence))[-_MAX_MATCHES:]:
             name = _name(match.group("name"), zh, True)
             if name and not _refused(sentence, match.start("name"), name, zh):
                 found.append((2, name))
@@ -421,6 +428,8 @@ def _refused(sentence: str, where: int, name: str, zh: bool) -> bool:
     """The mention is negated, hedged, a list of alternatives, or not a name."""
     if _ALTERNATIVES.search(name) or _comparable(name) in _GENERIC or _refused_start(name):
         return True
+    low = max(0, where - _SCOPE)  # negations and hedges reach this far (bounds the work per mention)
+    sentence, where = sentence[low : where + _SCOPE], where - low
     segment = _segment(sentence, where)
     if zh:
         return bool(_HEDGE_ZH.search(segment) or _NEGATION_ZH.search(_zh_clause(sentence, where)))
