@@ -359,6 +359,10 @@ def run_curation(
     # (a) difficulty: sample the model on what is left.
     if config.model is not None and alive:
         stats.model = str(config.model)
+        if config.model in ("tiny", "local:tiny"):  # the project's tiny model, built on first use
+            from clinical_r1.train.tiny import ensure_tiny_model
+
+            ensure_tiny_model()
         _set_aside_if_changed(config, out_dir)
         journal = Journal(out_dir / "difficulty.jsonl")
         try:
