@@ -186,6 +186,9 @@ def test_allow_list_is_configurable(model) -> None:
         ]:
             assert client.get("/health", headers={"host": host}).status_code == status, host
     assert split_host("[::1]:8080") == ("[::1]", 8080) and split_host("a b") is None
+    for bad in ("bad host", "localhost:0", "[::1", ""):
+        with pytest.raises(ValueError, match="allowed host"):
+            ServeSettings(allowed_hosts=[bad])
 
 
 def test_request_without_host_is_400(model) -> None:

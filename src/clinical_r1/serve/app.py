@@ -36,7 +36,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.types import Receive, Scope, Send
 
 from clinical_r1.config import StrictModel
@@ -58,6 +58,7 @@ from clinical_r1.serve.security import (
     RequireKey,
     SecurityHeaders,
     page_csp,
+    parse_allowed_hosts,
 )
 
 log = logging.getLogger("clinical_r1.serve")
@@ -90,6 +91,13 @@ class ServeSettings(StrictModel):
     read_timeout_s: float = Field(10.0, gt=0)  # a request must arrive whole within this (else 408, closed)
     keep_alive_s: int = Field(5, ge=1)  # an idle kept-alive connection is closed after this
     docs: bool = True  # /docs (Swagger UI, its script from a CDN) and /openapi.json
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_parse(cls, hosts: list[str]) -> list[str]:
+        parse_allowed_hosts(hosts)  # a malformed entry is an error now, not at the first request
+        return hosts
+
     log_cases: bool = False  # write case text and diagnosis to the log (patient data!)
     warmup: bool = True  # load a local model and the ICD-10 index before the first request
     diagnose: DiagnoseSettings = Field(default_factory=DiagnoseSettings)
