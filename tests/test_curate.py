@@ -107,6 +107,14 @@ def test_sampling_resumes_from_the_journal(records: Path, tmp_path: Path) -> Non
         stats = run_curation(_config(server.base_url), records, out, progress=False)
         assert [r.user_text for r in server.requests[before:]] == [failed]  # only the failed record again
         assert stats.kept + stats.dropped == 8 and stats.reasons == {"solved": 3}
+        # A case edited under the same id is asked again; the other seven are not.
+        edited = [
+            {**BY_ID[i], "case": BY_ID[i]["case"] + " Seen again today."} if i == IDS[3] else BY_ID[i]
+            for i in IDS
+        ]
+        before = len(server.requests)
+        run_curation(_config(server.base_url), _write(records, edited), out, progress=False)
+        assert [r.user_text for r in server.requests[before:]] == [edited[3]["case"]]
         # Other sampling settings: the earlier answers are set aside, every record is asked again.
         before = len(server.requests)
         run_curation(_config(server.base_url, max_tokens=512), records, out, progress=False)

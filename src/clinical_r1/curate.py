@@ -19,6 +19,7 @@ sampling is journaled per record (difficulty.jsonl) and its responses cached, so
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import unicodedata
@@ -270,8 +271,10 @@ async def _sample(
                 for item in unit
             ]
             responses = await llm.generate(requests)
-            for entry in await grade(unit, responses, model, eval_config, verifier):
-                journal.append(entry)
+            for item, entry in zip(
+                unit, await grade(unit, responses, model, eval_config, verifier), strict=True
+            ):
+                journal.append({**entry, "case_sha": _digest(item.question)})
                 bar.advance(task)
 
     try:
@@ -285,6 +288,10 @@ async def _sample(
 
 
 # --- the whole filter ----------------------------------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _chapter(record: ClinicalRecord) -> str:
@@ -366,12 +373,19 @@ def run_curation(
         _set_aside_if_changed(config, out_dir)
         journal = Journal(out_dir / "difficulty.jsonl")
         try:
-            done = journal.finished()
-            items = [from_record(r) for r in alive if r.id not in done]
-            cache = config.cache_path or out_dir / "cache.sqlite"
-            ledger = Ledger()
-            asyncio.run(_sample(config, items, journal, cache, ledger, progress))
-            ledger.save(out_dir / "ledger.json")
+            # Asked again: unanswered records, failed requests, and a case edited under the same id.
+            def answered(record: ClinicalRecord) -> bool:
+                entry = journal.entries.get(record.id)
+                return (
+                    bool(entry) and not entry.get("error") and entry.get("case_sha") == _digest(record.case)
+                )
+
+            items = [from_record(r) for r in alive if not answered(r)]
+            if items:
+                ledger = Ledger()
+                cache = config.cache_path or out_dir / "cache.sqlite"
+                asyncio.run(_sample(config, items, journal, cache, ledger, progress))
+                ledger.save(out_dir / "ledger.json")
             entries = journal.entries
         finally:
             journal.close()
