@@ -121,6 +121,9 @@ def test_figures_on_the_labelled_set(bench, reader: str, split: str) -> None:
         ("不考虑肺癌。结合痰培养结果，考虑肺脓肿可能性大。", "肺脓肿"),
         ("阵发性心悸，心电图示预激波，考虑预激综合征可能。", "预激综合征"),
         ("该患儿得的是麻疹。", "麻疹"),
+        ("## Diagnosis\nAcute gout", "Acute gout"),
+        ("诊断：社区获得性肺炎，建议抗感染治疗", "社区获得性肺炎"),
+        ("Diagnosis: Pneumonia (right lower lobe is involved)", "Pneumonia (right lower lobe is involved)"),
     ],
 )
 def test_committed_diagnosis_is_found(answer: str, expected: str) -> None:
@@ -155,6 +158,9 @@ def test_committed_diagnosis_is_found(answer: str, expected: str) -> None:
         "需要综合考虑患者的年龄、病史和检查结果。",
         "鉴别诊断考虑：1. 胃炎；2. 胃溃疡。",
         "Please give more information.",
+        "## Diagnosis\n\nThe diagnosis is uncertain.",
+        "Diagnosis: I would need more information",
+        "## Differential Diagnosis\n- gout\n- pseudogout",
     ],
 )
 def test_no_commitment_gives_none(answer: str) -> None:

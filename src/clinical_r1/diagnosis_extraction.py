@@ -53,7 +53,7 @@ _ANSWER_LABEL = re.compile(
 )
 # A heading that names the diagnosis, the name on the next line: "### Most likely diagnosis".
 _HEADING = re.compile(
-    rf"^[ \t]*#{{1,6}}[ \t]*(?:(?P<kind>{_EN_KINDS})[ \t]*diagnosis|(?P<zhkind>最终|最可能的|初步)?诊断)"
+    rf"^[ \t]*#{{1,6}}[ \t]*(?:(?P<kind>{_EN_KINDS})?[ \t]*diagnosis|(?P<zhkind>最终|最可能的|初步)?诊断)"
     r"[ \t]*[:：]?[ \t]*(?P<value>)$",
     re.I | re.M,
 )
@@ -307,7 +307,12 @@ def _label_name(value: str) -> str:
     if stated is not None:
         return stated
     name = _clean_label(value)
-    name = _TRAIL_ZH.sub("", name) if _is_zh(name) else _LEAD_EN.sub("", name)
+    if _is_zh(name):  # "社区获得性肺炎，建议抗感染治疗": the name ends at the comma
+        name = _TRAIL_ZH.sub("", re.split(r"[，,]", name, maxsplit=1)[0]).strip()
+    else:
+        name = _LEAD_EN.sub("", name)
+        if _SENTENCE_WORDS_EN.search(re.sub(r"\([^)]*\)", "", name)):
+            return ""  # a sentence with no stated diagnosis in it ("The diagnosis is uncertain")
     if not name or _ALTERNATIVES.search(name) or _refused_start(name) or _NEGATION_ZH.match(name):
         return ""
     return name
