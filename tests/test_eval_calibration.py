@@ -95,6 +95,12 @@ def _script(items: dict[str, dict]):
             if which is None:
                 return Reply(f"Step 1: history.\n{label}", finish_reason="length")
             return f"Step 1: history.\n{label}{_name(item, which)}"
+        if request["model"] == "trained":  # the trained (r1) format, prompted as in SFT: nothing asked
+            entries = [(item["diagnosis"], 0.9)] if item["position"] == 0 else [
+                (WRONG[item["language"]][0], 0.6), (item["diagnosis"], 0.3)
+            ]  # fmt: skip
+            response = f"{label}{item['diagnosis']}\n\n" + render_differential(entries, item["language"])
+            return render("reasoning about the case", response)
         assert ("鉴别诊断" if zh else "Differential diagnosis:") in prompt  # the prompt asked for one
         ddx = DDX[(item["language"], item["department"], item["position"])]
         text = f"Step 1: history.\nStep 2: findings.\n{label}{item['diagnosis']}\n"
@@ -120,7 +126,8 @@ def test_stated_differentials_give_exact_figures(bench: tuple[Path, dict[str, di
     config = EvalConfig(concurrency=4, differential=DifferentialSettings(enabled=True, k=5))
     with running_server(_script(items)) as server:
         model = ModelUnderTest(name="ddx", spec=f"openai:ddx@{server.base_url}", mode="cot")
-        report = run_eval(config, path, [model], tmp_path / "run", progress=False)
+        trained = ModelUnderTest(name="trained", spec=f"openai:trained@{server.base_url}", mode="trained")
+        report = run_eval(config, path, [model, trained], tmp_path / "run", progress=False)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     m = metrics["models"]["ddx"]
     ddx = m["differential"]
@@ -157,7 +164,10 @@ def test_stated_differentials_give_exact_figures(bench: tuple[Path, dict[str, di
     assert 0 < bins[0.7]["ci_low"] < 1 == bins[0.7]["ci_high"]  # Wilson: below 1 with 3/3
 
     # Every entry was graded by the verifier; the journal keeps each entry's verdict.
-    entry = json.loads((tmp_path / "run" / "results" / "ddx.jsonl").read_text().splitlines()[1])
+    lines = (tmp_path / "run" / "results" / "ddx.jsonl").read_text().splitlines()
+    second = next(i for i, it in items.items() if (it["language"], it["department"], it["position"])
+                  == ("en", "Respiratory", 1))  # fmt: skip
+    entry = next(e for e in map(json.loads, lines) if e["id"] == second)
     stated = entry["samples"][0]["differential"]
     assert [e["correct"] for e in stated["entries"]] == [False, True, False]
     assert all(e["verdict"]["label"] in ("match", "mismatch") for e in stated["entries"])
@@ -168,6 +178,15 @@ def test_stated_differentials_give_exact_figures(bench: tuple[Path, dict[str, di
     assert "### zh: per department" in text and "Wilson" in text
     png = tmp_path / "run" / "plots" / "reliability_ddx.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "plots/reliability_ddx.png" in text
+
+    # The trained model states its differential in the r1 format without being asked: right first on
+    # position 0 (p .9), else second behind a wrong entry stated at .6.
+    t = metrics["models"]["trained"]["differential"]["overall"]
+    assert t["methods"]["stated"] == 12 and t["forecasts"] == 12
+    assert [_box(t["top_k"], k) for k in ("1", "3")] == pytest.approx([4 / 12, 12 / 12])
+    assert _box(t, "mrr") == pytest.approx((4 + 8 * 0.5) / 12)
+    assert _box(t, "brier") == pytest.approx((4 * 0.01 + 8 * 0.36) / 12)
+    assert _box(t, "ece") == pytest.approx((abs(4 - 3.6) + abs(0 - 4.8)) / 12)
 
 
 def test_votes_over_samples_give_top_k_and_agreement_confidence(
