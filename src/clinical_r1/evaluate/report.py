@@ -1,6 +1,8 @@
 """Run folder(s) -> metrics.json, report.md and one PNG per language (accuracy per department, one bar
-per model, bootstrap interval as error bars). Everything is recomputed from the journals, so
-`clinical-r1 report` rebuilds a report at any time and compares models of several runs."""
+per model, bootstrap interval as error bars); with differentials or several samples also the section of
+evaluate/differential_report.py (top-k, MRR, calibration, a reliability diagram per model). Everything
+is recomputed from the journals, so `clinical-r1 report` rebuilds a report at any time and compares
+models of several runs."""
 
 from __future__ import annotations
 
