@@ -304,6 +304,32 @@ def test_cli_rl_filters_and_leaves_the_benchmark_next_to_the_data_out(tmp_path: 
     assert result.exit_code == 2 and "no RL prompt left" in " ".join(result.output.split())
 
 
+def test_cli_verl_export_leaves_the_benchmark_out_too(tmp_path: Path, monkeypatch) -> None:
+    import clinical_r1.train.verl_export as verl_export
+    from clinical_r1.cli import app
+
+    seen: dict[str, list[dict]] = {}
+
+    class Result:
+        rows, train, reward_file, launch_script = 0, "train.parquet", "reward_fn.py", "run_ppo.sh"
+
+    def fake_export(config, data, model, out_dir, val_data=None):
+        seen["data"] = _read(Path(data))
+        return Result()
+
+    monkeypatch.setattr(verl_export, "export_verl", fake_export)
+    records = tmp_path / "records"
+    records.mkdir()
+    train = _write(records / "train.jsonl", ROWS)
+    _write(records / "heldout.jsonl", [_record("h1", "zh", "Obstetrics", CASE_B)])
+    out = tmp_path / "verl"
+    args = ["rl", "export-verl", "--data", str(train), "--model", "m", "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--language", "zh,en"])
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in seen["data"]] == ["r1", "r3", "r4"]  # r2 is the benchmark's case B
+    assert json.loads((out / "rl_data_report.json").read_text())["excluded_benchmark"]["exact"] == 1
+
+
 def test_cli_synthesize_runs_on_the_filtered_records(tmp_path: Path, monkeypatch) -> None:
     import clinical_r1.synth.runner as runner
     from clinical_r1.cli import app

@@ -110,14 +110,30 @@ def export_verl_command(
     out: Path = typer.Option(..., "--out", help="Folder for train.parquet, reward_fn.py, run_ppo.sh."),
     config: Path | None = typer.Option(None, "--config", help="YAML with RLConfig fields."),
     val_data: Path | None = typer.Option(None, "--val-data", help="Optional validation prompts."),
+    language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
+    department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
+    include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
+    exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
+    exclude_cases: list[Path] = typer.Option(
+        [], "--exclude-cases", help="Benchmark JSONL (case/question) whose cases RL must not see; repeat."
+    ),
+    keep_benchmark_cases: bool = typer.Option(
+        False, "--keep-benchmark-cases", help="Skip the benchmark found next to DATA (records/heldout.jsonl)."
+    ),
 ) -> None:
-    """Write verl's parquet prompts, a reward file wrapping our reward, and a multi-node PPO script."""
+    """Write verl's parquet prompts, a reward file wrapping our reward, and a multi-node PPO script.
+
+    The prompts are chosen as for training here: DATA filtered, benchmark cases left out (OUT/rl_data.jsonl).
+    """
     from clinical_r1.config import load_config
     from clinical_r1.train.rl import RLConfig
     from clinical_r1.train.verl_export import export_verl
 
     cfg = load_config(config, RLConfig)
-    result = export_verl(cfg, data, model, out, val_data)
+    filters = (language, department, include_ids, exclude_ids)
+    benchmark = [*exclude_cases, *([] if keep_benchmark_cases else _benchmark_next_to(data))]
+    prompts = _prepared_data(data, out, filters, benchmark)
+    result = export_verl(cfg, prompts, model, out, val_data)
     console.print(f"[green]{result.rows} prompts[/green] -> {result.train}")
     console.print(f"reward function: {result.reward_file} (compute_score)")
     console.print(f"launch: NNODES=2 NGPUS_PER_NODE=8 bash {result.launch_script}")
