@@ -281,7 +281,8 @@ CITY_CUE_EN_RE = _rx(
 _ZH_ADMIN = rf"[{CJK}]{{1,8}}?(?:省|自治区|市|自治州|地区|盟|区|县|旗|镇|乡|街道|村)"
 ADDRESS_ZH_RE = _rx(
     rf"(?:{_ZH_ADMIN}){{2,6}}(?:[{CJK}\d]{{1,10}}?(?:路|街|大道|巷|弄|胡同))?(?:\d+号)?"
-    rf"(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦))?(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+(?:室|号|组))?"
+    rf"(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦))?(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?"
+    r"(?:\d+(?:组|队|社)(?=\d))?(?:\d+(?:室|号|组))?"
     rf"|[{CJK}]{{2,8}}?(?:路|街|大道)\d+号(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+室)?"
 )
 _ZH_PLACE_HEAD = (
@@ -393,7 +394,8 @@ _ZH_STRONG_LABEL_RE = _rx(
 )
 _ZH_WEAK_LABEL_RE = _rx(
     r"(?:患者|病人|患儿|其子|其女|其妻|其夫|其母|其父|家属|之子|之女|陪同者|女儿|儿子|丈夫|妻子|母亲|父亲|"
-    r"配偶|孙子|孙女|由|请|致|送检者|孕妇|产妇|伤者|病员|护士|医师|医生|主管护士|责任护士|主治医师|主管医生)"
+    r"配偶|孙子|孙女|由|请|致|送检者|孕妇|产妇|伤者|病员|护士|医师|医生|主管护士|责任护士|主治医师|主管医生|"
+    r"上级医师|上级医生|主任医师|副主任医师|住院医师|值班医师|值班医生|监护人|陪同人|委托人|联系人|护士长)"
     rf"(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})"
 )
 # 患者Zhang Wei（张伟）: a romanised name after a Chinese cue, and a Chinese name in brackets after it
@@ -411,6 +413,16 @@ _ZH_RELATIVE_RE = _rx(
 _ZH_NAME_AGE_RE = _rx(rf"(?:^|(?<=[\s，,：:（(]))(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})[，,]\s*\d{{1,3}}岁")
 _ZH_TITLE_RE = _rx(
     rf"(?<![主责担信首])(?P<n>{_ZH_SURNAME}(?:[{CJK}]{{1,2}})?)(?=医生|医师|大夫|护士|主任|教授|院长|老师|先生|女士|同志)"
+)
+# 医师签名：袁睿/姚涛: the second of two names that share a signature label ("咳白痰／白唾液" has none)
+_ZH_NAME_LIST_RE = _rx(
+    r"(?:签名|签字|医师|医生|术者|助手|护士|记录者|记录人|审核)[ \t]*[：:]?[ \t]*"
+    rf"[{CJK}]{{2,4}}[/／](?P<n>{_ZH_SURNAME_ANY}[{CJK}]{{1,2}})(?=$|[\s，,。；;/／、）)])",
+    re.MULTILINE,
+)
+# 于先生, 向女士: surnames that double as function words, only before 先生/女士 and at a clear start
+_ZH_AMBIGUOUS_TITLE_RE = _rx(
+    rf"(?:^|(?<=[\s，,。；;：:（(]))(?P<n>[{''.join(sorted(lx.ZH_SURNAMES_AMBIGUOUS))}])(?=先生|女士)"
 )
 _ZH_SEX_AFTER_RE = _rx(
     rf"(?:^|(?<=[\s，,。；;：:（(]))(?P<n>{_ZH_SURNAME}[{CJK}]{{1,2}})(?=[，,（(、\s]+[男女](?:[，,）)、\s性]|$))"
@@ -699,6 +711,12 @@ def _find_names(text: str) -> Iterable[Span]:
         if len(name) >= 2 and "某" not in name and not _is_clinical_zh(name) and name not in lx.ZH_PROVINCES:
             if not after or not re.match(f"[{CJK}]", after) or after in lx.ZH_WEAK_NAME_FOLLOWERS:
                 yield Span(m.start("n"), m.start("n") + len(name), "NAME", name, strong=False)
+    for m in _ZH_AMBIGUOUS_TITLE_RE.finditer(text):
+        yield _span(m, "n", "NAME", strong=True)
+    for m in _ZH_NAME_LIST_RE.finditer(text):  # 医师签名：袁睿/姚涛: the names after the first one
+        name = _trim_zh_name(m.group("n"))
+        if len(name) >= 2 and not _is_clinical_zh(name):
+            yield Span(m.start("n"), m.start("n") + len(name), "NAME", name, strong=False)
     for m in _ZH_TITLE_RE.finditer(text):
         name = m.group("n")
         # a surname alone before 女士/医生 is a name even when a clinical word starts with it (何首乌)

@@ -48,11 +48,11 @@ ZH_SURNAMES_COMPOUND = [
 # Characters that end a Chinese name written straight into running text (患者张伟因…入院).
 ZH_NAME_STOP_CHARS = set(
     "因于在来入主自诉出以今男女等的和与及经行无有既近反突为是由被送从向到至去回住转就确诊患病伴"
-    "先女之其妻夫母父家属陪等均也已曾再又并且或但而即"
+    "先女之其妻夫母父家属陪等均也已曾再又并且或但而即查提"
 )
 
 # After a weak cue (患者张伟因…) the name must be followed by punctuation or one of these.
-ZH_WEAK_NAME_FOLLOWERS = set("因于由在自今来男女主入诉被经近送陪带代交签表同述，。；、,.;（(：: \n")
+ZH_WEAK_NAME_FOLLOWERS = set("因于由在自今来男女主入诉被经近送陪带代交签表同述查提，。；、,.;（(：: \n")
 
 # Common words a place cue can precede that are not places.
 ZH_NOT_PLACES = {
