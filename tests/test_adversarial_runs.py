@@ -48,7 +48,8 @@ RUNNER = CliRunner()
 
 def invoke(*args: object, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Exit code and whitespace-normalised output; a traceback (any exception but SystemExit) fails."""
-    result = RUNNER.invoke(app, [str(a) for a in args], env=env)
+    # Wide: rich would otherwise fold long paths at 80 columns, and a folded path is not found in the output.
+    result = RUNNER.invoke(app, [str(a) for a in args], env={"COLUMNS": "400", **(env or {})})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"traceback instead of a message: {result.exception!r}\n{result.output}")
     return result.exit_code, " ".join(result.output.split())
@@ -950,6 +951,9 @@ def test_a_second_pipeline_run_exits_2_naming_the_holder_and_a_dead_holder_is_ta
     assert code == 0, output
     assert f"lock of pid {holder.pid} (not running) taken over" in output
     assert (root / LOCK_NAME).read_text() == ""  # released
+    runs = tmp_path / "runs"  # made by this run: private like everything in it
+    wrong = {k: v for k, v in _modes(runs).items() if v != ("0o700" if (runs / k).is_dir() else "0o600")}
+    assert not wrong and "x/records/train.jsonl" in _modes(runs), wrong
 
 
 def test_the_lock_is_per_process_and_released_on_exit(tmp_path: Path) -> None:
