@@ -418,6 +418,19 @@ def test_stage_commands_refuse_duplicate_keys_and_non_utf8_configs(tmp_path: Pat
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", ["import", "synthesize", "eval"])
+def test_an_output_folder_under_a_file_is_one_message(tmp_path: Path, command: str) -> None:
+    records = _write_lines(tmp_path / "r.jsonl", [good(1)])
+    blocker = Path(_file(tmp_path, "blocker", "a file where a folder must go"))
+    args = {
+        "import": ["records", "import", records, "--out", blocker / "out.jsonl"],
+        "synthesize": ["synthesize", "--records", records, "--out", blocker / "s", "--teacher", DEAD_TEACHER],
+        "eval": ["eval", "--bench", records, "--model", DEAD_TEACHER, "--out", blocker / "e"],
+    }[command]
+    code, output = invoke(*args)
+    assert code == 2 and f"{blocker} is a file, not a folder" in output, output
+
+
 def test_a_run_name_never_leaves_runs_dir(tmp_path: Path) -> None:
     """Even a name the validator would pass must resolve to a folder directly inside runs_dir."""
     from clinical_r1.config import ConfigError
