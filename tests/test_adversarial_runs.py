@@ -498,7 +498,7 @@ def test_a_zero_byte_manifest_names_itself(tmp_path: Path) -> None:
 
 def test_synthesis_outputs_are_replaced_whole_or_not_at_all(tmp_path: Path, monkeypatch) -> None:
     """A failure while examples.jsonl is being written leaves the previous file, byte for byte."""
-    from clinical_r1.synth.example import TrainingExample
+    from clinical_r1.training_example import TrainingExample
 
     records = tmp_path / "records.jsonl"
     write_jsonl(records, make_records(["initial", "refine1", "initial", "initial"]))

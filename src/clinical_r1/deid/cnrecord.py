@@ -176,6 +176,7 @@ _EN_ADMIN = _rx(rf"(?<![A-Za-z])(?:[A-Z][a-z'’]+[ \t]){{1,2}}{_PLACE_UNIT}\b")
 _ADDR_PART = (
     r"(?:No\.[ \t]?\d+[A-Z]?|Room[ \t]\d+|Rm\.?[ \t]\d+|Unit[ \t]\d+|Building[ \t]\d+|Bldg\.?[ \t]\d+|"
     r"Lane[ \t]\d+|Flat[ \t]\d+|Apt\.?[ \t]\d+|Block[ \t]\d+|"
+    r"Group[ \t]\d+(?=,[ \t]*[A-Z][a-z'’]+[ \t]Village)|"
     r"\d+[ \t]+(?:[A-Z][a-z'’]+[ \t]){1,3}(?:Road|Street|Avenue|Lane|Rd|St)\b|"
     r"(?:[A-Z][a-z'’]+[ \t]){1,3}"
     rf"(?:Road|Street|Avenue|Lane|Alley|Hutong|Estate|Gardens?|Residence|Compound|{_PLACE_UNIT})\b)"
@@ -191,15 +192,19 @@ _EN_SCHOOL = _rx(
 )
 _EN_EMPLOYER = _rx(
     r"(?<![A-Za-z])(?:[A-Z][A-Za-z'’&]+[ \t]){1,4}"
-    r"(?:Co\.,?[ \t]*Ltd\.?|Co\.|Company|Corporation|Corp\.|Group|Government|Factory|Bureau|Inc\.|Ltd\.?|"
-    r"Plant|Mill|Mine)(?![A-Za-z])"
+    r"(?:Co\.,?[ \t]*Ltd\.?|Co\.|Company|Corporation|Corp\.|Group|Government|Factory|Inc\.|Ltd\.?|"
+    r"Plant|Mill|Mine|Supermarket|Store|Bank|Restaurant|"
+    r"(?:Bureau|Commission|Committee)"
+    r"(?:[ \t]+of[ \t]+(?:the[ \t]+)?[A-Z][a-z]+(?:[ \t]+(?:and[ \t]+)?[A-Z][a-z]+)?)?)"
+    r"(?![A-Za-z])"
 )
 _LEADING_NOISE = set(
     "The At To From In Of Our Works Worked Company Employer Address Home Attended Graduated Teacher And A An "
     "For Lives".split()
 )
 _EN_PLACE_CUE = _rx(
-    r"(?:(?i:native[ \t]+place|birthplace|birth[ \t]+place|place[ \t]+of[ \t]+birth|hometown|home[ \t]+town|"
+    r"(?:(?i:native[ \t]+place|native|birthplace|birth[ \t]+place|place[ \t]+of[ \t]+birth|hometown|"
+    r"home[ \t]+town|"
     r"place[ \t]+of[ \t]+origin|origin|domicile|residence)[ \t]*[:：][ \t]*|"
     r"\b(?:born|raised|lived|lives|living|grew[ \t]+up|resides|residing|moved|relocated|returned|came|"
     r"settled|"
@@ -350,7 +355,28 @@ _ZH_FUNCTION_CHARS = re.compile(r"[的了过均都也就还又把被让给吃喝
 _ZH_ORG_CUES = ("毕业于", "就读于", "就职于", "任职于", "工作于", "工作单位", "单位", "受雇于", "供职于")
 
 
+# 姓名：阙瑶 / 患者：阙瑶　性别 / 妻子常桂兰（177…): a name whose surname the bundled list lacks
+# (checked against gazetteer.zh_surnames) after the strongest cues only
+_ZH_NAME_FIELD = _rx(
+    rf"(?:姓名|患者|病人|患儿)[ \t]*[：:][ \t]*(?P<n>[{CJK}]{{2,4}})"
+    r"(?=[ \t\u3000]+(?:性别|男|女)|[，,][ \t]*[男女])"
+    rf"|(?:姓名)[ \t]*[：:][ \t]*(?P<m>[{CJK}]{{2,4}})(?=[\s，,。；;（(]|$)"
+    r"|(?:妻子|丈夫|儿子|女儿|之子|之女|孙子|孙女|母亲|父亲|配偶|家属)"
+    rf"(?P<k>[{CJK}]{{2,3}})(?=[（(][ \t]*[+\d(（])"
+)
+
+
+def _zh_name_fields(text: str) -> Iterator[Hit]:
+    surnames = gz.zh_surnames()
+    for m in _ZH_NAME_FIELD.finditer(text):
+        group = next(g for g in ("n", "m", "k") if m.group(g))
+        name = m.group(group)
+        if name[:2] in surnames or name[:1] in surnames:
+            yield m.start(group), m.end(group), "NAME", True
+
+
 def _zh(text: str) -> Iterator[Hit]:
+    yield from _zh_name_fields(text)
     for m in _ZH_BED.finditer(text):
         group = "v" if m.group("v") else "w"
         yield m.start(group), m.end(group), "ID", True

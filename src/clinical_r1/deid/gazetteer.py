@@ -74,12 +74,29 @@ def pinyin_syllable_count(word: str, max_syllables: int = 3) -> int:
 
 
 @cache
+def zh_surnames() -> frozenset[str]:
+    """Chinese surnames in hanzi: the bundled list (lexicon) and Faker's zh_CN / zh_TW last names (about
+    400, with 赖, 阙 and other surnames the bundled list lacks)."""
+    import importlib
+
+    out = set(lx.ZH_SURNAMES_SINGLE) | set(lx.ZH_SURNAMES_AMBIGUOUS) | set(lx.ZH_SURNAMES_COMPOUND)
+    for locale in ("zh_CN", "zh_TW"):
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:
+            continue
+        names = getattr(provider, "last_names", ())
+        out.update(n for n in (names.keys() if isinstance(names, dict) else names) if 1 <= len(n) <= 2)
+    return frozenset(out)
+
+
+@cache
 def pinyin_surnames() -> frozenset[str]:
-    """The bundled Chinese surnames (lexicon) in pinyin, capitalised: Zhang, Ouyang, Zeng, Ceng..."""
+    """The Chinese surnames of `zh_surnames` in pinyin, capitalised: Zhang, Ouyang, Zeng, Ceng, Lai..."""
     from pypinyin import Style, pinyin
 
     out = set()
-    for surname in (*lx.ZH_SURNAMES_SINGLE, *lx.ZH_SURNAMES_AMBIGUOUS, *lx.ZH_SURNAMES_COMPOUND):
+    for surname in zh_surnames():
         readings = pinyin(surname, style=Style.NORMAL, heteronym=True)
         if len(readings) == 1:
             out.update(r.capitalize() for r in readings[0])
