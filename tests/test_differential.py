@@ -17,10 +17,10 @@ from clinical_r1.evaluate.grading import extract
 from clinical_r1.formatting import parse, render
 from clinical_r1.records import write_jsonl
 from clinical_r1.synth.config import SynthConfig
-from clinical_r1.synth.example import read_examples
 from clinical_r1.synth.fake_teacher import FakeTeacher, make_records
 from clinical_r1.synth.runner import run_synthesis
 from clinical_r1.testing.fake_openai_server import running_server
+from clinical_r1.training_example import read_examples
 
 ENTRIES = [("Community-acquired pneumonia (lobar)", 0.6), ("Acute bronchitis", 0.125), ("Type 2 MI", 0.05)]
 ZH_ENTRIES = [("社区获得性肺炎", 0.6), ("急性支气管炎", 0.25), ("肺栓塞", 0.1)]

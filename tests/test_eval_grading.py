@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from clinical_r1.chat import DEFAULT_SYSTEM_PROMPTS
 from clinical_r1.config import ConfigError
 from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.grading import extract, extract_choice
 from clinical_r1.evaluate.items import load_items
 from clinical_r1.evaluate.prompts import build_messages
 from clinical_r1.records import RecordError
-from clinical_r1.train.chat import DEFAULT_SYSTEM_PROMPTS
 
 OPTIONS = {letter: f"option {letter}" for letter in "ABCDE"}
 

@@ -11,9 +11,9 @@ import os
 import pytest
 import torch
 
-from clinical_r1.synth.example import TrainingExample
 from clinical_r1.train.packing import fill_ratio, fit_example, fit_examples, sample_spans
 from clinical_r1.train.sft import SFTStageConfig, build_trainer
+from clinical_r1.training_example import TrainingExample
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -157,7 +157,7 @@ def test_heldout_split_keeps_translations_together_and_is_stable():
 
 def test_seed_examples_state_their_reference_diagnosis():
     from clinical_r1.formatting import parse, render
-    from clinical_r1.synth.example import read_examples
+    from clinical_r1.training_example import read_examples
     from clinical_r1.verify import Verifier
 
     verifier = Verifier()

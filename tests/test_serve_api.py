@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from clinical_r1.chat import prompt_messages, system_prompt_for
 from clinical_r1.llm import ModelSpec, build_llm
 from clinical_r1.records import SAMPLE_RECORDS, read_records
 from clinical_r1.serve.app import STATIC_DIR, ServeSettings, create_app
 from clinical_r1.serve.diagnose import DiagnoseSettings
 from clinical_r1.testing.fake_openai_server import Faults, running_server
-from clinical_r1.train.chat import prompt_messages, system_prompt_for
 
 SAMPLES = {r.id: r for r in read_records(SAMPLE_RECORDS)}
 LOCAL = "http://localhost"  # TestClient's default Host, "testserver", is not in the allow-list

@@ -14,12 +14,12 @@ import pytest
 import torch
 import yaml
 
+from clinical_r1.chat import example_to_messages, prompt_messages, tokenize_conversation
 from clinical_r1.config import ConfigError, load_config
 from clinical_r1.formatting import render
 from clinical_r1.records import RecordError, write_jsonl
-from clinical_r1.synth.example import TrainingExample
-from clinical_r1.train.chat import example_to_messages, prompt_messages, tokenize_conversation
 from clinical_r1.train.sft import SFTStageConfig, run_sft
+from clinical_r1.training_example import TrainingExample
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

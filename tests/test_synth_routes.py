@@ -11,10 +11,10 @@ import pytest
 
 from clinical_r1.records import write_jsonl
 from clinical_r1.synth.config import SynthConfig
-from clinical_r1.synth.example import read_examples
 from clinical_r1.synth.fake_teacher import SCENARIOS, FakeTeacher, make_records
 from clinical_r1.synth.runner import run_synthesis
 from clinical_r1.testing.fake_openai_server import Faults, running_server
+from clinical_r1.training_example import read_examples
 
 # refine2 records pick their strategies at random (seeded by record id): enough of them reach every
 # strategy at the second step, where backtracking is allowed.

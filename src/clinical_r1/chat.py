@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from clinical_r1.formatting import Style, render
 from clinical_r1.records import Language
-from clinical_r1.synth.example import TrainingExample
+from clinical_r1.training_example import TrainingExample
 
 Message = dict[str, str]
 

@@ -1,6 +1,6 @@
 """Item + prompting mode -> chat messages. Templates are files (prompts/<task>_<mode>_<lang>.txt).
 
-The trained mode reuses clinical_r1.train.chat, so the trained model is asked exactly as in SFT:
+The trained mode reuses clinical_r1.chat, so the trained model is asked exactly as in SFT:
 same system prompt, the case as the user turn.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clinical_r1.chat import Message, prompt_messages, system_prompt_for
 from clinical_r1.evaluate.config import EvalConfig
 from clinical_r1.evaluate.items import EvalItem
-from clinical_r1.train.chat import Message, prompt_messages, system_prompt_for
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 

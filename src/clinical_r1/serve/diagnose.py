@@ -19,11 +19,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from clinical_r1 import icd10
+from clinical_r1.chat import prompt_messages, system_prompt_for
 from clinical_r1.config import StrictModel
 from clinical_r1.formatting import MD_RESPONSE_RE, MD_THINKING_RE, THINK_CLOSE, THINK_OPEN, Style, parse
 from clinical_r1.llm import LLM, ChatRequest, LLMError
 from clinical_r1.records import detect_language
-from clinical_r1.train.chat import prompt_messages, system_prompt_for
 
 Section = Literal["thinking", "response"]
 
@@ -33,7 +33,7 @@ class DiagnoseSettings(StrictModel):
 
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
-    # None: train.chat.DEFAULT_SYSTEM_PROMPTS, as SFT used them; {"en": ""} means no system turn.
+    # None: chat.DEFAULT_SYSTEM_PROMPTS, as SFT used them; {"en": ""} means no system turn.
     system_prompts: dict[str, str] | None = None
     icd10_candidates: int = Field(5, ge=0, le=20)
     # The output style the model was trained to write (SFT's `style`); parsed strictly, as evaluation does.

@@ -33,10 +33,10 @@ from clinical_r1.records import ClinicalRecord, RecordError, iter_jsonl, record_
 from clinical_r1.runlock import RunLock
 from clinical_r1.safe_io import atomic_write, atomic_write_json, storage_error
 from clinical_r1.synth.config import SynthConfig
-from clinical_r1.synth.example import TrainingExample, to_public
 from clinical_r1.synth.journal import Journal
 from clinical_r1.synth.search import Outcome, RecordSearch
 from clinical_r1.synth.templates import PromptSet, load_prompts
+from clinical_r1.training_example import TrainingExample, to_public
 from clinical_r1.verify import Verifier
 
 

@@ -36,8 +36,8 @@ from clinical_r1.synth.cot import (
     steps_json,
     steps_text,
 )
-from clinical_r1.synth.example import TrainingExample
 from clinical_r1.synth.templates import PromptSet
+from clinical_r1.training_example import TrainingExample
 from clinical_r1.verify import Verdict, Verifier, VerifyItem
 
 T = TypeVar("T")

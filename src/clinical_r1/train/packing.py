@@ -28,9 +28,9 @@ from typing import Literal
 import torch
 from datasets import Dataset
 
+from clinical_r1.chat import example_to_messages, tokenize_conversation
 from clinical_r1.formatting import Style
-from clinical_r1.synth.example import TrainingExample
-from clinical_r1.train.chat import example_to_messages, tokenize_conversation
+from clinical_r1.training_example import TrainingExample
 
 OverlongRule = Literal["truncate_thinking", "drop"]
 PACKED_SDPA = "sdpa_packed"
@@ -119,7 +119,7 @@ def fit_examples(
     min_thinking_tokens: int = 16,
 ) -> tuple[Dataset, FitStats]:
     """Tokenize and fit every example: a dataset with `input_ids` and `labels` (-100 = no loss)."""
-    from clinical_r1.train.chat import system_prompt_for
+    from clinical_r1.chat import system_prompt_for
 
     stats = FitStats(total=len(examples))
     rows: dict[str, list] = {"input_ids": [], "labels": []}

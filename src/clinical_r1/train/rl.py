@@ -57,7 +57,7 @@ class RLConfig(StrictModel):
     weight_decay: float = Field(0.0, ge=0)
     bf16: bool | None = None  # None: on when a bf16-capable GPU is present
     gradient_checkpointing: bool = False
-    # Per language; None = clinical_r1.train.chat.DEFAULT_SYSTEM_PROMPTS (the same prompts SFT used).
+    # Per language; None = clinical_r1.chat.DEFAULT_SYSTEM_PROMPTS (the same prompts SFT used).
     system_prompts: dict[str, str] | None = None
     reward: RewardConfig = Field(default_factory=RewardConfig)
     verifier: VerifierConfig = Field(default_factory=VerifierConfig)

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from clinical_r1.bench.leakage import LeakageIndex, training_texts
+from clinical_r1.chat import prompt_messages, system_prompt_for
 from clinical_r1.record_filters import FilterReport, RecordFilter, filter_rows
 from clinical_r1.records import RecordError, iter_jsonl, read_records, write_jsonl
-from clinical_r1.synth.example import read_examples
-from clinical_r1.train.chat import prompt_messages, system_prompt_for
+from clinical_r1.training_example import read_examples
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from pydantic import Field
 
 from clinical_r1.config import StrictModel
 from clinical_r1.formatting import Style
-from clinical_r1.synth.example import TrainingExample, read_examples
 from clinical_r1.train.packing import (
     PACKED_SDPA,
     FitStats,
@@ -32,6 +31,7 @@ from clinical_r1.train.packing import (
     fit_examples,
     register_packed_sdpa,
 )
+from clinical_r1.training_example import TrainingExample, read_examples
 
 CHECKPOINTS = "checkpoints"
 
@@ -52,7 +52,7 @@ class SFTStageConfig(StrictModel):
     overlong: OverlongRule = "truncate_thinking"
     min_thinking_tokens: int = Field(16, ge=1)
     style: Style = "r1"
-    # Per language; None = clinical_r1.train.chat.DEFAULT_SYSTEM_PROMPTS; "" for a language = no system turn.
+    # Per language; None = clinical_r1.chat.DEFAULT_SYSTEM_PROMPTS; "" for a language = no system turn.
     system_prompts: dict[str, str] | None = None
     # Optimisation (paper: 3 epochs, cosine from 5e-6)
     epochs: float = 3.0
