@@ -89,6 +89,14 @@ def test_synonym_swap_uses_the_table_and_never_splits_a_longer_term() -> None:
         assert zh.detail == "swapped: 高血压 -> 高血压病"
 
 
+def test_terms_table_is_well_formed() -> None:
+    for language, pairs in terms().items():
+        keys = [t.lower() for t, _ in pairs]
+        assert len(keys) == len(set(keys)), language  # a term listed twice would shadow one replacement
+        assert all(t.lower() != r.lower() for t, r in pairs)
+        assert len(pairs) > 20
+
+
 @pytest.mark.parametrize("text,language", [(EN, "en"), (ZH, "zh")])
 def test_lab_shift_within_and_out_of_the_normal_range(text: str, language: str) -> None:
     for kind, inside in (("lab_within_range", True), ("lab_out_of_range", False)):
