@@ -43,23 +43,16 @@ def test_corpus_is_big_enough_and_covers_every_category_in_both_languages(corpus
             assert row["text"][item["start"] : item["end"]] == item["text"]
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout", "fresh", "fresh2", "fresh3", "fresh4"])
+@pytest.mark.parametrize("split", ["dev", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"])
 def test_recall_and_over_removal_meet_the_targets(corpus, split: str) -> None:
+    """fresh5 was untuned until issue 21 (87.5% on its one measurement); its misses were then fixed
+    as classes, so it is held to the same targets as the other tuned splits. The held-out figure is
+    now tests/test_deid_notes.py's test2 split."""
     scores = score(r for r in corpus if r["split"] == split)
     assert scores.recall() >= 0.99, scores.misses[:10]
     for category in ("ID", "PHONE", "EMAIL"):
         assert scores.recall(category) == 1.0, [m for m in scores.misses if m[1] == category]
     assert scores.removal_rate < 0.01, scores.removed_terms[:10]
-
-
-def test_untuned_fresh_notes_stay_at_their_measured_level(corpus) -> None:
-    """fresh5 was measured once and never used to change a rule: 42/48 found (87.5%), no clinical
-    term removed. This pins that honest figure so a change that loses ground on unseen notes fails."""
-    scores = score(r for r in corpus if r["split"] == "fresh5")
-    assert scores.recall() >= 42 / 48, scores.misses
-    for category in ("ID", "PHONE", "EMAIL"):
-        assert scores.recall(category) == 1.0, scores.misses
-    assert scores.terms_removed == 0, scores.removed_terms
 
 
 # ------------------------------------------------------------------------------ formats and categories
