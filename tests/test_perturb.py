@@ -257,6 +257,31 @@ def test_perturbed_run_figures_are_exact(perturb_run: tuple[Path, object]) -> No
         assert row["flip_ci_high"] == pytest.approx(high, abs=1e-9)
 
 
+def test_perturbed_run_figures_by_language_are_exact(perturb_run: tuple[Path, object]) -> None:
+    run, _ = perturb_run
+    by_language = json.loads((run / "robustness.json").read_text(encoding="utf-8"))["by_language"]["scripted"]
+    # language: kind: (correct, flips), of 4 cases each; unperturbed 3 of 4 right in each language
+    expected = {
+        "en": {
+            "wrong_suggestion": (0, 4),
+            "add_comorbidity": (2, 2),
+            "synonym_swap": (3, 0),
+            "remove_finding": (2, 1),
+        },
+        "zh": {
+            "wrong_suggestion": (0, 4),
+            "add_comorbidity": (2, 1),
+            "synonym_swap": (4, 1),
+            "remove_finding": (3, 0),
+        },
+    }
+    for language, kinds in expected.items():
+        for kind, (correct, flips) in kinds.items():
+            cell = by_language[language][kind]
+            assert (cell["items"], cell["correct"], cell["flips"]) == (4, correct, flips), (language, kind)
+            assert cell["unperturbed_accuracy"] == 3 / 4
+
+
 def test_report_has_the_robustness_section(perturb_run: tuple[Path, object]) -> None:
     run, _ = perturb_run
     report = (run / "report.md").read_text(encoding="utf-8")
@@ -266,6 +291,7 @@ def test_report_has_the_robustness_section(perturb_run: tuple[Path, object]) -> 
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["models"]["scripted"]["overall"]["correct"] == 6
     assert (run / "perturb" / "report.md").exists()
+    assert "| wrong_suggestion | 4, 0.0, 100.0 | 4, 0.0, 100.0 |" in report  # the per-language table
 
 
 def test_perturb_refuses_multiple_choice(tmp_path: Path) -> None:

@@ -165,41 +165,50 @@ def robustness(run_dir: Path) -> dict[str, Any] | None:
             )
         return same_cache[key]
 
+    result["by_language"] = {}
     for name in run["models"]:
         base = read_journal(Path(run_dir) / "results" / f"{name}.jsonl")
         perturbed = read_journal(folder / "results" / f"{name}.jsonl")
         tally = {kind: _zero() for kind in kinds}
+        by_language: dict[str, dict[str, dict[str, int]]] = {}
         for row in rows:
             meta = row["meta"]
-            t = tally.setdefault(meta["perturbation"], _zero())
             answer, right = _first(perturbed.get(row["id"]))
             base_answer, base_right = _first(base.get(meta["source_id"]))
-            t["n"] += 1
-            t["correct"] += right
-            t["base_correct"] += base_right
-            t["flips"] += not same(answer, base_answer, row["language"])
-            t["to_wrong"] += base_right and not right
-            t["to_right"] += right and not base_right
-        per_kind = {}
-        for kind, t in tally.items():
-            acc, low, high = wilson(t["correct"], t["n"], confidence)
-            flip, flow, fhigh = wilson(t["flips"], t["n"], confidence)
-            per_kind[kind] = {
-                "items": t["n"],
-                "correct": t["correct"],
-                "accuracy": acc,
-                "ci_low": low,
-                "ci_high": high,
-                "unperturbed_accuracy": t["base_correct"] / t["n"] if t["n"] else math.nan,
-                "flips": t["flips"],
-                "flip_rate": flip,
-                "flip_ci_low": flow,
-                "flip_ci_high": fhigh,
-                "right_to_wrong": t["to_wrong"],
-                "wrong_to_right": t["to_right"],
-            }
-        result["models"][name] = per_kind
+            flip = not same(answer, base_answer, row["language"])
+            per_language = by_language.setdefault(row["language"], {kind: _zero() for kind in kinds})
+            for t in (tally.setdefault(meta["perturbation"], _zero()), per_language[meta["perturbation"]]):
+                t["n"] += 1
+                t["correct"] += right
+                t["base_correct"] += base_right
+                t["flips"] += flip
+                t["to_wrong"] += base_right and not right
+                t["to_right"] += right and not base_right
+        result["models"][name] = {kind: _cell(t, confidence) for kind, t in tally.items()}
+        result["by_language"][name] = {
+            language: {kind: _cell(t, confidence) for kind, t in cells.items()}
+            for language, cells in sorted(by_language.items())
+        }
     return result
+
+
+def _cell(t: dict[str, int], confidence: float) -> dict[str, Any]:
+    acc, low, high = wilson(t["correct"], t["n"], confidence)
+    flip, flow, fhigh = wilson(t["flips"], t["n"], confidence)
+    return {
+        "items": t["n"],
+        "correct": t["correct"],
+        "accuracy": acc,
+        "ci_low": low,
+        "ci_high": high,
+        "unperturbed_accuracy": t["base_correct"] / t["n"] if t["n"] else math.nan,
+        "flips": t["flips"],
+        "flip_rate": flip,
+        "flip_ci_low": flow,
+        "flip_ci_high": fhigh,
+        "right_to_wrong": t["to_wrong"],
+        "wrong_to_right": t["to_right"],
+    }
 
 
 def _pct(value: float) -> str:
@@ -238,6 +247,19 @@ def robustness_markdown(result: dict[str, Any]) -> str:
                 f"[{_pct(m['flip_ci_low'])}, {_pct(m['flip_ci_high'])}] | {m['right_to_wrong']} "
                 f"| {m['wrong_to_right']} |"
             )
+        languages = result.get("by_language", {}).get(name, {})
+        if len(languages) > 1:
+            head = " | ".join(f"{lang}: items, accuracy %, flip rate %" for lang in languages)
+            lines += ["", f"| perturbation | {head} |", "|---|" + "---|" * len(languages)]
+            for kind in per_kind:
+                cells = [languages[lang][kind] for lang in languages]
+                lines.append(
+                    f"| {kind} | "
+                    + " | ".join(
+                        f"{c['items']}, {_pct(c['accuracy'])}, {_pct(c['flip_rate'])}" for c in cells
+                    )
+                    + " |"
+                )
     return "\n".join(lines) + "\n"
 
 
