@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clinical_r1.cli import app
-from clinical_r1.curate import CurateConfig, answer_names, find_answer_leak, run_curation
+from clinical_r1.curate import CurateConfig, SamplingIncomplete, answer_names, find_answer_leak, run_curation
 from clinical_r1.records import SAMPLE_RECORDS, RecordError
 from clinical_r1.testing.fake_openai_server import Faults, running_server
 
@@ -98,7 +98,7 @@ def test_sampling_resumes_from_the_journal(records: Path, tmp_path: Path) -> Non
     out = tmp_path / "out"
     # The first request fails (HTTP 400, not retried): that record has no answer, the run says rerun.
     with running_server(script, faults=Faults(plan=["400"])) as server:
-        with pytest.raises(RuntimeError, match="rerun"):
+        with pytest.raises(SamplingIncomplete, match="rerun"):
             run_curation(_config(server.base_url), records, out, progress=False)
         failed = server.requests[0].user_text
         lines = (out / "difficulty.jsonl").read_text().splitlines()

@@ -54,6 +54,10 @@ NO_DEPARTMENT = "(no department)"
 BENCH_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv")
 
 
+class SamplingIncomplete(RuntimeError):
+    """A record's model requests failed: the answers so far are journaled, a rerun asks only the rest."""
+
+
 class CurateConfig(StrictModel):
     """Curation settings; every field has a default. Without `model` there is no difficulty filter."""
 
@@ -393,7 +397,9 @@ def run_curation(
         for record in alive:
             entry = entries[record.id]
             if entry.get("error"):
-                raise RuntimeError(f"curate: the model failed on record {record.id}: {entry['error']}; rerun")
+                raise SamplingIncomplete(
+                    f"curate: the model failed on record {record.id}: {entry['error']}; rerun to ask it again"
+                )
             right, n = entry["correct"], entry["n"]
             stats.solve_rates[f"{right}/{n}"] = stats.solve_rates.get(f"{right}/{n}", 0) + 1
             notes[record.id].update(solved=right, samples=n)

@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Filter records before training; rerun the same command to resume the model sampling."""
         from clinical_r1.config import ConfigError, load_config
-        from clinical_r1.curate import CurateConfig, run_curation
+        from clinical_r1.curate import CurateConfig, SamplingIncomplete, run_curation
         from clinical_r1.llm import LLMError
         from clinical_r1.records import RecordError
 
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
             if against:
                 cfg = cfg.model_copy(update={"benchmarks": [*cfg.benchmarks, *against]})
             stats = run_curation(cfg, records, out, progress=progress)
-        except (ConfigError, RecordError, LLMError, RuntimeError) as exc:
+        except (ConfigError, RecordError, LLMError, SamplingIncomplete) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
         table = Table(title=f"curation of {records}")
