@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
+import warnings
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from clinical_r1.config import load_config
 from clinical_r1.formatting import render
 from clinical_r1.records import SAMPLE_RECORDS, read_records
 from clinical_r1.train.rl import RLConfig
-from clinical_r1.train.verl_export import export_verl
+from clinical_r1.train.verl_export import VERL_RELEASE, check_against_verl, export_verl, launch_overrides
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +86,44 @@ def test_launch_script_has_the_papers_ppo_settings(exported) -> None:
     ]:
         assert setting in script, setting
     assert "MODEL_PATH=${MODEL_PATH:-'/models/sft model'}" in script  # quoted for the shell
+
+
+# --- against verl itself (its own environment: benchmarks/verl_check.py --install makes one) ---------
+
+VERL_PYTHON = Path(os.environ.get("CLINICAL_R1_VERL_PYTHON", "/tmp/verl-venv/bin/python"))
+
+
+def _verl_python() -> Path:
+    if not VERL_PYTHON.exists():
+        reason = (f"VERL CHECK NOT RUN: no verl environment at {VERL_PYTHON} (create it with "
+                  "`.venv/bin/python benchmarks/verl_check.py --install`, or point CLINICAL_R1_VERL_PYTHON "
+                  "at a python with verl)")  # fmt: skip
+        warnings.warn(reason, stacklevel=2)
+        pytest.skip(reason)
+    probe = subprocess.run([str(VERL_PYTHON), "-c", "import verl; print(verl.__version__)"],
+                           capture_output=True, text=True)  # fmt: skip
+    if probe.returncode != 0:
+        reason = f"VERL CHECK NOT RUN: verl does not import in {VERL_PYTHON}: {probe.stderr.strip()[-500:]}"
+        warnings.warn(reason, stacklevel=2)
+        pytest.skip(reason)
+    return VERL_PYTHON
+
+
+def test_launch_overrides_and_reward_file_pass_verls_own_config_and_loader(tmp_path: Path) -> None:
+    python = _verl_python()
+    config = load_config(Path(__file__).parents[1] / "configs" / "rl_paper.yaml", RLConfig)
+    export = export_verl(config, SAMPLE_RECORDS, "/models/sft", tmp_path / "verl")
+    check = check_against_verl(export, python, config)
+    assert check.verl == VERL_RELEASE  # the release docs/rl.md names
+    assert check.problems == []
+    keys = {row["key"] for row in check.keys}
+    assert {"algorithm.adv_estimator", "critic.cliprange_value", "reward.custom_reward_function.path"} <= keys
+    assert len(check.keys) == len(launch_overrides(export.launch_script))
+    assert check.reward["scores"] == [1.0, 0.1, 0.0]
+
+    # the check can fail: an unknown key and a wrong type are reported
+    script = export.launch_script.read_text()
+    export.launch_script.write_text(script.replace('"$@"', 'algorithm.no_such_key=1 trainer.nnodes=two "$@"'))
+    broken = check_against_verl(export, python, config)
+    problems = "\n".join(broken.problems)
+    assert "algorithm.no_such_key=1: no such key" in problems and "trainer.nnodes=two: a str" in problems

@@ -237,3 +237,210 @@ def export_verl(
     script.write_text(launch_script(config, model, val is not None))
     script.chmod(0o755)
     return VerlExport(out, train, val, reward_file, reward_config, script, len(items))
+
+
+# --- checked against verl itself -----------------------------------------------------------------
+
+VERL_RELEASE = "0.9.1"  # the release the check below was run against (docs/rl.md)
+
+
+def launch_overrides(script: Path, env: dict[str, str] | None = None) -> list[str]:
+    """The overrides `run_ppo.sh` hands to verl after the shell expanded them (run with a stand-in
+    `python3` on PATH that records its arguments), as verl's Hydra entry point receives them."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        record = Path(tmp) / "argv"
+        stand_in = Path(tmp) / "python3"
+        stand_in.write_text(f'#!/bin/sh\nprintf "%s\\0" "$@" > {shlex.quote(str(record))}\n')
+        stand_in.chmod(0o755)
+        run_env = {**os.environ, **(env or {}), "PATH": f"{tmp}{os.pathsep}{os.environ.get('PATH', '')}"}
+        subprocess.run(["bash", str(script)], env=run_env, check=True, capture_output=True)
+        argv = record.read_bytes().decode().split("\0")[:-1]
+    if argv[:2] != ["-m", "verl.trainer.main_ppo"]:
+        raise ValueError(f"{script}: expected python3 -m verl.trainer.main_ppo, got {argv[:2]}")
+    return argv[2:]
+
+
+# Runs inside verl's environment: composes verl's packaged trainer config (Hydra, as main_ppo does), checks
+# each override's key and type against it, then loads the reward file with verl's own loader and scores.
+VERL_CHECKER = r'''
+import json, sys
+from pathlib import Path
+
+import verl
+from hydra import compose, initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+request = json.loads(sys.argv[1])
+config_dir = Path(verl.__file__).parent / "trainer" / "config"
+result = {"verl": verl.__version__, "config": str(config_dir / "ppo_trainer.yaml"), "keys": [], "errors": []}
+MISSING = object()
+
+
+def kind(value):
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number" if not isinstance(value, int) else "int"
+    if isinstance(value, (list, ListConfig)):
+        return "list"
+    if isinstance(value, (dict, DictConfig)):
+        return "dict"
+    return "str" if isinstance(value, str) else type(value).__name__
+
+
+def declared(parent, leaf):
+    """The field's type in the dataclass verl builds this section into (its `_target_`), if any."""
+    import importlib
+    import typing
+
+    target = parent.get("_target_") if isinstance(parent, DictConfig) else None
+    if not isinstance(target, str) or "." not in target:
+        return None
+    module, name = target.rsplit(".", 1)
+    try:
+        return typing.get_type_hints(getattr(importlib.import_module(module), name)).get(leaf)
+    except Exception:
+        return None
+
+
+def fits_declared(hint, value):
+    import typing
+
+    import types
+
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    options = typing.get_args(hint) if union else (hint,)
+    for option in options:
+        if option is type(None) and value is None:
+            return True
+        if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if option in (int, str, bool) and type(value) is option:
+            return True
+        if typing.get_origin(option) in (list, typing.List) and isinstance(value, list):
+            return True
+    return False
+
+
+with initialize_config_dir(config_dir=str(config_dir), version_base=None):
+    base = compose(config_name="ppo_trainer")
+    parser = OverridesParser.create()
+    for text in request["overrides"]:
+        override = parser.parse_overrides([text])[0]
+        key, value = override.key_or_group, override.value()
+        parent_key, _, leaf = key.rpartition(".")
+        parent = OmegaConf.select(base, parent_key) if parent_key else base
+        row = {"override": text, "key": key, "value": kind(value)}
+        if not isinstance(parent, DictConfig) or leaf not in parent.keys():  # `in` skips ??? values
+            row["problem"] = "no such key in verl's config"
+            result["keys"].append(row)
+            continue
+        hint = declared(parent, leaf)
+        if hint is not None:
+            row["declared"] = str(hint)
+        if OmegaConf.is_missing(parent, leaf):
+            row["default"] = "??? (required)"
+            fits = hint is None or fits_declared(hint, value)
+        else:
+            default = parent[leaf]
+            row["default"] = kind(default) if default is not None else "null"
+            if hint is not None:
+                fits = fits_declared(hint, value)
+            else:
+                fits = (
+                    default is None
+                    or kind(default) == kind(value)
+                    or (kind(default) == "number" and kind(value) == "int")
+                )
+        if not fits:
+            row["problem"] = f"a {kind(value)} where verl has {row.get('declared') or row['default']}"
+        result["keys"].append(row)
+    try:
+        full = compose(config_name="ppo_trainer", overrides=request["overrides"])
+        result["composed"] = True
+    except Exception as exc:  # Hydra refuses an unknown key in struct mode
+        full = None
+        result["composed"] = False
+        result["errors"].append(f"compose with all overrides: {exc}")
+
+if full is not None:
+    try:
+        from verl.trainer.ppo.reward import get_custom_reward_fn
+    except Exception as exc:
+        result["reward"] = {"loaded": False, "why": f"verl.trainer.ppo.reward not importable: {exc!r}"}
+    else:
+        fn = get_custom_reward_fn(full)
+        scores = [fn(c["data_source"], c["solution_str"], c["ground_truth"], c["extra_info"])
+                  for c in request["cases"]]
+        result["reward"] = {"loaded": True, "loader": "verl.trainer.ppo.reward.get_custom_reward_fn",
+                            "scores": scores}
+print(json.dumps(result))
+'''
+
+
+@dataclass
+class VerlCheck:
+    verl: str
+    config: str
+    keys: list[dict]
+    composed: bool
+    reward: dict
+    errors: list[str]
+    expected_scores: list[float]
+
+    @property
+    def problems(self) -> list[str]:
+        found = [f"{k['override']}: {k['problem']}" for k in self.keys if "problem" in k]
+        found += self.errors
+        if not self.reward.get("loaded"):
+            found.append(f"reward file not loaded by verl: {self.reward.get('why')}")
+        elif self.reward["scores"] != self.expected_scores:
+            found.append(f"reward scores {self.reward['scores']} != expected {self.expected_scores}")
+        return found
+
+
+def check_against_verl(export: VerlExport, python: str | Path, config: RLConfig) -> VerlCheck:
+    """Check `export` with verl installed for the interpreter `python` (its own environment).
+
+    Every override of run_ppo.sh must name a key of verl's packaged PPO trainer config with a value of
+    its type, Hydra must compose them all, and verl's reward loader must load reward_fn.py and score a
+    right, a wrong and an unreasoned answer as our reward does. This package must be importable there
+    (its source folder goes on PYTHONPATH) for the reward file's import.
+    """
+    import os
+    import subprocess
+
+    from clinical_r1.formatting import render
+
+    overrides = launch_overrides(export.launch_script, {"MODEL_PATH": "/models/sft"})
+    info = {"language": "en", "reference_icd10": "J18.9", "split": "train", "index": 0}
+    answers = [
+        render("Fever, cough and a lobar consolidation.", "Final diagnosis: pneumonia"),
+        render("Fever, cough and a lobar consolidation.", "Final diagnosis: asthma"),
+        "Final diagnosis: pneumonia",
+    ]
+    cases = [{"data_source": DATA_SOURCE, "solution_str": a, "ground_truth": "pneumonia", "extra_info": info}
+             for a in answers]  # fmt: skip
+    expected = [config.reward.correct, config.reward.wrong, config.reward.no_reasoning]
+    source = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
+    request = json.dumps({"overrides": overrides, "cases": cases})
+    done = subprocess.run([str(python), "-c", VERL_CHECKER, request], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the verl check failed in {python}:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return VerlCheck(
+        verl=result["verl"],
+        config=result["config"],
+        keys=result["keys"],
+        composed=result["composed"],
+        reward=result.get("reward", {"loaded": False, "why": "config did not compose"}),
+        errors=result["errors"],
+        expected_scores=expected,
+    )
