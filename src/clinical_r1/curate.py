@@ -45,6 +45,7 @@ from clinical_r1.formatting import Style
 from clinical_r1.llm import ChatRequest, Ledger, build_llm
 from clinical_r1.plotting import pyplot
 from clinical_r1.records import ClinicalRecord, RecordError, read_records, write_jsonl
+from clinical_r1.safe_io import atomic_write_json
 from clinical_r1.verify import SYNONYMS_FILE, Verifier, VerifierConfig, parse_diagnosis
 
 _console = Console(stderr=True)
@@ -436,14 +437,8 @@ def run_curation(
     if config.plot:
         files["plot"] = plot_distribution(stats, out_dir / "distribution.png")
     stats.files = {k: str(v) for k, v in files.items()}
-    (out_dir / "curation.json").write_text(
-        json.dumps(
-            {"config": config.model_dump(mode="json"), "stats": stats.model_dump()},
-            ensure_ascii=False,
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
+    atomic_write_json(
+        out_dir / "curation.json", {"config": config.model_dump(mode="json"), "stats": stats.model_dump()}
     )
     return stats
 
@@ -460,7 +455,7 @@ def _set_aside_if_changed(config: CurateConfig, out_dir: Path) -> None:
         stale = out_dir / "difficulty.stale.jsonl"
         journal.replace(stale)
         _console.print(f"[yellow]curate: difficulty settings changed; earlier samples moved to {stale}")
-    path.write_text(json.dumps(settings, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    atomic_write_json(path, settings)
 
 
 def write_out(path: Path, rows: list[Any]) -> Path:

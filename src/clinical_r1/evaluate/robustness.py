@@ -22,6 +22,7 @@ from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.items import EvalItem, load_items
 from clinical_r1.evaluate.journal import read_journal
 from clinical_r1.perturb import Case, PerturbConfig, perturb
+from clinical_r1.safe_io import atomic_write, atomic_write_json
 from clinical_r1.verify import Verifier, VerifierConfig
 
 PERTURB_DIR = "perturb"
@@ -81,9 +82,7 @@ def build_perturbed_bench(
     out.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     if not out.exists() or out.read_text(encoding="utf-8") != text:  # unchanged: the run resumes
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        atomic_write(out, text)
     return counts
 
 
@@ -269,7 +268,16 @@ def append_robustness(run_dir: Path, out_dir: Path | None = None) -> dict[str, A
     if result is None:
         return None
     out = Path(out_dir or run_dir)
-    (out / SUMMARY_FILE).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    with (out / "report.md").open("a", encoding="utf-8") as fh:
-        fh.write(robustness_markdown(result))
+    atomic_write_json(out / SUMMARY_FILE, _no_nan(result))
+    report = out / "report.md"
+    atomic_write(report, report.read_text(encoding="utf-8") + robustness_markdown(result))
     return result
+
+
+def _no_nan(value: Any) -> Any:
+    """NaN (a kind that applied to no case) as null: robustness.json stays strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    return value
