@@ -257,3 +257,15 @@ def test_pipeline_curate_stage_feeds_training(tmp_path: Path) -> None:
     assert len(curated) == summary["kept"]
     assert pipeline._train_records() == outputs["curate"]["records"]
     assert Pipeline(config).run()["curate"] == outputs["curate"]  # unchanged: skipped
+
+
+def test_difficulty_with_the_local_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """The local backend path (batched generation): the random tiny model solves nothing."""
+    records = _write(tmp_path / "r.jsonl", [BY_ID[i] for i in IDS[:3]])
+    config = CurateConfig(
+        model=f"local:{tiny_model_dir}", samples=2, temperature=0.7, max_tokens=8, plot=False
+    )
+    stats = run_curation(config, records, tmp_path / "out", progress=False)
+    assert stats.solve_rates == {"0/2": 3} and (stats.kept, stats.dropped) == (3, 0)
+    entries = [json.loads(line) for line in (tmp_path / "out" / "difficulty.jsonl").read_text().splitlines()]
+    assert sorted(e["id"] for e in entries) == sorted(IDS[:3]) and all(e["n"] == 2 for e in entries)
