@@ -14,8 +14,10 @@ from clinical_r1.config import ConfigError
 from clinical_r1.records import SAMPLE_RECORDS, RecordError
 from clinical_r1.testing.toy_rl import build_letter_model, letter_share_reward, write_letter_prompts
 from clinical_r1.train.ppo import (
+    KeyedSampler,
     Rollout,
     gae,
+    keyed_gumbel,
     ppo_losses,
     response_mask_from_eos,
     sequence_logprobs_and_values,
@@ -119,6 +121,10 @@ def test_ppo_run_from_the_cli_gives_a_loadable_model_and_logs(tiny_model_dir: Pa
                                       "--max-new-tokens", "8"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "model saved to" in result.output
+    # a line per step: reward, KL, outcome shares, seconds
+    for step in (1, 2):
+        line = next(x for x in result.output.splitlines() if f"PPO step {step}/2" in x)
+        assert "reward 0.000" in line and " kl " in line and "no-reasoning 100%" in line and "s/step" in line
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -136,7 +142,18 @@ def test_ppo_run_from_the_cli_gives_a_loadable_model_and_logs(tiny_model_dir: Pa
     assert metrics["reward_calls"]["outcomes"] == {"no_reasoning": 4}
     assert metrics["history"][-1]["sources"] == {"parser": 2}  # verdict sources counted per step
     assert (out / "rl.png").stat().st_size > 0
-    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-1", "step-2"]
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-1", "step-2"]  # keep_last 2
+
+    # the final model folder is the policy alone: no critic, no optimiser state (those are in checkpoints/)
+    from safetensors.torch import load_file
+
+    files = [p.name for p in out.iterdir() if p.is_file()]
+    state_words = ("optimizer", "critic", "scheduler", "random_states")
+    assert not [f for f in files if any(w in f for w in state_words)]
+    assert not [f for f in files if f.endswith((".bin", ".pt", ".pth", ".pkl"))], files
+    saved = load_file(str(out / "model.safetensors"))
+    assert saved.keys() == load_file(str(tiny_model_dir / "model.safetensors")).keys()
+    assert list((out / "checkpoints" / "step-2").glob("optimizer*"))  # resuming still has it
 
 
 def test_ppo_resume_continues_exactly_where_it_stopped(letter_model: Path, tmp_path: Path) -> None:
@@ -153,6 +170,9 @@ def test_ppo_resume_continues_exactly_where_it_stopped(letter_model: Path, tmp_p
     resumed = train(3, tmp_path / "resumed")  # ... and a rerun asking for 3 steps continues from it
     assert resumed["resumed_from_step"] == 2 and resumed["global_step"] == 3
     assert [h["reward_mean"] for h in resumed["history"]] == [h["reward_mean"] for h in straight["history"]]
+    # the summary counts the whole run, the steps before the resume too
+    assert resumed["reward_calls"]["completions"] == straight["reward_calls"]["completions"] == 3 * 4
+    assert resumed["reward_calls"]["outcomes"] == straight["reward_calls"]["outcomes"] == {"custom": 12}
 
     from safetensors.torch import load_file
 
@@ -200,6 +220,50 @@ def test_reward_gets_references_truncation_and_clean_text(
     assert all(len(text) < 4 for _, _, cut, text in seen if not cut)
     # nothing after the EOS, and no special token, reaches the reward as text
     assert all(set(text) <= set("abcdefgh \n") for _, _, _, text in seen), seen
+
+
+def test_trl_resumed_summary_counts_the_whole_run_and_keeps_the_last_checkpoints(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = {**TINY, "grpo": {"num_generations": 2}, "keep_last": 1}
+    out = tmp_path / "grpo"
+    first = RLConfig(algo="grpo", **{**settings, "steps": 1})
+    run_rl(first, SAMPLE_RECORDS, tiny_model_dir, out, progress=False)
+    run_rl(RLConfig(algo="grpo", **settings), SAMPLE_RECORDS, tiny_model_dir, out)  # resumes, 1 more step
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["resumed_from_step"] == 1 and metrics["global_step"] == 2
+    assert metrics["reward_calls"]["outcomes"] == {"no_reasoning": 8}  # 2 steps x 2 prompts x 2, not 4
+    assert metrics["reward_calls"]["verdict_sources"] == {"parser": 8}
+    assert [p.name for p in (out / "checkpoints").glob("checkpoint-*")] == ["checkpoint-2"]  # keep_last: 1
+    assert "GRPO step 2/2  reward 0.000" in capsys.readouterr().out  # the per-step line
+    assert not [p for p in out.iterdir() if p.is_file() and "optimizer" in p.name]
+
+
+def test_keep_last_accepts_its_old_name_but_not_both() -> None:
+    assert RLConfig(save_total_limit=3).keep_last == 3
+    assert RLConfig().keep_last == 2
+    with pytest.raises(ValueError, match="keep_last only"):
+        RLConfig(save_total_limit=3, keep_last=1)
+
+
+def test_keyed_sampling_follows_the_distribution_and_ignores_the_batch() -> None:
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    logits = probs.log().expand(4000, 4)
+    ids = torch.zeros(4000, 3, dtype=torch.long)  # prompt width 3, first sampled position
+    sampler = KeyedSampler(torch.arange(4000), seed=5, step=2, prompt_width=3, temperature=1.0, top_p=1.0)
+    picks = sampler(ids, logits).argmax(dim=1)
+    shares = torch.bincount(picks, minlength=4).float() / 4000
+    assert torch.allclose(shares, probs, atol=0.03), shares  # ~4 standard errors
+    # a slot draws the same token whatever batch it is in; other slots, steps or seeds draw afresh
+    alone = KeyedSampler(torch.tensor([17]), 5, 2, 3, 1.0, 1.0)(ids[:1], logits[:1]).argmax(dim=1)
+    assert alone.item() == picks[17].item()
+    slots = torch.arange(8)
+    assert not torch.equal(keyed_gumbel(slots, 5, 2, 0, 4), keyed_gumbel(slots, 5, 3, 0, 4))  # step
+    assert not torch.equal(keyed_gumbel(slots, 5, 2, 0, 4), keyed_gumbel(slots, 6, 2, 0, 4))  # seed
+    assert not torch.equal(keyed_gumbel(slots, 5, 2, 0, 4), keyed_gumbel(slots, 5, 2, 1, 4))  # position
+    # top_p keeps the nucleus only: with 0.7, tokens 2 and 3 (the last 20%) never come
+    nucleus = KeyedSampler(torch.arange(4000), 5, 2, 3, 1.0, 0.7)(ids, logits).argmax(dim=1)
+    assert set(nucleus.tolist()) == {0, 1}
 
 
 # --- data and CLI errors -----------------------------------------------------------------------

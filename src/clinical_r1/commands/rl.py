@@ -160,8 +160,14 @@ def _prepared_data(data: Path, out: Path, filters: tuple[list[str], ...], benchm
     if data.resolve() == prepared.resolve():  # the pipeline's launcher passes the file it prepared
         return data
     rank = int(os.environ.get("RANK", "0"))
-    if rank:  # under accelerate/torchrun every process prepares its own copy: no two write one file
-        prepared = out / f"rl_data.rank{rank}.jsonl"
+    if rank:  # under accelerate/torchrun every process prepares its own copy, outside OUT (rank 0's)
+        import atexit
+        import shutil
+        import tempfile
+
+        own = Path(tempfile.mkdtemp(prefix=f"clinical-r1-rl-data-rank{rank}-"))
+        atexit.register(shutil.rmtree, own, True)
+        prepared = own / "rl_data.jsonl"
     try:
         report = prepare_rl_data(data, prepared, record_filter, benchmark)
     except (RecordError, ValueError, OSError) as exc:
