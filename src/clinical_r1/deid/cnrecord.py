@@ -233,16 +233,37 @@ def _strip_noise(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# cheap keyword checks before the long patterns (most clinical text has none of these words)
+_HAS_ADDRESS_WORD = re.compile(
+    r"Village|Town|County|District|Township|Community|City|Prefecture|Subdistrict|Commune|Residential|"
+    r"Road|Street|Avenue|Lane|Alley|Hutong|Estate|Garden|Residence|Compound"
+)
+_HAS_EMPLOYER_WORD = re.compile(
+    r"Co\.|Company|Corporation|Corp\.|Group|Government|Factory|Inc\.|Ltd|Plant|Mill|Mine|Supermarket|"
+    r"Store|Bank|Restaurant|Bureau|Commission|Committee"
+)
+
+
 def _en_places(text: str) -> Iterator[Hit]:
     coarse = lx.EN_COARSE_PLACES | gz.CN_PROVINCES_EN
-    for pattern in (_EN_ADMIN, _EN_SCHOOL, _EN_EMPLOYER):
+    has_address_word = _HAS_ADDRESS_WORD.search(text) is not None
+    patterns = [
+        pattern
+        for pattern, present in (
+            (_EN_ADMIN, has_address_word),
+            (_EN_SCHOOL, "School" in text),
+            (_EN_EMPLOYER, _HAS_EMPLOYER_WORD.search(text) is not None),
+        )
+        if present
+    ]
+    for pattern in patterns:
         for m in pattern.finditer(text):
             start, end = _strip_noise(text, m.start(), m.end())
             first = text[start:end].split()[0]
             if first in lx.EN_NOT_NAMES and pattern is not _EN_SCHOOL:
                 continue
             yield start, end, "LOCATION", pattern is not _EN_EMPLOYER
-    for m in _EN_ADDRESS.finditer(text):
+    for m in _EN_ADDRESS.finditer(text) if has_address_word else ():
         if "," not in m.group(0):
             continue  # one part alone ("Room 3", "Lane 2") is no address; "Xihu District" is _EN_ADMIN's
         end = m.end()
@@ -250,7 +271,7 @@ def _en_places(text: str) -> Iterator[Hit]:
         if city and (city.split()[0] in lx.EN_NOT_NAMES or city in coarse):
             end = m.start("city") - 1
         yield m.start(), end, "LOCATION", True
-    for pattern in (_EN_PLACE_CUE, _TRAILING_CITY_AFTER_ADMIN):
+    for pattern in (_EN_PLACE_CUE, _TRAILING_CITY_AFTER_ADMIN) if has_address_word else (_EN_PLACE_CUE,):
         for m in pattern.finditer(text):
             words = m.group("c").split()
             if words[0] in coarse or words[0] in lx.EN_NOT_NAMES or m.group("c") in coarse:
