@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from clinical_r1.config import ConfigError, StrictModel
-from clinical_r1.train.ppo import RewardFn, _as_result, _console, eos_token_ids, step_line
-from clinical_r1.train.reward import OUTCOMES
+from clinical_r1.train.ppo import RewardFn, eos_token_ids, step_console, step_line
+from clinical_r1.train.reward import OUTCOMES, RewardResult
 from clinical_r1.train.rl_data import PromptItem, chat_prompt, tokenize_prompts
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class TRLReward:
             PromptItem(i, q, r, lang, c or None)
             for i, q, r, lang, c in zip(id, question, reference, language, codes, strict=True)
         ]
-        results = [_as_result(r) for r in self.reward_fn(texts, items, truncated)]
+        results = [RewardResult.of(r) for r in self.reward_fn(texts, items, truncated)]
         if log_metric is not None and any(r.outcome in OUTCOMES for r in results):
             for outcome in OUTCOMES:
                 log_metric(f"share_{outcome}", sum(r.outcome == outcome for r in results) / len(results))
@@ -245,6 +245,6 @@ def step_lines_callback(algo: str, total: int, completions: int):
             self.last = now
             world = int(os.environ.get("WORLD_SIZE", "1"))
             line = f"[rank 0/{world}] {step_line(algo, row, total)}"
-            _console().print(line, highlight=False, markup=False)
+            step_console().print(line, highlight=False, markup=False)
 
     return StepLines()

@@ -503,7 +503,7 @@ class PPOTrainer:
         )
         # after the first EOS every position holds the pad token, which decoding skips like the EOS itself
         texts = self.tokenizer.batch_decode(rollout.response, skip_special_tokens=True)
-        results = [_as_result(r) for r in self.reward_fn(texts, items, rollout.truncated)]
+        results = [RewardResult.of(r) for r in self.reward_fn(texts, items, rollout.truncated)]
         scores = torch.tensor([r.score for r in results], device=acc.device, dtype=torch.float32)
         mask = rollout.response_mask.float()
 
@@ -618,7 +618,7 @@ class PPOTrainer:
         """A log line that names the process (every rank may call it)."""
         if self.verbose:
             rank = self.accelerator.process_index
-            _console().print(f"[rank {rank}/{self.world}] {message}", highlight=False, markup=False)
+            step_console().print(f"[rank {rank}/{self.world}] {message}", highlight=False, markup=False)
 
     def save_checkpoint(self) -> Path:
         """Policy, critic, optimiser (and each rank's random state) under checkpoints/step-N.
@@ -689,13 +689,8 @@ def _checkpoints(out_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("-", 1)[1]))
 
 
-def _as_result(value: RewardResult | float) -> RewardResult:
-    if isinstance(value, RewardResult):
-        return value
-    return RewardResult(float(value), "custom", "custom", None, "")  # a plain score (toy tasks, tests)
-
-
-def _console():
+def step_console():
+    """Where trainers print their per-step lines (stdout)."""
     from rich.console import Console
 
     return Console(stderr=False, soft_wrap=True)
@@ -755,7 +750,7 @@ def run_ppo(
         TextColumn("{task.completed}/{task.total} {task.fields[info]}"),
         TimeRemainingColumn(),
         disable=not (progress and main),
-        console=_console(),
+        console=step_console(),
     ) as bar:
         task = bar.add_task("ppo", total=total, completed=resumed, info="")
         while trainer.step < total:

@@ -74,6 +74,13 @@ class RewardResult:
     reason: str
     calibration: float | None = None  # the calibration bonus included in score; None = not earned / off
 
+    @classmethod
+    def of(cls, value: RewardResult | float) -> RewardResult:
+        """A reward function's answer as a result: a plain score (toy tasks, tests) becomes "custom"."""
+        if isinstance(value, RewardResult):
+            return value
+        return cls(float(value), "custom", "custom", None, "")
+
 
 class Rewarder:
     """Scores completions against reference diagnoses; keeps counts of outcomes and verdict sources."""
