@@ -69,7 +69,8 @@ def _is_pinyin_name(tokens: list[str], cued: bool = False) -> bool:
 # a label or role right before: "Patient He Ming" is a name even though "He" and "Ming" are words
 _NAME_CUE_BEFORE = re.compile(
     r"(?i:patient|pt|name|mr|mrs|ms|miss|dr|contact(?:\s+person)?|son|daughter|wife|husband|brother|sister|"
-    r"mother|father|informant|relative|guardian|by|physician|doctor|resident|nurse|signature|signed)"
+    r"mother|father|informant|relative|guardian|by|physician|doctor|resident|nurse|signature|signed|caregiver|"
+    r"niece|nephew|(?:son|daughter)-in-law|grandson|granddaughter|follow-up\s+with|round|agreed\s+-|consultant)"
     r"\.?\s*[:：,]?\s*$"
 )
 
@@ -130,7 +131,8 @@ def _intl_names(text: str) -> Iterator[Hit]:
 _EN_ID_LABEL = _rx(
     r"\b(?i:(?:hospitali[sz]ation|inpatient|in-patient|admission|outpatient|out-patient|registration|hospital|"
     r"case[ \t]+record|medical[ \t]+record|record|visit|case|bed|(?:medical[ \t]+)?insurance(?:[ \t]+card)?|"
-    r"social[ \t]+security(?:[ \t]+card)?|ID[ \t]+card|resident[ \t]+ID|identity[ \t]+card|ID)(?![A-Za-z])"
+    r"social[ \t]+security(?:[ \t]+card)?|ID[ \t]+card|resident[ \t]+ID|identity[ \t]+card|ID|IP|OP|"
+    r"(?:visit|clinic|patient|medical)[ \t]+card|card)(?![A-Za-z])"
     r"[ \t]*(?:(?:no\.?|number|num\.?|#)(?![A-Za-z]))?)[ \t]*[:：]?[ \t]*#?[ \t]*"
     r"(?P<v>[A-Z]{0,4}\d[0-9A-Z\-]*(?:\+\d+)?)(?![\w\-])"
 )
@@ -178,6 +180,8 @@ _ADDR_PART = (
     r"Lane[ \t]\d+|Flat[ \t]\d+|Apt\.?[ \t]\d+|Block[ \t]\d+|"
     r"Group[ \t]\d+(?=,[ \t]*[A-Z][a-z'’]+[ \t]Village)|"
     r"\d+[ \t]+(?:[A-Z][a-z'’]+[ \t]){1,3}(?:Road|Street|Avenue|Lane|Rd|St)\b|"
+    r"(?:[A-Z][a-z'’]+[ \t]){1,3}(?:Road|Street|Avenue|Lane)[ \t]\d+[A-Z]?\b|"
+    r"(?:[A-Z][a-z'’]+[ \t]){1,2}Village[ \t]Group[ \t]\d+\b|"
     r"(?:[A-Z][a-z'’]+[ \t]){1,3}"
     rf"(?:Road|Street|Avenue|Lane|Alley|Hutong|Estate|Gardens?|Residence|Compound|{_PLACE_UNIT})\b)"
 )
@@ -187,7 +191,8 @@ _EN_ADDRESS = _rx(
 _EN_SCHOOL = _rx(
     r"(?<![A-Za-z])(?:[A-Z][a-z'’]+[ \t]){1,3}(?:No\.[ \t]?\d+[ \t]+)?"
     r"(?:(?:Senior|Junior|Central|Experimental|Key)[ \t]+)*"
-    r"(?:Middle|High|Primary|Elementary|Secondary|Vocational|Foreign[ \t]+Languages?|Normal|Technical)"
+    r"(?:Middle|High|Primary|Elementary|Secondary|Vocational|Foreign[ \t]+Languages?|Normal|Technical|"
+    r"Central|Experimental|Nursing|Sports|Arts?)"
     r"[ \t]+School\b"
 )
 _EN_EMPLOYER = _rx(
@@ -321,7 +326,7 @@ _ZH_IN_VERB = _rx(
 _ZH_RETURN = _rx(rf"(?:自|从)(?P<v>[{CJK}]{{2,12}}?)(?:返回|回来|来|归来|迁来|转入)")
 _ZH_ORG_SUFFIX = (
     r"(?:有限责任公司|股份有限公司|有限公司|集团|公司|人民政府|政府|高级中学|中学|小学|中心小学|实验小学|学校|大学|学院|"
-    r"幼儿园|研究所|研究院|工厂|厂|办事处|委员会|居委会|村委会)"
+    r"幼儿园|研究所|研究院|工厂|厂|办事处|委员会|居委会|村委会|大酒店|酒店|宾馆|饭店|超市|商场|银行|税务局|公安局|局)"
 )
 _ZH_ORG = _rx(rf"[{CJK}A-Za-z0-9]{{2,20}}?{_ZH_ORG_SUFFIX}(?![{CJK}]*?(?:医院|卫生院))")
 _ZH_UNIT_END = _rx(r"(?:市|县|区|镇|乡|村|街道|旗|盟|州)$")
@@ -380,14 +385,40 @@ _ZH_ORG_CUES = ("毕业于", "就读于", "就职于", "任职于", "工作于",
 # (checked against gazetteer.zh_surnames) after the strongest cues only
 _ZH_NAME_FIELD = _rx(
     rf"(?:姓名|患者|病人|患儿)[ \t]*[：:][ \t]*(?P<n>[{CJK}]{{2,4}})"
-    r"(?=[ \t\u3000]+(?:性别|男|女)|[，,][ \t]*[男女])"
+    r"(?=[ \t\u3000]+(?:性别|男|女)|[，,（(][ \t]*[男女])"
     rf"|(?:姓名)[ \t]*[：:][ \t]*(?P<m>[{CJK}]{{2,4}})(?=[\s，,。；;（(]|$)"
     r"|(?:妻子|丈夫|儿子|女儿|之子|之女|孙子|孙女|母亲|父亲|配偶|家属)"
     rf"(?P<k>[{CJK}]{{2,3}})(?=[（(][ \t]*[+\d(（])"
 )
 
 
+# 住院医师巴宇／主治医师巴思琪, 口述：连淑华；, 照护者：巴静怡，, 其侄女满婉婷，, 电话随访应志豪，, 柴阿姨:
+# a cue, then 2-3 characters whose first is a surname of gazetteer.zh_surnames, then a hard delimiter
+_ZH_CUED_NAME = _rx(
+    r"(?:医师|医生|护士|主任|口述|口述者|照护者|照顾者|陪护|陪护人|随访|告知|通知|侄女|侄子|外甥女?|女婿|儿媳|"
+    r"孙女|孙子|外孙女?|审阅同意——|审阅|录入|同意——)[ \t]*[：:]?[ \t]*"
+    rf"(?P<n>[{CJK}]{{2,3}}?)(?=[，,；;。／/（(）)\s]|沟通|联系|商量|交代|签字|$)"
+    rf"|(?:^|(?<=[\s，,。；;：:（(]))(?P<t>[{CJK}]{{1,2}})(?=阿姨|叔叔|大爷|大妈|奶奶|爷爷|伯伯|老人家)",
+    re.MULTILINE,
+)
+
+
 def _zh_name_fields(text: str) -> Iterator[Hit]:
+    surnames = gz.zh_surnames()
+    for m in _ZH_CUED_NAME.finditer(text):
+        group = "n" if m.group("n") else "t"
+        name = m.group(group)
+        if group == "t" and len(name) == 2 and name not in surnames:
+            name = name[1:]  # 王阿姨 after a character that is not part of the name
+        start = m.end(group) - len(name)
+        if (
+            (name[:2] in surnames or name[:1] in surnames)
+            and not _ZH_FUNCTION_CHARS.search(name)
+            and "某" not in name
+        ):
+            clinical = any(name.startswith(p) or p.startswith(name) for p in lx.ZH_CLINICAL_PREFIXES)
+            if not clinical and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name):  # 查房 is no name
+                yield start, m.end(group), "NAME", True
     surnames = gz.zh_surnames()
     for m in _ZH_NAME_FIELD.finditer(text):
         group = next(g for g in ("n", "m", "k") if m.group(g))

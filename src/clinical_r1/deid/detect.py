@@ -179,7 +179,8 @@ _HOSP_WORD = r"(?:[A-Z][A-Za-z'’.\-]*|St\.|&)"
 HOSPITAL_EN_RES = [
     _rx(rf"(?:{_HOSP_WORD}[ \t]+(?:(?:and|of|for|the|de|la)[ \t]+)?){{1,6}}{_HOSP_HEAD}\b"),
     _rx(
-        rf"\b(?:Hospital|Clinic|Infirmary)[ \t]+(?:for|of)[ \t]+(?:the[ \t]+)?(?:{_NAME_TOKEN}[ \t]?){{1,4}}"
+        rf"\b(?:Hospital|Clinic|Infirmary)[ \t]+(?:for|of)[ \t]+(?:the[ \t]+)?"
+        rf"{_NAME_TOKEN}(?:[ \t]+(?:and[ \t]+)?{_NAME_TOKEN}){{0,6}}"
     ),
 ]
 _HOSP_LEADING_NOISE = {
@@ -204,6 +205,7 @@ _HOSP_LEADING_NOISE = {
 }
 HOSPITAL_ZH_RE = _rx(
     rf"[{CJK}A-Za-z0-9（）()]{{2,30}}?(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部|眼科中心|"
+    r"妇幼保健计划生育服务中心|计划生育服务中心|妇幼保健中心|"
     r"肿瘤中心|心血管病?中心|康复中心|体检中心|透析中心|急救中心|疾控中心|疾病预防控制中心|研究所|卫生室|卫生站|服务站)"
 )
 _ZH_BOUNDARY = set(
@@ -547,7 +549,8 @@ def _find_hospitals(text: str) -> Iterable[Span]:
         cut = max((i for i, ch in enumerate(name) if ch in _ZH_BOUNDARY), default=-1)
         name, start = name[cut + 1 :], start + cut + 1
         prefix = re.sub(
-            r"(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部|眼科中心|肿瘤中心|心血管病?中心|康复中心|"
+            r"(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部|眼科中心|妇幼保健计划生育服务中心|"
+            r"计划生育服务中心|妇幼保健中心|肿瘤中心|心血管病?中心|康复中心|"
             r"体检中心|透析中心|急救中心|疾控中心|疾病预防控制中心|研究所|卫生室|卫生站|服务站)$",
             "",
             name,
