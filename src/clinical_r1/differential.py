@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from clinical_r1.prompt_templates import fill
+
 Style = Literal["r1", "markdown"]  # the same two styles as formatting.Style
 
 SUM_TOLERANCE = 0.01  # stated percentages are rounded: 33% + 33% + 35% is accepted
@@ -123,7 +125,7 @@ def differential_instruction(language: str, k: int) -> str:
     """The request for a differential that prompts append (evaluation templates, synthesis)."""
     if language not in _INSTRUCTIONS:
         raise ValueError(f"differential language {language!r}: expected one of {sorted(_INSTRUCTIONS)}")
-    return _INSTRUCTIONS[language].replace("{k}", str(k))
+    return fill(_INSTRUCTIONS[language], k=k)
 
 
 # --- parsing ------------------------------------------------------------------------------------

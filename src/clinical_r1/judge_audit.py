@@ -111,11 +111,12 @@ def min_negatives_to_pass(max_rate: float, confidence: float = 0.95) -> int:
 # --- what is audited ---------------------------------------------------------------------------
 
 
-def prompt_hash() -> str:
-    """sha256 of everything the verifier says to a judge: both prompt templates and retry messages."""
+def prompt_hash(prompts_dir: Path | None = None) -> str:
+    """sha256 of everything the verifier says to a judge: both prompt templates (bundled, or those of
+    VerifierConfig.judge_prompts_dir) and retry messages."""
     digest = hashlib.sha256()
     for language in ("en", "zh"):
-        digest.update(judge_template(language).encode())
+        digest.update(judge_template(language, prompts_dir).encode())
         digest.update(b"\0")
         digest.update(RETRY_MESSAGE[language].encode())
         digest.update(b"\0")
@@ -363,7 +364,7 @@ def run_audit(
             "endpoint": _strip_credentials(spec.base_url or ""),
             "identity": judge_identity(judge),
         },
-        "prompt_sha256": prompt_hash(),
+        "prompt_sha256": prompt_hash(alone.judge_prompts_dir),
         "settings": {"judge_retries": alone.judge_retries, "judge_max_tokens": alone.judge_max_tokens},
         "pairs": {
             "files": pair_set.files,
@@ -458,7 +459,9 @@ def warn_if_unaudited(verifier: Verifier, stage: str) -> str | None:
     path = audit_path(verifier.config)
     label = verifier.config.judge_model.label if verifier.config.judge_model else "the judge"
     try:
-        audit = latest_audit(path, judge_identity(verifier.llm), prompt_hash())
+        audit = latest_audit(
+            path, judge_identity(verifier.llm), prompt_hash(verifier.config.judge_prompts_dir)
+        )
     except (ConfigError, OSError) as exc:
         message = f"{stage}: cannot read the judge audit file ({exc})"
     else:

@@ -37,6 +37,7 @@ from clinical_r1.config import ConfigError, StrictModel
 from clinical_r1.llm import run_sync
 from clinical_r1.llm.spec import ModelSpec
 from clinical_r1.llm.types import ChatRequest
+from clinical_r1.prompt_templates import PromptTemplate, load_template
 
 if TYPE_CHECKING:
     from clinical_r1.llm import LLM
@@ -76,6 +77,9 @@ class VerifierConfig(StrictModel):
     judge_cache: Path | None = None  # request cache for the judge (None: no cache file)
     judge_retries: int = Field(2, ge=0)  # extra attempts after an invalid judge reply
     judge_max_tokens: int = Field(256, ge=16)
+    # Folder with judge_en.txt / judge_zh.txt replacing the bundled judge prompts (either or both; each
+    # must hold {prediction} and {reference}). An audit is per prompt: audit the judge again after a change.
+    judge_prompts_dir: Path | None = None
 
     @field_validator("judge_model", mode="before")
     @classmethod
@@ -1479,14 +1483,22 @@ def code_verdict(
 # --- tier 3: LLM judge -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=2)
-def judge_template(language: str) -> str:
-    return JUDGE_PROMPTS["zh" if language == "zh" else "en"].read_text(encoding="utf-8")
+@lru_cache(maxsize=8)
+def _judge_template(language: str, prompts_dir: Path | None) -> PromptTemplate:
+    name = JUDGE_PROMPTS["zh" if language == "zh" else "en"].name
+    return load_template(name, DATA_DIR, prompts_dir, required=("prediction", "reference"))
 
 
-def judge_messages(prediction: str, reference: str, language: str) -> list[dict[str, str]]:
-    values = {"prediction": prediction.strip(), "reference": reference.strip()}
-    text = re.sub(r"\{(prediction|reference)\}", lambda m: values[m.group(1)], judge_template(language))
+def judge_template(language: str, prompts_dir: Path | None = None) -> str:
+    """The judge prompt's text: `prompts_dir/judge_<language>.txt` when present, else the bundled one."""
+    return _judge_template(language, prompts_dir).text
+
+
+def judge_messages(
+    prediction: str, reference: str, language: str, prompts_dir: Path | None = None
+) -> list[dict[str, str]]:
+    template = _judge_template(language, prompts_dir)
+    text = template.render(prediction=prediction.strip(), reference=reference.strip())
     return [{"role": "user", "content": text}]
 
 
@@ -1590,7 +1602,8 @@ class Verifier:
     async def _judge(self, pairs: list[tuple[str, str, str]]) -> list[Verdict]:
         assert self.llm is not None
         self.judge_calls += len(pairs)
-        conversations = [judge_messages(p, r, lang) for p, r, lang in pairs]
+        folder = self.config.judge_prompts_dir
+        conversations = [judge_messages(p, r, lang, folder) for p, r, lang in pairs]
         results: list[Verdict | None] = [None] * len(pairs)
         last_error = [""] * len(pairs)
         todo = list(range(len(pairs)))
