@@ -416,7 +416,11 @@ def _zh_name_fields(text: str) -> Iterator[Hit]:
             and not _ZH_FUNCTION_CHARS.search(name)
             and "某" not in name
         ):
-            clinical = any(name.startswith(p) or p.startswith(name) for p in lx.ZH_CLINICAL_PREFIXES)
+            clinical = (
+                name in lx.ZH_CLINICAL_PREFIXES  # a surname alone (柴阿姨) only when it is itself listed
+                if len(name) == 1
+                else any(name.startswith(p) or p.startswith(name) for p in lx.ZH_CLINICAL_PREFIXES)
+            )
             if not clinical and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name):  # 查房 is no name
                 yield start, m.end(group), "NAME", True
     surnames = gz.zh_surnames()
