@@ -30,7 +30,7 @@ def main() -> None:
 
     model = args.model
     if model is None:
-        from clinical_r1.train.tiny import build_tiny_model
+        from clinical_r1.tiny import build_tiny_model
 
         model = str(build_tiny_model(tempfile.mkdtemp(prefix="tiny-")))
     cases = [r.case for r in read_records(SAMPLE_RECORDS)]

@@ -43,7 +43,7 @@ def main() -> None:
 
     from clinical_r1.records import SAMPLE_RECORDS
     from clinical_r1.testing.toy_rl import build_letter_model, letter_share_reward, write_letter_prompts
-    from clinical_r1.train.tiny import build_tiny_model
+    from clinical_r1.tiny import build_tiny_model
 
     work = Path(tempfile.mkdtemp(prefix="rl_bench_"))
     letters = build_letter_model(work / "letters")

@@ -32,8 +32,8 @@ from pathlib import Path
 import torch
 
 from clinical_r1.records import SAMPLE_RECORDS, read_records
+from clinical_r1.tiny import build_tiny_model, ensure_tiny_model
 from clinical_r1.train.sft import SFTStageConfig, build_trainer
-from clinical_r1.train.tiny import build_tiny_model, ensure_tiny_model
 from clinical_r1.training_example import TrainingExample
 
 EN_SENTENCES = [

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from clinical_r1 import icd10
 from clinical_r1.bench import BenchConfig, Datasheet, LeakageIndex, allocate, build_benchmark
 from clinical_r1.bench.allocate import seeded_rng
-from clinical_r1.bench.leakage import normalise_text
 from clinical_r1.bench.synthetic import write_synthetic_pool
 from clinical_r1.config import ConfigError, load_config
 from clinical_r1.departments import BENCHMARK_DEPARTMENTS, department_for
+from clinical_r1.leakage import normalise_text
 from clinical_r1.records import SAMPLE_RECORDS, RecordError, write_jsonl
 
 STRATUM = re.compile(r"^(category:[A-Z]\d\d|name:.+)$")

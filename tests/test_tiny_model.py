@@ -41,7 +41,7 @@ def test_assistant_mask_covers_exactly_the_assistant_turn(tiny_model_dir):
 
 
 def test_same_seed_same_weights(tmp_path):
-    from clinical_r1.train.tiny import build_tiny_model
+    from clinical_r1.tiny import build_tiny_model
 
     a = AutoModelForCausalLM.from_pretrained(build_tiny_model(tmp_path / "a"))
     b = AutoModelForCausalLM.from_pretrained(build_tiny_model(tmp_path / "b"))

@@ -4,7 +4,7 @@ Three filters, cheapest first, over a record file (`clinical-r1 curate`, or the 
 
 (b) decontamination: a record whose case is an exact or near duplicate of a case of a known benchmark
     (files or folders the user names: bench.jsonl, DxBench, MedQA, any file evaluation reads) is dropped,
-    counted per source. The MinHash index is the benchmark builder's (bench/leakage.py, `datasketch`).
+    counted per source. The MinHash index is the benchmark builder's (leakage.py, `datasketch`).
 (c) answer leakage: a record whose case text names its own diagnosis (its name, abbreviation, the
     verifier's synonyms, the synonym tables' names of its ICD-10 code, the code's WHO title) is flagged
     (kept, listed in flagged.jsonl) or dropped, as configured.
@@ -34,16 +34,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from clinical_r1 import icd10
-from clinical_r1.bench.leakage import LeakageIndex
+from clinical_r1.async_map import map_resumable
 from clinical_r1.config import ConfigError, StrictModel
 from clinical_r1.evaluate.config import EvalConfig, Mode, ModelUnderTest
 from clinical_r1.evaluate.items import EvalItem, from_record, load_items
 from clinical_r1.evaluate.journal import Journal
-from clinical_r1.evaluate.prompts import build_messages
+from clinical_r1.evaluate.prompts import build_messages, prompting_for
 from clinical_r1.evaluate.runner import grade
 from clinical_r1.formatting import Style
+from clinical_r1.leakage import LeakageIndex
 from clinical_r1.llm import ChatRequest, Ledger, build_llm
 from clinical_r1.plotting import pyplot
+from clinical_r1.prompt_contract import Prompting
 from clinical_r1.records import ClinicalRecord, RecordError, read_records, write_jsonl
 from clinical_r1.safe_io import atomic_write_json
 from clinical_r1.verify import SYNONYMS_FILE, Verifier, VerifierConfig, parse_diagnosis
@@ -74,8 +76,11 @@ class CurateConfig(StrictModel):
     solved_action: Literal["drop", "downweight"] = "drop"
     solved_weight: float = Field(0.2, ge=0.0, le=1.0)  # meta.curation.weight of a down-weighted record
     verifier: VerifierConfig = Field(default_factory=VerifierConfig)
-    style: Style = "r1"
+    # How a trained-mode model is prompted and read: None = the model folder's prompting contract
+    # (clinical_r1.json), else r1 / chat defaults; a contradiction is an error unless force_prompts.
+    style: Style | None = None
     system_prompts: dict[str, str] | None = None
+    force_prompts: bool = False
     concurrency: int = Field(8, ge=1)
     cache_path: Path | None = None  # response cache; None = OUT/cache.sqlite
     # (b) decontamination: benchmark files or folders (every .jsonl/.json/.csv/.tsv inside)
@@ -222,7 +227,19 @@ def find_answer_leak(case: str, names: list[str]) -> str | None:
 # --- (a) difficulty ------------------------------------------------------------------------------
 
 
+def _prompting(config: CurateConfig) -> Prompting:
+    """The difficulty model's prompting: its prompting contract, checked against the config's values."""
+    given = EvalConfig(
+        style=config.style, system_prompts=config.system_prompts, force_prompts=config.force_prompts
+    )
+    if config.model is None:
+        return Prompting(style=given.style or "r1", system_prompts=given.system_prompts)
+    model = ModelUnderTest(name="curate", spec=config.model, mode=config.mode)  # type: ignore[arg-type]
+    return prompting_for(model, given)
+
+
 def _eval_config(config: CurateConfig) -> EvalConfig:
+    prompting = _prompting(config)
     return EvalConfig(
         task="diagnosis",
         verifier=config.verifier,
@@ -232,8 +249,8 @@ def _eval_config(config: CurateConfig) -> EvalConfig:
         max_tokens=config.max_tokens,
         seed=config.seed,
         concurrency=config.concurrency,
-        style=config.style,
-        system_prompts=config.system_prompts,
+        style=prompting.style,
+        system_prompts=prompting.system_prompts,
     )
 
 
@@ -253,39 +270,37 @@ async def _sample(
             raise ConfigError("curate config: verifier.judge is on but verifier.judge_model is not set")
         judge = build_llm(config.verifier.judge_model, config.verifier.judge_cache or cache_path, ledger)
     verifier = Verifier(config.verifier, llm=judge)
-    size = max(1, spec.batch_size) if spec.backend == "local" else 1
-    units = [items[i : i + size] for i in range(0, len(items), size)]
-    slots = asyncio.Semaphore(config.concurrency)
     bar = Progress(
         TextColumn("[bold]difficulty"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         disable=not progress, console=_console,
     )  # fmt: skip
 
-    async def one(unit: list[EvalItem], task: Any) -> None:
-        async with slots:
-            requests = [
-                ChatRequest(
-                    messages=build_messages(item, model.mode, eval_config),
-                    temperature=config.temperature,
-                    top_p=config.top_p,
-                    max_tokens=config.max_tokens,
-                    seed=config.seed,
-                    n=config.samples,
-                    tags={"stage": "curate"},
-                )
-                for item in unit
-            ]
-            responses = await llm.generate(requests)
-            for item, entry in zip(
-                unit, await grade(unit, responses, model, eval_config, verifier), strict=True
-            ):
-                journal.append({**entry, "case_sha": _digest(item.question)})
-                bar.advance(task)
+    async def answer(unit: list[EvalItem]) -> list[dict[str, Any]]:
+        requests = [
+            ChatRequest(
+                messages=build_messages(item, model.mode, eval_config),
+                temperature=config.temperature,
+                top_p=config.top_p,
+                max_tokens=config.max_tokens,
+                seed=config.seed,
+                n=config.samples,
+                tags={"stage": "curate"},
+            )
+            for item in unit
+        ]
+        return await grade(unit, await llm.generate(requests), model, eval_config, verifier)
 
     try:
         with bar:
             task = bar.add_task("difficulty", total=len(items))
-            await asyncio.gather(*(one(unit, task) for unit in units))
+            await map_resumable(  # the items are the unanswered ones already (see `answered`)
+                answer,
+                items,
+                record=lambda item, entry: journal.append({**entry, "case_sha": _digest(item.question)}),
+                progress=lambda _item, _entry: bar.advance(task),
+                concurrency=config.concurrency,
+                batch_size=max(1, spec.batch_size) if spec.backend == "local" else 1,
+            )
     finally:
         await llm.aclose()
         if judge is not None:
@@ -372,7 +387,7 @@ def run_curation(
     if config.model is not None and alive:
         stats.model = str(config.model)
         if config.model in ("tiny", "local:tiny"):  # the project's tiny model, built on first use
-            from clinical_r1.train.tiny import ensure_tiny_model
+            from clinical_r1.tiny import ensure_tiny_model
 
             ensure_tiny_model()
         _set_aside_if_changed(config, out_dir)
@@ -450,6 +465,10 @@ _DIFFICULTY_FIELDS = ("model", "mode", "samples", "temperature", "top_p", "max_t
 
 def _set_aside_if_changed(config: CurateConfig, out_dir: Path) -> None:
     settings = config.model_dump(mode="json", include=set(_DIFFICULTY_FIELDS))
+    prompting = _prompting(config)  # as asked: the model's contract or the defaults (recorded as null)
+    settings["style"] = prompting.style
+    table = prompting.prompt_table()
+    settings["system_prompts"] = None if table == Prompting().prompt_table() else table
     path, journal = out_dir / "difficulty_config.json", out_dir / "difficulty.jsonl"
     if path.exists() and json.loads(path.read_text(encoding="utf-8")) != settings and journal.exists():
         stale = out_dir / "difficulty.stale.jsonl"
@@ -531,9 +550,8 @@ def _chapter_label(chapter: str) -> str:
 def _ascii_label(label: str) -> str:
     """Chinese department names get their English name: the plot may have no CJK font."""
     from clinical_r1 import departments
-    from clinical_r1.evaluate.report import ZH_DEPARTMENTS
 
     if not re.search(r"[\u3400-\u9fff]", label):
         return label
-    english = ZH_DEPARTMENTS.get(label) or departments.canonical(label)
+    english = departments.english_name(label) or label
     return f"{english} (zh)" if english != label else label.encode("ascii", "replace").decode()

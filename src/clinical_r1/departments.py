@@ -37,6 +37,7 @@ DATA_DIR = Path(__file__).parent / "data" / "departments"
 DEPARTMENTS_FILE = DATA_DIR / "departments.tsv"
 RANGES_FILE = DATA_DIR / "ranges.tsv"
 DXBENCH_FILE = DATA_DIR / "dxbench.tsv"
+DXBENCH_LABELS_FILE = DATA_DIR / "dxbench_labels.tsv"
 
 PAEDIATRICS = "Paediatrics"
 DEFAULT_CHILD_AGE = 14  # Chinese general hospitals: 儿科 sees children under 14
@@ -141,6 +142,23 @@ def same_department(a: str | None, b: str | None) -> bool:
 def chinese_name(name: str) -> str | None:
     dept = departments().get(canonical(name))
     return dept.zh if dept else None
+
+
+@lru_cache(maxsize=1)
+def _dxbench_label_names() -> dict[str, str]:
+    """DxBench's Chinese department labels -> its English ones (`dxbench_labels.tsv`)."""
+    return {zh: label for _, (label, zh) in _tsv_rows(DXBENCH_LABELS_FILE, 2)}
+
+
+def english_name(name: str) -> str | None:
+    """An English name for a department label: DxBench's English label for one of its Chinese labels
+    (内科 -> Internal Medicine, 骨科 -> Orthopedics), else our department's name for any of its names
+    (呼吸科 -> Respiratory); None when the label is neither."""
+    text = name.strip()
+    if text in _dxbench_label_names():
+        return _dxbench_label_names()[text]
+    canon = canonical(text)
+    return canon if canon in departments() else None
 
 
 @lru_cache(maxsize=1)

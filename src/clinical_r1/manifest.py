@@ -13,7 +13,7 @@ import platform
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from clinical_r1.config import ConfigError
 from clinical_r1.safe_io import atomic_write
@@ -34,8 +34,12 @@ VERSIONED_PACKAGES = (
 )
 
 
-def fingerprint_path(path: str | Path) -> str:
-    """A stable hash of a file or a folder (relative names + content or size/mtime)."""
+def fingerprint_path(path: str | Path, how: Literal["content", "stat"] = "content") -> str:
+    """A stable hash of a file or a folder: the one fingerprint of files and model folders.
+
+    "content": relative names + content (size/mtime for files above CONTENT_HASH_LIMIT): pipeline stages.
+    "stat": relative names, sizes and modification times only, cheap on a model folder of many GB
+    (evaluation's check that a local model's files are unchanged between reruns)."""
     path = Path(path)
     digest = hashlib.sha256()
     if not path.exists():
@@ -44,6 +48,10 @@ def fingerprint_path(path: str | Path) -> str:
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     for file in files:
         rel = file.name if path.is_file() else str(file.relative_to(path))
+        if how == "stat":
+            stat = file.stat()
+            digest.update(f"{rel}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+            continue
         digest.update(rel.encode())
         stat = file.stat()
         if stat.st_size > CONTENT_HASH_LIMIT:

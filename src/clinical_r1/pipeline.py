@@ -36,10 +36,10 @@ from clinical_r1.runlock import RunLock
 from clinical_r1.safe_io import atomic_open, atomic_write, make_dirs
 from clinical_r1.synth.config import SynthConfig
 from clinical_r1.synth.runner import run_synthesis
+from clinical_r1.tiny import ensure_tiny_model
 from clinical_r1.train.rl import RLConfig, run_rl
 from clinical_r1.train.rl_data import prepare_rl_data
 from clinical_r1.train.sft import SFTStageConfig, run_sft
-from clinical_r1.train.tiny import ensure_tiny_model
 
 STAGES = ("records", "curate", "synthesize", "sft", "rl", "bench", "eval")
 # Their trainers resume from whatever checkpoint is in the stage folder, without checking what made it.
@@ -100,7 +100,7 @@ class RLStage(StrictModel):
     _file = field_validator("config", mode="before")(_stage_config_file)
     data: Literal["train_records", "examples"] = "train_records"
     # Which prompts RL uses, and benchmark cases left out: by default the held-out records the
-    # benchmark is built from, plus any `exclude_cases` files (exact or near duplicates, bench/leakage.py).
+    # benchmark is built from, plus any `exclude_cases` files (exact or near duplicates, leakage.py).
     filter: RecordFilter = Field(default_factory=RecordFilter)
     exclude_benchmark: bool = True
     exclude_cases: list[str] = Field(default_factory=list)

@@ -3,7 +3,7 @@
 from clinical_r1.bench.allocate import allocate
 from clinical_r1.bench.build import BenchConfig, build_benchmark
 from clinical_r1.bench.datasheet import BenchItem, Datasheet, DepartmentStats
-from clinical_r1.bench.leakage import LeakageIndex
+from clinical_r1.leakage import LeakageIndex
 
 __all__ = [
     "BenchConfig",

@@ -46,7 +46,6 @@ from clinical_r1.bench.datasheet import (
     plot_spread,
     render_markdown,
 )
-from clinical_r1.bench.leakage import LeakageIndex, normalise_text, training_texts
 from clinical_r1.config import StrictModel
 from clinical_r1.departments import (
     BENCHMARK_DEPARTMENTS,
@@ -56,6 +55,7 @@ from clinical_r1.departments import (
     department_for,
     same_department,
 )
+from clinical_r1.leakage import LeakageIndex, normalise_text, training_texts
 from clinical_r1.records import ClinicalRecord, Language, RecordError, record_from_dict, write_jsonl
 
 Level = Literal["chapter", "block", "category", "code"]

@@ -64,14 +64,32 @@ def register(app: typer.Typer) -> None:
         max_tokens: int = typer.Option(1024, help="Most tokens to generate."),
         temperature: float = typer.Option(0.0, help="0 = greedy."),
         style: Style = typer.Option(
-            "r1", "--style", help="Output style the model was trained to write (SFT's); parsed strictly."
+            None,
+            "--style",
+            help="Output style the model was trained to write; parsed strictly. Default: the model "
+            "folder's clinical_r1.json, else r1.",
+        ),
+        system_prompt: list[str] = typer.Option(
+            None,
+            "--system-prompt",
+            help="System prompt: 'en=TEXT' / 'zh=TEXT' for one language, TEXT for both ('' = none); "
+            "repeat for both. Default: the model folder's clinical_r1.json, else the built-in prompts.",
+        ),
+        force_prompts: bool = typer.Option(
+            False,
+            "--force-prompts",
+            help="Use --style / --system-prompt even where they contradict the "
+            "model's clinical_r1.json (else that is an error).",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (no streaming)."),
         threads: int = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:
         """Read a case, stream the model's reasoning, then print the response, the diagnosis and its
         ICD-10 candidates."""
+        from rich.markup import escape
+
         from clinical_r1.llm import LLMError, ModelSpec, build_llm
+        from clinical_r1.prompt_contract import PromptContractError, system_prompt_options
         from clinical_r1.serve.diagnose import Diagnoser, DiagnoseResult, DiagnoseSettings, warm_up
 
         if language not in (None, "en", "zh"):
@@ -82,9 +100,18 @@ def register(app: typer.Typer) -> None:
         spec = ModelSpec.parse(model)
         if threads is not None:
             spec = spec.model_copy(update={"threads": threads})
-        diagnoser = Diagnoser(
-            build_llm(spec), DiagnoseSettings(max_tokens=max_tokens, temperature=temperature, style=style)
+        settings = DiagnoseSettings(
+            max_tokens=max_tokens,
+            temperature=temperature,
+            style=style,
+            system_prompts=system_prompt_options(system_prompt),
+            force_prompts=force_prompts,
         )
+        try:
+            diagnoser = Diagnoser(build_llm(spec), settings)
+        except PromptContractError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from None
         language = language or record_language
 
         async def run() -> DiagnoseResult:

@@ -34,7 +34,22 @@ def register(app: typer.Typer) -> None:
         max_tokens_limit: int = typer.Option(4096, help="The most tokens a request may ask for."),
         max_case_chars: int = typer.Option(20000, help="Longest case text accepted (characters)."),
         style: Style = typer.Option(
-            "r1", "--style", help="Output style the model was trained to write (SFT's); parsed strictly."
+            None,
+            "--style",
+            help="Output style the model was trained to write; parsed strictly. Default: the model "
+            "folder's clinical_r1.json, else r1.",
+        ),
+        system_prompt: list[str] = typer.Option(
+            None,
+            "--system-prompt",
+            help="System prompt: 'en=TEXT' / 'zh=TEXT' for one language, TEXT for both ('' = none); "
+            "repeat for both. Default: the model folder's clinical_r1.json, else the built-in prompts.",
+        ),
+        force_prompts: bool = typer.Option(
+            False,
+            "--force-prompts",
+            help="Use --style / --system-prompt even where they contradict the "
+            "model's clinical_r1.json (else that is an error).",
         ),
         api_key_env: str = typer.Option(
             "CLINICAL_R1_API_KEY", help="Environment variable holding the API key (unset: no key needed)."
@@ -58,8 +73,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the API (POST /v1/diagnose, /v1/diagnose/stream, GET /health) and the web page at /."""
         import uvicorn
+        from rich.markup import escape
 
         from clinical_r1.llm import ModelSpec, build_llm
+        from clinical_r1.prompt_contract import PromptContractError, system_prompt_options
         from clinical_r1.serve.app import ServeSettings, create_app
         from clinical_r1.serve.diagnose import DiagnoseSettings
         from clinical_r1.serve.security import (
@@ -100,7 +117,12 @@ def register(app: typer.Typer) -> None:
             read_timeout_s=read_timeout,
             docs=docs,
             log_cases=log_cases,
-            diagnose=DiagnoseSettings(max_tokens=min(max_tokens, max_tokens_limit), style=style),
+            diagnose=DiagnoseSettings(
+                max_tokens=min(max_tokens, max_tokens_limit),
+                style=style,
+                system_prompts=system_prompt_options(system_prompt),
+                force_prompts=force_prompts,
+            ),
         )
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for noisy in ("httpx", "httpx2"):  # one line per model call (URL only) is noise here
@@ -113,6 +135,10 @@ def register(app: typer.Typer) -> None:
             )
         if log_cases:
             console.print("[yellow]warning:[/yellow] --log-cases: case text (patient data) goes to the log")
-        app = create_app(build_llm(spec), settings)
+        try:
+            app = create_app(build_llm(spec), settings)
+        except PromptContractError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from None
         console.print(f"clinical-r1 serving {spec.label} on http://{host}:{port}/  (API docs: /docs)")
         uvicorn.Server(uvicorn_config(app, host, port, log_level="info")).run()

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, help="Weight-init seed."),
     ) -> None:
         """Build a tiny Qwen2-architecture model with a locally trained tokenizer (CPU, offline)."""
-        from clinical_r1.train.tiny import build_tiny_model
+        from clinical_r1.tiny import build_tiny_model
 
         path = build_tiny_model(out_dir, corpus_files=corpus or None, vocab_size=vocab_size, seed=seed)
         size = sum(f.stat().st_size for f in path.iterdir()) / 1e6

@@ -96,9 +96,12 @@ class EvalConfig(StrictModel):
     cache_path: Path | None = None  # response cache; None = RUN_DIR/cache.sqlite
     use_cache: bool = True
     limit: int | None = Field(None, ge=1)  # only the first N items of the benchmark
-    # The trained model is prompted exactly as in SFT: same system prompts, same output style.
-    style: Style = "r1"
+    # The trained model is prompted exactly as it was trained: None = the model folder's prompting contract
+    # (clinical_r1.json, written by SFT/RL), else "r1" and chat.DEFAULT_SYSTEM_PROMPTS. A value that
+    # contradicts a model's contract is an error unless force_prompts (prompt_contract.py).
+    style: Style | None = None
     system_prompts: dict[str, str] | None = None
+    force_prompts: bool = False
     prompts_dir: Path | None = None  # folder overriding the bundled prompt templates (same file names)
     # A rerun into a folder whose results were made under other settings (benchmark, grading config,
     # model spec/mode, retrained local model): "restart" sets them aside and redoes them, "error" stops.

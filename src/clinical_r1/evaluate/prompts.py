@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from clinical_r1.chat import Message, prompt_messages, system_prompt_for
-from clinical_r1.evaluate.config import EvalConfig
+from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.items import EvalItem
+from clinical_r1.prompt_contract import Prompting, model_folder, resolve_prompting
+from clinical_r1.prompt_templates import load_template
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 
@@ -22,11 +24,7 @@ def template_name(item: EvalItem, mode: str) -> str | None:
     return f"mcq_{mode}_{item.language}.txt"
 
 
-def load_template(name: str, prompts_dir: Path | None = None) -> str:
-    for folder in (prompts_dir, PROMPTS_DIR):
-        if folder is not None and (folder / name).exists():
-            return (folder / name).read_text(encoding="utf-8")
-    raise FileNotFoundError(f"no prompt template {name} in {prompts_dir or PROMPTS_DIR}")
+PLACEHOLDERS = ("question", "options", "k")  # {k}: the differential's length (the *_differential_* files)
 
 
 def format_options(options: dict[str, str]) -> str:
@@ -44,12 +42,30 @@ def user_text(
     asks_differential = differential_k is not None and item.task == "diagnosis"
     if asks_differential:
         name = name.replace(f"_{item.language}.txt", f"_differential_{item.language}.txt")
-    template = load_template(name, prompts_dir)
+    template = load_template(name, PROMPTS_DIR, prompts_dir, names=PLACEHOLDERS)
+    # one pass, only these names: case texts may hold braces (even "{options}")
+    values: dict[str, object] = {
+        "question": item.question.strip(),
+        "options": format_options(item.options or {}),
+    }
     if asks_differential:
-        template = template.replace("{k}", str(differential_k))
-    # str.replace, not str.format: case texts may hold braces.
-    text = template.replace("{question}", item.question.strip())
-    return text.replace("{options}", format_options(item.options or {})).strip()
+        values["k"] = differential_k
+    return template.render(**values).strip()
+
+
+def prompting_for(model: ModelUnderTest, config: EvalConfig) -> Prompting:
+    """How a model under test is prompted and read in trained mode: its folder's prompting contract, the
+    config's style / system_prompts when set (an error if they contradict the contract, unless
+    force_prompts), else the defaults."""
+    if model.mode != "trained":
+        return Prompting(style=config.style or "r1", system_prompts=config.system_prompts)
+    return resolve_prompting(
+        model_folder(model.model_spec()),
+        config.style,
+        config.system_prompts,
+        config.force_prompts,
+        where=f"the eval config (style / system_prompts) for model '{model.name}'",
+    )
 
 
 def build_messages(item: EvalItem, mode: str, config: EvalConfig) -> list[Message]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binomtest
 
+from clinical_r1 import departments
 from clinical_r1.evaluate import metrics as M
 from clinical_r1.evaluate.config import DifferentialSettings
 from clinical_r1.evaluate.differential_report import differential_metrics, plot_reliability, render_section
@@ -24,16 +25,6 @@ from clinical_r1.evaluate.robustness import append_robustness
 from clinical_r1.safe_io import atomic_write, atomic_write_json
 
 # Department names of DxBench (zh) for plots on machines without a CJK font.
-ZH_DEPARTMENTS = {
-    "皮肤性病科": "Dermatovenereology", "内科": "Internal Medicine", "妇产科": "Obstetrics and Gynecology",
-    "外科": "Surgery", "骨科": "Orthopedics", "眼耳鼻喉科": "Ophthalmology/ENT", "心理科学": "Psychology",
-    "神经科学": "Neurology", "生殖与男性健康科": "Reproductive and Men's Health", "口腔科": "Dentistry",
-    "其他": "Other", "儿科": "Pediatrics", "肿瘤科": "Oncology", "血液科": "Hematology",
-    "感染与免疫科": "Infectious Diseases and Immunology", "呼吸科": "Respiratory",
-    "消化科": "Gastroenterology",
-    "泌尿科": "Urology", "心内科": "Cardiology", "免疫科": "Immunology", "神经科": "Neurology",
-    "内分泌科": "Endocrinology",
-}  # fmt: skip
 _CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "SimHei",
               "Microsoft YaHei", "PingFang SC", "Heiti SC", "AR PL UMing CN"]  # fmt: skip
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -324,7 +315,7 @@ def _cjk_font() -> str | None:
 def _label(name: str, has_cjk_font: bool) -> str:
     if has_cjk_font or not _CJK.search(name):
         return name
-    return ZH_DEPARTMENTS.get(name, name.encode("unicode_escape").decode()[:24])
+    return departments.english_name(name) or name.encode("unicode_escape").decode()[:24]
 
 
 def plot_accuracy(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:

@@ -4,7 +4,6 @@ journal each item as it finishes (resumable), then write metrics.json, report.md
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -12,17 +11,20 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from clinical_r1.async_map import map_resumable
 from clinical_r1.config import ConfigError
 from clinical_r1.differential import parse_differential
 from clinical_r1.evaluate.config import EvalConfig, ModelUnderTest
 from clinical_r1.evaluate.grading import Extraction, extract
 from clinical_r1.evaluate.items import EvalItem, file_digest, load_items
 from clinical_r1.evaluate.journal import Journal
-from clinical_r1.evaluate.prompts import build_messages
+from clinical_r1.evaluate.prompts import build_messages, prompting_for
 from clinical_r1.evaluate.report import write_report
 from clinical_r1.evaluate.robustness import run_perturbed
 from clinical_r1.judge_audit import warn_if_unaudited
 from clinical_r1.llm import LLM, ChatRequest, ChatResponse, Ledger, build_llm
+from clinical_r1.manifest import fingerprint_path
+from clinical_r1.prompt_contract import Prompting
 from clinical_r1.runlock import RunLock
 from clinical_r1.safe_io import atomic_write_json, atomic_write_jsonl, make_dirs, read_state_json
 from clinical_r1.verify import Verifier, VerifyItem
@@ -36,7 +38,10 @@ _FREE_FIELDS = {
     "concurrency", "cache_path", "use_cache", "limit", "bootstrap_samples", "confidence", "if_changed",
     "calibration_bins",
 }  # fmt: skip
-_DEFAULT_SETTINGS = EvalConfig().model_dump(mode="json", exclude=_FREE_FIELDS)
+# How trained-mode models are prompted: resolved per model against its prompting contract and kept in
+# the model's identity (_identity) instead of the shared settings.
+_PER_MODEL_FIELDS = {"style", "system_prompts", "force_prompts"}
+_DEFAULT_SETTINGS = EvalConfig().model_dump(mode="json", exclude=_FREE_FIELDS | _PER_MODEL_FIELDS)
 _console = Console(stderr=True)
 
 
@@ -58,6 +63,8 @@ def run_eval(
     if len(set(names)) != len(names):
         raise ConfigError(f"model names must be unique, got {names}; give names as NAME=SPEC")
     items = load_items(bench_path, config.task, config.limit)
+    for model in models:  # a setting contradicting a model's prompting contract stops the run here
+        prompting_for(model, config)
     with RunLock(out_dir) as lock:  # a second run on this folder would append every item twice
         if lock.took_over is not None:
             _console.print(f"[yellow]{out_dir}: lock of pid {lock.took_over} (not running) taken over")
@@ -96,15 +103,18 @@ async def _run_all(
                 spec = model.model_spec()
                 if not spec.is_local:
                     spec = spec.model_copy(update={"concurrency": max(spec.concurrency, config.concurrency)})
+                prompting = prompting_for(model, config)
+                model_config = config.model_copy(
+                    update={"style": prompting.style, "system_prompts": prompting.system_prompts}
+                )
                 llm = build_llm(spec, cache_path, ledger)
                 journal = Journal(out_dir / RESULTS_DIR / f"{model.name}.jsonl")
                 try:
                     done = journal.finished()
-                    todo = [item for item in items if item.id not in done]
-                    task = bar.add_task(model.name, total=len(items), completed=len(items) - len(todo))
-                    await _run_model(
-                        llm, verifier, model, todo, config, journal, lambda t=task: bar.advance(t)
-                    )
+                    completed = sum(item.id in done for item in items)
+                    task = bar.add_task(model.name, total=len(items), completed=completed)
+                    advance = lambda t=task: bar.advance(t)  # noqa: E731
+                    await _run_model(llm, verifier, model, items, done, model_config, journal, advance)
                 finally:
                     journal.close()
                     await llm.aclose()
@@ -118,36 +128,38 @@ async def _run_model(
     verifier: Verifier,
     model: ModelUnderTest,
     items: list[EvalItem],
+    done: set[str],
     config: EvalConfig,
     journal: Journal,
     advance: Any,
 ) -> None:
+    """Ask and grade every item not journaled yet (`done`: ids finished by an earlier run)."""
+
+    async def answer(unit: list[EvalItem]) -> list[dict[str, Any]]:
+        requests = [
+            ChatRequest(
+                messages=build_messages(item, model.mode, config),
+                temperature=config.temperature,
+                top_p=config.top_p,
+                max_tokens=config.max_tokens,
+                seed=config.seed,
+                n=config.samples,
+                tags={"stage": "eval", "model": model.name},
+            )
+            for item in unit
+        ]
+        return await grade(unit, await llm.generate(requests), model, config, verifier)
+
     # A local model generates a batch at a time; a server is sent one item per request, many in flight.
-    size = max(1, llm.spec.batch_size) if llm.spec.backend == "local" else 1
-    units = [items[i : i + size] for i in range(0, len(items), size)]
-    slots = asyncio.Semaphore(config.concurrency)
-
-    async def one_unit(unit: list[EvalItem]) -> None:
-        async with slots:
-            requests = [
-                ChatRequest(
-                    messages=build_messages(item, model.mode, config),
-                    temperature=config.temperature,
-                    top_p=config.top_p,
-                    max_tokens=config.max_tokens,
-                    seed=config.seed,
-                    n=config.samples,
-                    tags={"stage": "eval", "model": model.name},
-                )
-                for item in unit
-            ]
-            responses = await llm.generate(requests)
-            entries = await grade(unit, responses, model, config, verifier)
-            for entry in entries:
-                journal.append(entry)
-                advance()
-
-    await asyncio.gather(*(one_unit(unit) for unit in units))
+    await map_resumable(
+        answer,
+        items,
+        finished=lambda item: item.id in done,
+        record=lambda _item, entry: journal.append(entry),
+        progress=lambda _item, _entry: advance(),
+        concurrency=config.concurrency,
+        batch_size=max(1, llm.spec.batch_size) if llm.spec.backend == "local" else 1,
+    )
 
 
 async def grade(
@@ -181,7 +193,7 @@ async def grade(
             "samples": [],
         }
         for text, finish in zip(response.texts, response.finish_reasons, strict=False):
-            found = extract(text, finish, model.mode, item.task, item.options, config.style)
+            found = extract(text, finish, model.mode, item.task, item.options, config.style or "r1")
             sample: dict[str, Any] = {
                 "output": text,
                 "finish_reason": finish,
@@ -262,8 +274,8 @@ def _check_and_save_run(
     """
     path = out_dir / RUN_FILE
     bench = {"path": str(bench_path), "sha256": file_digest(bench_path), "task": items[0].task}
-    settings = config.model_dump(mode="json", exclude=_FREE_FIELDS)
-    wanted = {m.name: _identity(m) for m in models}
+    settings = config.model_dump(mode="json", exclude=_FREE_FIELDS | _PER_MODEL_FIELDS)
+    wanted = {m.name: _identity(m, prompting_for(m, config)) for m in models}
     kept: dict[str, Any] = {}
     order: list[str] = []  # earlier models first, so tables and comparisons keep their order
     if path.exists():
@@ -275,8 +287,10 @@ def _check_and_save_run(
                 f"the benchmark changed (was {previous['bench']['path']}, task {previous['bench']['task']})"
             )
         for key, value in settings.items():
-            # a field added since (e.g. differential) reads as its default in an older run file
-            if previous["config"].get(key, _DEFAULT_SETTINGS.get(key)) != value:
+            # a field added since (e.g. differential, verifier.judge_prompts_dir) reads as its default in
+            # an older run file
+            default = _DEFAULT_SETTINGS.get(key)
+            if _with_defaults(previous["config"].get(key, default), default) != value:
                 shared.append(f"config field '{key}' was {previous['config'].get(key)!r}, now {value!r}")
         stale: dict[str, str] = {}
         for name, old in previous["models"].items():
@@ -310,6 +324,13 @@ def _check_and_save_run(
     atomic_write_json(path, record)
 
 
+def _with_defaults(old: Any, default: Any) -> Any:
+    """A setting of an older run file with the sub-fields added since filled in from their defaults."""
+    if isinstance(old, dict) and isinstance(default, dict):
+        return {**default, **{k: _with_defaults(v, default.get(k)) for k, v in old.items()}}
+    return old
+
+
 def _read_run_file(path: Path) -> dict[str, Any]:
     """eval_config.json as written by `_check_and_save_run`; a damaged one is a ConfigError saying what
     to do (before atomic writes, a kill or a full disk could leave it empty)."""
@@ -326,18 +347,16 @@ def _read_run_file(path: Path) -> dict[str, Any]:
     return previous
 
 
-def _identity(model: ModelUnderTest) -> dict[str, Any]:
-    """What decides a model's answers: spec and mode, and for a local folder its files' sizes and times."""
+def _identity(model: ModelUnderTest, prompting: Prompting) -> dict[str, Any]:
+    """What decides a model's answers: spec and mode, for a local folder its files' sizes and times, and
+    in trained mode how it is prompted (noted only when not the defaults, so older run files still match)."""
     identity: dict[str, Any] = {"spec": model.spec, "mode": model.mode}
+    if model.mode == "trained" and not prompting.is_default():
+        identity["prompting"] = {"style": prompting.style, "system_prompts": prompting.prompt_table()}
     spec = model.model_spec()
     folder = Path(spec.model).expanduser()
     if spec.backend == "local" and folder.is_dir():
-        digest = hashlib.sha256()
-        for file in sorted(folder.rglob("*")):
-            if file.is_file():
-                stat = file.stat()
-                digest.update(f"{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-        identity["fingerprint"] = digest.hexdigest()[:16]
+        identity["fingerprint"] = fingerprint_path(folder, how="stat")[:16]
     return identity
 
 

@@ -15,6 +15,7 @@ from clinical_r1.llm.local import LocalLLM
 from clinical_r1.llm.openai_compat import OpenAICompatLLM
 from clinical_r1.llm.spec import ModelSpec
 from clinical_r1.llm.types import ChatRequest, ChatResponse
+from clinical_r1.tiny import DEFAULT_TINY_DIR, ensure_tiny_model
 
 T = TypeVar("T")
 
@@ -27,6 +28,8 @@ def build_llm(
     """The one way to get a model. `cache_path`: a SQLite file shared by any number of LLMs and
     processes (None: no cache). `ledger`: share one between several LLMs to get one usage table."""
     spec = ModelSpec.parse(spec)
+    if spec.backend == "local" and Path(spec.model) == DEFAULT_TINY_DIR:
+        ensure_tiny_model()  # "tiny": the project's tiny offline model, built on first use
     cache = ResponseCache(cache_path) if cache_path is not None else None
     backend = LocalLLM if spec.backend == "local" else OpenAICompatLLM
     llm: LLM = backend(spec, cache=cache, ledger=ledger)

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from clinical_r1.config import ConfigError, StrictModel, validate_config
 from clinical_r1.llm.gguf import is_gguf_path
 from clinical_r1.llm.types import Backend
+from clinical_r1.tiny import DEFAULT_TINY_DIR
 
 # Short provider prefixes for ModelSpec.parse: "deepseek:deepseek-chat" reaches DeepSeek's API.
 PROVIDERS: dict[str, dict[str, str]] = {
@@ -49,11 +50,10 @@ class ModelSpec(StrictModel):
 
     @model_validator(mode="after")
     def _resolve_tiny(self) -> ModelSpec:
-        """`tiny` names the project's tiny offline model, built on first use (~/.cache/clinical-r1)."""
+        """`tiny` names the project's tiny offline model's folder (~/.cache/clinical-r1); parsing builds
+        nothing: build_llm builds the model on first use."""
         if self.backend == "local" and self.model == "tiny":
-            from clinical_r1.train.tiny import ensure_tiny_model
-
-            self.model = str(ensure_tiny_model())
+            self.model = str(DEFAULT_TINY_DIR)
         return self
 
     @property

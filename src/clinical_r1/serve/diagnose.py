@@ -3,7 +3,8 @@ parsed final response, the extracted diagnosis and its ICD-10 candidates.
 
 Shared by `clinical-r1 diagnose` and the HTTP API, so both ask the model the same way and report
 the same fields. The final answer is always `formatting.parse` of the whole output in the trained
-style (`DiagnoseSettings.style`, as evaluation parses it), so an answer is valid when served exactly
+style (the model folder's prompting contract, clinical_r1.json, unless `DiagnoseSettings` sets it; as
+evaluation parses it), so an answer is valid when served exactly
 when it is valid in evaluation. The live split into reasoning and response (`SectionSplitter`) is
 only for display while the text arrives.
 """
@@ -19,10 +20,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from clinical_r1 import icd10
-from clinical_r1.chat import prompt_messages, system_prompt_for
+from clinical_r1.chat import prompt_messages
 from clinical_r1.config import StrictModel
 from clinical_r1.formatting import MD_RESPONSE_RE, MD_THINKING_RE, THINK_CLOSE, THINK_OPEN, Style, parse
 from clinical_r1.llm import LLM, ChatRequest, LLMError
+from clinical_r1.prompt_contract import model_folder, resolve_prompting
 from clinical_r1.records import detect_language
 
 Section = Literal["thinking", "response"]
@@ -33,11 +35,14 @@ class DiagnoseSettings(StrictModel):
 
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
-    # None: chat.DEFAULT_SYSTEM_PROMPTS, as SFT used them; {"en": ""} means no system turn.
+    # None: the model folder's prompting contract (clinical_r1.json), else chat.DEFAULT_SYSTEM_PROMPTS;
+    # {"en": ""} means no system turn.
     system_prompts: dict[str, str] | None = None
     icd10_candidates: int = Field(5, ge=0, le=20)
-    # The output style the model was trained to write (SFT's `style`); parsed strictly, as evaluation does.
-    style: Style = "r1"
+    # The output style the model was trained to write; parsed strictly, as evaluation does. None: the
+    # contract's, else "r1". A value contradicting the contract is an error unless force_prompts.
+    style: Style | None = None
+    force_prompts: bool = False
 
 
 class ICD10Candidate(BaseModel):
@@ -128,13 +133,21 @@ class Diagnoser:
     def __init__(self, llm: LLM, settings: DiagnoseSettings | None = None) -> None:
         self.llm = llm
         self.settings = settings or DiagnoseSettings()
+        s = self.settings
+        self.prompting = resolve_prompting(
+            model_folder(getattr(llm, "spec", None)),
+            s.style,
+            s.system_prompts,
+            s.force_prompts,
+            where="the diagnose settings (--style / --system-prompt)",
+        )
 
     def request_for(
         self, case: str, language: str, max_tokens: int | None = None, temperature: float | None = None
     ) -> ChatRequest:
         check_case(case)
         s = self.settings
-        messages = prompt_messages(case.strip(), system_prompt_for(language, s.system_prompts))
+        messages = prompt_messages(case.strip(), self.prompting.system_prompt(language))
         return ChatRequest(
             messages=messages,
             max_tokens=max_tokens or s.max_tokens,
@@ -143,7 +156,7 @@ class Diagnoser:
         )
 
     def _result(self, text: str, language: str, truncated: bool, **fields) -> DiagnoseResult:
-        parsed = parse(text, style=self.settings.style, truncated=truncated)
+        parsed = parse(text, style=self.prompting.style, truncated=truncated)
         return DiagnoseResult(
             language=language,
             thinking=parsed.thinking,

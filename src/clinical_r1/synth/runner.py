@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from clinical_r1.async_map import map_resumable
 from clinical_r1.judge_audit import warn_if_unaudited
 from clinical_r1.llm import LLM, build_llm
 from clinical_r1.records import ClinicalRecord, RecordError, iter_jsonl, record_from_dict, write_jsonl
@@ -123,23 +124,27 @@ async def _synthesize(
     warn_if_unaudited(verifier, "synthesis")  # a judge's false matches become training examples
     journal = Journal(out_dir / "journal.sqlite")
     try:
-        todo = [r for r in records if journal.get(r.id, fingerprints[r.id]) is None]
         counts = Counter(o.status for r in records if (o := journal.get(r.id, fingerprints[r.id])))
         with _progress_bar(progress) as bar:
-            done = len(records) - len(todo)
+            done = sum(counts.values())
             task = bar.add_task("synthesizing", total=len(records), completed=done, **_fields(counts, llm))
-            queue = iter(todo)
 
-            async def worker() -> None:
-                for record in queue:
-                    search = RecordSearch(record, config, prompts[record.language], llm, verifier)
-                    outcome = await _run_one(search)
-                    journal.put(outcome, fingerprints[record.id])
-                    counts[outcome.status] += 1
-                    bar.update(task, advance=1, **_fields(counts, llm))
+            async def search(batch: list[ClinicalRecord]) -> list[Outcome]:
+                record = batch[0]
+                return [await _run_one(RecordSearch(record, config, prompts[record.language], llm, verifier))]
 
-            workers = config.concurrency or config.teacher.concurrency
-            await asyncio.gather(*(worker() for _ in range(min(workers, max(len(todo), 1)))))
+            def journaled(record: ClinicalRecord, outcome: Outcome) -> None:
+                journal.put(outcome, fingerprints[record.id])
+                counts[outcome.status] += 1
+
+            await map_resumable(
+                search,
+                records,
+                finished=lambda r: journal.get(r.id, fingerprints[r.id]) is not None,
+                record=journaled,
+                progress=lambda _r, _o: bar.update(task, advance=1, **_fields(counts, llm)),
+                concurrency=config.concurrency or config.teacher.concurrency,
+            )
         return write_outputs(records, fingerprints, journal, config, out_dir, llm)
     finally:
         journal.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from clinical_r1.train.tiny import CHAT_TEMPLATE
+from clinical_r1.tiny import CHAT_TEMPLATE
 
 LETTERS = "abcdefgh"
 TARGET = "a"

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from clinical_r1.config import StrictModel
+from clinical_r1.prompt_contract import Prompting, model_folder, resolve_prompting, write_contract
 from clinical_r1.train.grpo import GRPOSettings, run_trl
 from clinical_r1.train.ppo import PPOSettings, RewardFn, run_ppo
 from clinical_r1.train.reward import RewardConfig, Rewarder
@@ -57,8 +58,11 @@ class RLConfig(StrictModel):
     weight_decay: float = Field(0.0, ge=0)
     bf16: bool | None = None  # None: on when a bf16-capable GPU is present
     gradient_checkpointing: bool = False
-    # Per language; None = clinical_r1.chat.DEFAULT_SYSTEM_PROMPTS (the same prompts SFT used).
+    # Per language; None = the model folder's prompting contract (clinical_r1.json, written by SFT),
+    # else clinical_r1.chat.DEFAULT_SYSTEM_PROMPTS. A value contradicting the contract is an error
+    # unless force_prompts (prompt_contract.py).
     system_prompts: dict[str, str] | None = None
+    force_prompts: bool = False
     reward: RewardConfig = Field(default_factory=RewardConfig)
     verifier: VerifierConfig = Field(default_factory=VerifierConfig)
     ppo: PPOSettings = Field(default_factory=PPOSettings)
@@ -109,6 +113,7 @@ def run_rl(
     `reward_fn` replaces the verifier reward (toy tasks, tests). A rerun resumes from the last
     checkpoint in `out_dir/checkpoints`; a rerun with more `steps` continues training.
     """
+    config, prompting = _with_contract(config, model)
     prompts = load_prompts(data_path)
     out_dir = Path(out_dir)
     rewarder = None
@@ -119,10 +124,31 @@ def run_rl(
     else:
         folder, summary = run_trl(config, prompts, model, out_dir, reward_fn, progress=progress)
     if int(os.environ.get("RANK", "0")) == 0:
+        write_contract(folder, prompting, stage="rl", parent_model=model, data_path=data_path)
         metrics = _metrics(config, summary, data_path, model, rewarder)
         (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
         plot_history(metrics["history"], out_dir / "rl.png", config.algo)
     return folder
+
+
+def _with_contract(config: RLConfig, model: str | Path) -> tuple[RLConfig, Prompting]:
+    """The policy is prompted as it was trained: system prompts and reward style from the model folder's
+    prompting contract unless the config sets them (a contradiction is an error unless force_prompts).
+    A reward style the config sets is kept (None: detect either style)."""
+    reward_style_set = "style" in config.reward.model_fields_set
+    given_style = config.reward.style if reward_style_set else None
+    prompting = resolve_prompting(
+        model_folder(Path(model)),
+        given_style,
+        config.system_prompts,
+        config.force_prompts,
+        where="the RL config (system_prompts / reward.style)",
+    )
+    reward = config.reward
+    if not reward_style_set:
+        reward = reward.model_copy(update={"style": prompting.style})
+    config = config.model_copy(update={"system_prompts": prompting.system_prompts, "reward": reward})
+    return config, prompting
 
 
 def _metrics(config: RLConfig, summary: dict[str, Any], data_path, model, rewarder: Rewarder | None) -> dict:

@@ -5,7 +5,7 @@ examples (`question`, `reference`); the kind is told by the first line's fields.
 
 `prepare_rl_data` makes the file RL trains on: the record filter (record_filters.py) first, then
 every prompt whose case text is an exact or near duplicate of a benchmark case is left out, with the
-benchmark's leak index (bench/leakage.py, the same check `bench build` runs against training data).
+benchmark's leak index (leakage.py, the same check `bench build` runs against training data).
 Both are counted in the report the RL stage and `clinical-r1 rl` print and save.
 """
 
@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clinical_r1.bench.leakage import LeakageIndex, training_texts
 from clinical_r1.chat import prompt_messages, system_prompt_for
+from clinical_r1.leakage import LeakageIndex, training_texts
 from clinical_r1.record_filters import FilterReport, RecordFilter, filter_rows
 from clinical_r1.records import RecordError, iter_jsonl, read_records, write_jsonl
 from clinical_r1.training_example import read_examples

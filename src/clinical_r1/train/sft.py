@@ -23,6 +23,7 @@ from pydantic import Field
 
 from clinical_r1.config import StrictModel
 from clinical_r1.formatting import Style
+from clinical_r1.prompt_contract import Prompting, write_contract
 from clinical_r1.train.packing import (
     PACKED_SDPA,
     FitStats,
@@ -223,6 +224,14 @@ def run_sft(
 
     _save_final_model(trainer, config, model, out_dir)
     if trainer.is_world_process_zero():
+        merged = config.lora is not None and config.lora.merge
+        write_contract(
+            out_dir,
+            Prompting(style=config.style, system_prompts=config.system_prompts),
+            stage="sft-lora-merged" if merged else "sft",
+            parent_model=model,
+            data_path=data_path,
+        )
         metrics = _metrics(config, trainer, result, stats, data_path, model, resumed_step, elapsed)
         (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
         plot_loss(metrics["loss_history"], out_dir / "loss.png")
