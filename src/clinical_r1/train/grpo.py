@@ -236,6 +236,9 @@ def step_lines_callback(algo: str, total: int, completions: int):
         def __init__(self) -> None:
             self.last = time.perf_counter()
 
+        def on_train_begin(self, args, state, control, **kwargs) -> None:
+            self.last = time.perf_counter()  # the first step's seconds without loading the model
+
         def on_log(self, args, state, control, logs=None, **kwargs) -> None:
             if not state.is_world_process_zero or not logs or "reward" not in logs:
                 return
