@@ -471,6 +471,27 @@ def test_a_damaged_eval_config_json_names_itself_and_the_fix(tmp_path: Path, con
     assert (out / "eval_config.json").read_bytes() == content  # left for the user to look at
 
 
+def test_a_damaged_line_inside_the_results_journal_is_named_and_nothing_after_it_is_dropped(
+    tmp_path: Path,
+) -> None:
+    """Only a kill's cut last line may be dropped; cutting at a damaged middle line lost later answers."""
+    out = tmp_path / "run"
+    bench = _bench(tmp_path, 3)
+    with running_server("Final answer: Acute myocardial infarction") as server:
+        model = _scripted_model(server.base_url)
+        args = ["eval", "--bench", bench, "--model", model, "--out", out, "--no-progress"]
+        assert invoke(*args)[0] == 0
+        journal = out / "results" / "m.jsonl"
+        lines = journal.read_text(encoding="utf-8").splitlines()
+        damaged = "\n".join([lines[0], lines[1][: len(lines[1]) // 2], lines[2]]) + "\n"
+        journal.write_text(damaged, encoding="utf-8")
+        code, output = invoke(*args)
+        assert code == 2 and f"{journal}:2: damaged results line" in output, output
+        assert journal.read_text(encoding="utf-8") == damaged  # the answers after it are still there
+        code, output = invoke("report", out)
+        assert code == 2 and f"{journal}:2: damaged results line" in output, output
+
+
 @pytest.mark.parametrize("name, fragment", [("journal.sqlite", "synthesis journal is damaged"),
                                             ("cache.sqlite", "response cache is damaged")])  # fmt: skip
 def test_a_damaged_sqlite_state_file_names_itself_and_the_fix(

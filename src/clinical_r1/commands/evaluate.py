@@ -87,12 +87,13 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Where to write (default: the first run folder)."),
     ) -> None:
         """Rebuild metrics.json, report.md and plots from run journals; several runs are compared."""
+        from clinical_r1.config import ConfigError
         from clinical_r1.evaluate.report import write_report
 
         try:
             path = write_report(runs[0], runs[1:], out)
-        except FileNotFoundError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+        except (FileNotFoundError, ConfigError) as exc:  # ConfigError: a damaged results journal
+            console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
             raise typer.Exit(2) from exc
         _print_summary(path.parent)
         console.print(f"report: {path}")
