@@ -17,7 +17,7 @@ from clinical_r1.train.ppo import (
     KeyedSampler,
     Rollout,
     gae,
-    keyed_gumbel,
+    keyed_uniform,
     ppo_losses,
     response_mask_from_eos,
     sequence_logprobs_and_values,
@@ -258,9 +258,12 @@ def test_keyed_sampling_follows_the_distribution_and_ignores_the_batch() -> None
     alone = KeyedSampler(torch.tensor([17]), 5, 2, 3, 1.0, 1.0)(ids[:1], logits[:1]).argmax(dim=1)
     assert alone.item() == picks[17].item()
     slots = torch.arange(8)
-    assert not torch.equal(keyed_gumbel(slots, 5, 2, 0, 4), keyed_gumbel(slots, 5, 3, 0, 4))  # step
-    assert not torch.equal(keyed_gumbel(slots, 5, 2, 0, 4), keyed_gumbel(slots, 6, 2, 0, 4))  # seed
-    assert not torch.equal(keyed_gumbel(slots, 5, 2, 0, 4), keyed_gumbel(slots, 5, 2, 1, 4))  # position
+    draws = keyed_uniform(slots, 5, 2, 0)
+    assert len(set(draws.tolist())) == 8 and bool(((draws > 0) & (draws < 1)).all())
+    assert torch.equal(draws[3:4], keyed_uniform(slots[3:4], 5, 2, 0))  # a slot's number, alone or not
+    assert not torch.equal(draws, keyed_uniform(slots, 5, 3, 0))  # another step
+    assert not torch.equal(draws, keyed_uniform(slots, 6, 2, 0))  # another seed
+    assert not torch.equal(draws, keyed_uniform(slots, 5, 2, 1))  # another position
     # top_p keeps the nucleus only: with 0.7, tokens 2 and 3 (the last 20%) never come
     nucleus = KeyedSampler(torch.arange(4000), 5, 2, 3, 1.0, 0.7)(ids, logits).argmax(dim=1)
     assert set(nucleus.tolist()) == {0, 1}

@@ -170,22 +170,20 @@ def _mix32(x: torch.Tensor) -> torch.Tensor:
     return x ^ (x >> 16)
 
 
-def keyed_gumbel(keys: torch.Tensor, seed: int, step: int, position: int, vocab: int) -> torch.Tensor:
-    """Gumbel noise [rows, vocab] that depends only on (seed, step, row key, position, token id).
+def keyed_uniform(keys: torch.Tensor, seed: int, step: int, position: int) -> torch.Tensor:
+    """One uniform number in (0, 1) per row that depends only on (seed, step, row key, position).
 
     Counter-based, so a sample never depends on which process drew it, on the batch around it, or on a
     random-number state to restore after a resume: the same prompt slot samples the same tokens.
     """
-    row = _mix32(_mix32(_mix32(torch.full_like(keys, seed)) ^ step) ^ keys) ^ position
-    tokens = torch.arange(vocab, device=keys.device, dtype=torch.long)
-    bits = _mix32(_mix32(row.unsqueeze(1) ^ _mix32(tokens + 0x9E3779B9).unsqueeze(0)))
-    uniform = (bits.double() + 0.5) / 2.0**32
-    return -torch.log(-torch.log(uniform))
+    bits = _mix32(_mix32(_mix32(_mix32(torch.full_like(keys, seed)) ^ step) ^ keys) ^ position)
+    return ((bits >> 8).double() + 0.5) / 2.0**24  # 24 random bits, never 0 or 1
 
 
 class KeyedSampler:
-    """Sampling at `temperature` / `top_p` as a logits processor for greedy decoding (the Gumbel-max trick:
-    the argmax of log-probs plus Gumbel noise is an exact sample), with noise from `keyed_gumbel`."""
+    """Sampling at `temperature` / `top_p` as a logits processor for greedy decoding, by inverse CDF:
+    the token where the cumulative probability first exceeds the row's `keyed_uniform` number (an exact
+    sample), returned as the only finite score, so greedy decoding picks it."""
 
     def __init__(self, keys: torch.Tensor, seed: int, step: int, prompt_width: int, temperature: float,
                  top_p: float) -> None:  # fmt: skip
@@ -201,8 +199,12 @@ class KeyedSampler:
         for warper in self.warpers:
             scores = warper(input_ids, scores)
         position = input_ids.shape[1] - self.prompt_width
-        noise = keyed_gumbel(self.keys.to(scores.device), self.seed, self.step, position, scores.shape[1])
-        return torch.log_softmax(scores, dim=-1) + noise.to(scores.dtype)
+        uniform = keyed_uniform(self.keys.to(scores.device), self.seed, self.step, position)
+        cdf = torch.softmax(scores, dim=-1).cumsum(dim=-1)
+        target = (uniform.to(cdf.dtype) * cdf[:, -1]).unsqueeze(1)
+        chosen = torch.searchsorted(cdf, target).clamp(max=scores.shape[1] - 1)
+        picked = torch.full_like(scores, float("-inf"))
+        return picked.scatter_(1, chosen, 0.0)
 
 
 @torch.no_grad()
