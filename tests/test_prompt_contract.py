@@ -174,6 +174,19 @@ def test_rl_trains_with_the_contract_and_passes_it_on(trained, tmp_path, tiny_mo
     assert seen_items
 
 
+def test_rl_command_refuses_a_contradicting_config_before_training(trained, tmp_path):
+    folder, _ = trained
+    data = tmp_path / "rl.jsonl"
+    write_jsonl(data, [r for r in read_records(SAMPLE_RECORDS) if r.language == "en"][:2])
+    config = tmp_path / "rl.yaml"
+    config.write_text("steps: 1\nsystem_prompts: {en: ''}\n")
+    args = ["rl", "--data", str(data), "--model", str(folder), "--out", str(tmp_path / "out"),
+            "--config", str(config), "--keep-benchmark-cases"]  # fmt: skip
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 2, result.output
+    assert CONTRACT_FILE in result.output and not (tmp_path / "out" / "checkpoints").exists()
+
+
 # --- the rules, without a model -------------------------------------------------------------------
 
 

@@ -35,17 +35,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from clinical_r1 import icd10
 from clinical_r1.async_map import map_resumable
-from clinical_r1.config import ConfigError, StrictModel
+from clinical_r1.config import ConfigError
 from clinical_r1.evaluate.config import EvalConfig, Mode, ModelUnderTest
 from clinical_r1.evaluate.items import EvalItem, from_record, load_items
 from clinical_r1.evaluate.journal import Journal
 from clinical_r1.evaluate.prompts import build_messages, prompting_for
 from clinical_r1.evaluate.runner import grade
-from clinical_r1.formatting import Style
 from clinical_r1.leakage import LeakageIndex
 from clinical_r1.llm import ChatRequest, Ledger, build_llm
 from clinical_r1.plotting import pyplot
-from clinical_r1.prompt_contract import Prompting
+from clinical_r1.prompt_contract import Prompting, PromptOverrides
 from clinical_r1.records import ClinicalRecord, RecordError, read_records, write_jsonl
 from clinical_r1.safe_io import atomic_write_json
 from clinical_r1.verify import SYNONYMS_FILE, Verifier, VerifierConfig, parse_diagnosis
@@ -61,7 +60,7 @@ class SamplingIncomplete(RuntimeError):
     """A record's model requests failed: the answers so far are journaled, a rerun asks only the rest."""
 
 
-class CurateConfig(StrictModel):
+class CurateConfig(PromptOverrides):
     """Curation settings; every field has a default. Without `model` there is no difficulty filter."""
 
     # (a) difficulty
@@ -76,11 +75,7 @@ class CurateConfig(StrictModel):
     solved_action: Literal["drop", "downweight"] = "drop"
     solved_weight: float = Field(0.2, ge=0.0, le=1.0)  # meta.curation.weight of a down-weighted record
     verifier: VerifierConfig = Field(default_factory=VerifierConfig)
-    # How a trained-mode model is prompted and read: None = the model folder's prompting contract
-    # (clinical_r1.json), else r1 / chat defaults; a contradiction is an error unless force_prompts.
-    style: Style | None = None
-    system_prompts: dict[str, str] | None = None
-    force_prompts: bool = False
+    # style, system_prompts, force_prompts (PromptOverrides): how a trained-mode model is prompted and read
     concurrency: int = Field(8, ge=1)
     cache_path: Path | None = None  # response cache; None = OUT/cache.sqlite
     # (b) decontamination: benchmark files or folders (every .jsonl/.json/.csv/.tsv inside)

@@ -55,6 +55,17 @@ class Prompting(StrictModel):
         return self.style == "r1" and self.prompt_table() == _table(None)
 
 
+class PromptOverrides(StrictModel):
+    """The prompting fields of every setting that asks a trained model (evaluation, curation, diagnose and
+    serve): None = the model folder's contract, else the defaults; a value contradicting the contract is
+    an error unless force_prompts (resolve_prompting)."""
+
+    style: Style | None = None
+    # Per language; "" for a language = no system turn.
+    system_prompts: dict[str, str] | None = None
+    force_prompts: bool = False
+
+
 class PromptContract(StrictModel):
     """What `clinical_r1.json` holds."""
 

@@ -6,7 +6,7 @@
     clinical-r1 rl export-verl --data DATA --model SFT_MODEL --out FOLDER [--config rl.yaml]
 
 The prompts trained on are OUT/rl_data.jsonl: DATA after the record filter, without the benchmark
-cases (exact or near duplicates, bench/leakage.py): those of --exclude-cases, and by default the
+cases (exact or near duplicates, leakage.py): those of --exclude-cases, and by default the
 benchmark a pipeline run keeps next to DATA (records/heldout.jsonl beside records/train.jsonl, and
 bench/bench.jsonl). What was left out is printed and saved in OUT/rl_data_report.json.
 
@@ -62,6 +62,12 @@ def rl(
     keep_benchmark_cases: bool = typer.Option(
         False, "--keep-benchmark-cases", help="Skip the benchmark found next to DATA (records/heldout.jsonl)."
     ),
+    force_prompts: bool = typer.Option(
+        False,
+        "--force-prompts",
+        help="Use the config's system_prompts / reward.style even where they contradict the model's "
+        "clinical_r1.json (else that is an error).",
+    ),
 ) -> None:
     """Train MODEL with RL on DATA (rerun the same command to resume from the last checkpoint)."""
     if ctx.invoked_subcommand is not None:
@@ -71,7 +77,9 @@ def rl(
     ]
     if missing:
         raise typer.BadParameter(f"missing {', '.join(missing)}", param_hint="clinical-r1 rl")
+    from clinical_r1.cli_errors import fail
     from clinical_r1.config import load_config
+    from clinical_r1.prompt_contract import PromptContractError
     from clinical_r1.train.rl import RLConfig, run_rl
 
     pin_threads(threads)
@@ -81,6 +89,7 @@ def rl(
         "batch_size": batch_size,
         "max_new_tokens": max_new_tokens,
         "learning_rate": learning_rate,
+        "force_prompts": True if force_prompts else None,
     }
     cfg = load_config(config, RLConfig, overrides)
     if use_vllm is not None:
@@ -88,7 +97,10 @@ def rl(
     filters = (language, department, include_ids, exclude_ids)
     benchmark = [*exclude_cases, *([] if keep_benchmark_cases else _benchmark_next_to(data))]
     prompts = _prepared_data(data, out, filters, benchmark)
-    folder = run_rl(cfg, prompts, model, out)
+    try:
+        folder = run_rl(cfg, prompts, model, out)
+    except PromptContractError as exc:  # a setting contradicting the model's clinical_r1.json
+        raise fail(console, str(exc)) from exc
     if int(os.environ.get("RANK", "0")) != 0:  # under accelerate/torchrun only the main process reports
         return
     metrics = json.loads((folder / "metrics.json").read_text())

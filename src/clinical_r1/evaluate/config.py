@@ -9,9 +9,9 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from clinical_r1.config import ConfigError, StrictModel
-from clinical_r1.formatting import Style
 from clinical_r1.llm.spec import ModelSpec
 from clinical_r1.perturb import PerturbConfig
+from clinical_r1.prompt_contract import PromptOverrides
 from clinical_r1.verify import VerifierConfig
 
 Mode = Literal["trained", "cot", "direct"]
@@ -79,7 +79,7 @@ class DifferentialSettings(StrictModel):
     k: int = Field(5, ge=1, le=10)  # entries asked for and graded; top-1, top-3, top-5 up to k are reported
 
 
-class EvalConfig(StrictModel):
+class EvalConfig(PromptOverrides):
     """Everything about an evaluation run except the models; every field has a default."""
 
     # "auto": multiple choice when the benchmark holds MCQ items (MedQA), else diagnosis.
@@ -96,12 +96,8 @@ class EvalConfig(StrictModel):
     cache_path: Path | None = None  # response cache; None = RUN_DIR/cache.sqlite
     use_cache: bool = True
     limit: int | None = Field(None, ge=1)  # only the first N items of the benchmark
-    # The trained model is prompted exactly as it was trained: None = the model folder's prompting contract
-    # (clinical_r1.json, written by SFT/RL), else "r1" and chat.DEFAULT_SYSTEM_PROMPTS. A value that
-    # contradicts a model's contract is an error unless force_prompts (prompt_contract.py).
-    style: Style | None = None
-    system_prompts: dict[str, str] | None = None
-    force_prompts: bool = False
+    # style, system_prompts, force_prompts (PromptOverrides): the trained model is prompted exactly as it
+    # was trained, from its folder's clinical_r1.json unless set here.
     prompts_dir: Path | None = None  # folder overriding the bundled prompt templates (same file names)
     # A rerun into a folder whose results were made under other settings (benchmark, grading config,
     # model spec/mode, retrained local model): "restart" sets them aside and redoes them, "error" stops.

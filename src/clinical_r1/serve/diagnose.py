@@ -21,28 +21,22 @@ from pydantic import BaseModel, Field
 
 from clinical_r1 import icd10
 from clinical_r1.chat import prompt_messages
-from clinical_r1.config import StrictModel
-from clinical_r1.formatting import MD_RESPONSE_RE, MD_THINKING_RE, THINK_CLOSE, THINK_OPEN, Style, parse
+from clinical_r1.formatting import MD_RESPONSE_RE, MD_THINKING_RE, THINK_CLOSE, THINK_OPEN, parse
 from clinical_r1.llm import LLM, ChatRequest, LLMError
-from clinical_r1.prompt_contract import model_folder, resolve_prompting
+from clinical_r1.prompt_contract import PromptOverrides, model_folder, resolve_prompting
 from clinical_r1.records import detect_language
 
 Section = Literal["thinking", "response"]
 
 
-class DiagnoseSettings(StrictModel):
+class DiagnoseSettings(PromptOverrides):
     """How a case is put to the model (the same prompt and chat format as in training)."""
 
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
-    # None: the model folder's prompting contract (clinical_r1.json), else chat.DEFAULT_SYSTEM_PROMPTS;
-    # {"en": ""} means no system turn.
-    system_prompts: dict[str, str] | None = None
     icd10_candidates: int = Field(5, ge=0, le=20)
-    # The output style the model was trained to write; parsed strictly, as evaluation does. None: the
-    # contract's, else "r1". A value contradicting the contract is an error unless force_prompts.
-    style: Style | None = None
-    force_prompts: bool = False
+    # style (parsed strictly, as evaluation does), system_prompts, force_prompts: PromptOverrides, i.e. the
+    # model folder's clinical_r1.json unless set here.
 
 
 class ICD10Candidate(BaseModel):

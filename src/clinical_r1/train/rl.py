@@ -113,7 +113,7 @@ def run_rl(
     `reward_fn` replaces the verifier reward (toy tasks, tests). A rerun resumes from the last
     checkpoint in `out_dir/checkpoints`; a rerun with more `steps` continues training.
     """
-    config, prompting = _with_contract(config, model)
+    config, prompting = with_contract(config, model)
     prompts = load_prompts(data_path)
     out_dir = Path(out_dir)
     rewarder = None
@@ -131,7 +131,7 @@ def run_rl(
     return folder
 
 
-def _with_contract(config: RLConfig, model: str | Path) -> tuple[RLConfig, Prompting]:
+def with_contract(config: RLConfig, model: str | Path) -> tuple[RLConfig, Prompting]:
     """The policy is prompted as it was trained: system prompts and reward style from the model folder's
     prompting contract unless the config sets them (a contradiction is an error unless force_prompts).
     A reward style the config sets is kept (None: detect either style)."""

@@ -22,7 +22,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from clinical_r1.config import StrictModel
-from clinical_r1.formatting import Style
 from clinical_r1.prompt_contract import Prompting, write_contract
 from clinical_r1.train.packing import (
     PACKED_SDPA,
@@ -46,15 +45,14 @@ class LoraSettings(StrictModel):
     merge: bool = True
 
 
-class SFTStageConfig(StrictModel):
+class SFTStageConfig(Prompting):
+    # style and system_prompts (Prompting: the one definition) are what the model is trained with, and
+    # written to its clinical_r1.json
     # Data -> tokens
     max_length: int = Field(2048, gt=0, description="Tokens per packed row (per sample when not packing).")
     packing: bool = True
     overlong: OverlongRule = "truncate_thinking"
     min_thinking_tokens: int = Field(16, ge=1)
-    style: Style = "r1"
-    # Per language; None = clinical_r1.chat.DEFAULT_SYSTEM_PROMPTS; "" for a language = no system turn.
-    system_prompts: dict[str, str] | None = None
     # Optimisation (paper: 3 epochs, cosine from 5e-6)
     epochs: float = 3.0
     max_steps: int = -1

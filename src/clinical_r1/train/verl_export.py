@@ -24,7 +24,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from clinical_r1.train.rl import RLConfig
+from clinical_r1.train.rl import RLConfig, with_contract
 from clinical_r1.train.rl_data import PromptItem, chat_prompt, load_prompts
 
 DATA_SOURCE = "clinical_r1"
@@ -210,7 +210,9 @@ def export_verl(
     out_dir: str | Path,
     val_data: str | Path | None = None,
 ) -> VerlExport:
-    """Write the verl dataset, reward function and launch script for `data_path` into `out_dir`."""
+    """Write the verl dataset, reward function and launch script for `data_path` into `out_dir`.
+    The prompts and reward style follow the model folder's prompting contract (train/rl.with_contract)."""
+    config, _ = with_contract(config, model)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     items = load_prompts(data_path)
