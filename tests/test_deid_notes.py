@@ -18,6 +18,7 @@ import pytest
 
 from clinical_r1.deid import find_spans
 from clinical_r1.deid import gazetteer as gz
+from clinical_r1.deid.detect import cn_id_verified
 from clinical_r1.deid.evaluate import load_corpus, score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,6 +148,13 @@ def test_the_untuned_split_stays_at_its_measured_level(scores) -> None:
         ),
         ("医师签名：袁睿/姚涛", ["袁睿", "姚涛"]),
         ("钱女士，36岁，教师。", ["钱"]),
+        # test4's classes: titles after a surname, any surname of the tables after a role word, a name
+        # before its age, places after 长于 / 生活在, a labelled person field whatever the surname
+        ("入院记录\n温太太于2020年来诊；。邵师傅诉胸闷。", ["温", "邵"]),
+        ("紧急联系人雍志华（表哥）；近亲属隋文，电话见上。", ["雍志华", "隋文"]),
+        ("患者亓国栋诉头晕。\n甄美玲，92岁，女性。", ["亓国栋", "甄美玲"]),
+        ("生于宁波，长于石门村，幼时生活在安吉县后湾村。", ["石门村", "后湾村"]),
+        ("转诊医生：訾晴，会诊医师：赫连瑞。", ["訾晴", "赫连瑞"]),
     ],
 )
 def test_identifiers_of_the_issue_are_removed(text: str, pieces: list[str]) -> None:
@@ -167,6 +175,7 @@ def test_identifiers_of_the_issue_are_removed(text: str, pieces: list[str]) -> N
         "无痛、单发，最常见的疾病是；心悸、冷汗；咳白痰／白唾液。",
         "to 2 groups in equal numbers. Group 1, the study treatment.",
         "公卫医师何某在取得执业医师资格证书；在当天上午均吃过学校供应的课间餐；沿海城市。",
+        "患者于今晨，患者诉腹痛。患者神志清，精神可，饮食可。家属：本人。医师：同上。高血压，65岁。",
     ],
 )
 def test_clinical_text_is_kept(text: str) -> None:
@@ -197,3 +206,18 @@ def test_place_gazetteers() -> None:
     assert "Hagerstown" in gz.world_cities_en()
     first, last = gz.intl_names()
     assert "Maria" in first and "Smith" in last
+
+
+def test_an_id_card_number_is_always_removed_and_verified_by_its_check_digit() -> None:
+    """18-digit shapes are removed whether or not they verify; python-stdnum's check (check digit,
+    birth date, region) tells a real resident ID from a mistyped one."""
+    valid, mistyped = "11010519491231002X", "110105194912310021"
+    assert cn_id_verified(valid) and not cn_id_verified(mistyped)
+    spans = {s.text: s for s in find_spans(f"身份证号{valid}，旧卡 {mistyped}。")}
+    assert spans[valid].category == spans[mistyped].category == "ID"
+
+
+def test_surname_tables() -> None:
+    surnames = gz.zh_surnames()
+    assert {"雍", "隋", "赫连", "淳于", "令狐", "欧阳"} <= surnames
+    assert len(surnames) > 500

@@ -317,7 +317,7 @@ _ZH_ID_LABEL = _rx(
 )
 _ZH_NATIVE = _rx(
     rf"(?:籍贯|出生地|出生于|生于|原籍|祖籍|户籍地?|老家|现居住?地?|现居于|迁居|迁至|定居|居住于|居住在|住在|"
-    rf"长大于|来自|自幼居住于|就读于|毕业于|就职于|任职于|工作于|工作单位|单位|通讯地址|现住址|家庭住址|住址)"
+    rf"长大于|长于|生长于|成长于|生在|长在|生活在|生活于|出生在|户籍在|户口在|家住|家在|住于|暂住于?|移居|搬至|搬到|来自于?|自幼居住于|就读于|毕业于|就职于|任职于|工作于|工作单位|单位|通讯地址|现住址|家庭住址|住址)"
     rf"[ \t]*[：:]?[ \t]*(?P<v>[{CJK}0-9A-Za-z]{{2,30}})"
 )
 _ZH_IN_VERB = _rx(
@@ -342,10 +342,15 @@ _ZH_VALUE_STOP = re.compile(
     r"人民医院|医院)"
 )
 
+_ZH_UNIT_AFTER_STOP = _rx(rf"[后时][{CJK}]{{1,3}}?(?:村|庄|镇|乡|街|路|巷)")
+# a kind of place, not a place: 生长于沿海城市, 来自农村, 居住在山区
+_ZH_PLACE_KINDS = re.compile(r"(?:城市|农村|山区|城镇|乡村|乡下|地区|牧区|郊区|城区|市区|县城|县区)$")
 
 def _zh_value(text: str, start: int, raw: str) -> tuple[int, int] | None:
     """Cut a cued value at the first stop word; drop a leading province (kept, like a US state)."""
     cut = _ZH_VALUE_STOP.search(raw, 1)
+    while cut and _ZH_UNIT_AFTER_STOP.match(raw, cut.start()):  # 后街村, 时家庄: a stop word inside a name
+        cut = _ZH_VALUE_STOP.search(raw, cut.end())
     value = raw[: cut.start()] if cut else raw
     for province in sorted(lx.ZH_PROVINCES, key=len, reverse=True):
         if value.startswith(province) and len(value) > len(province) + 1:
@@ -362,7 +367,7 @@ def _zh_place_like(value: str, cue_names_org: bool) -> bool:
     """A cued value is a place when it ends like one (市/县/镇/村, 18号, 3室), is a city or county of
     cpca's table, or (after 毕业于/就职于/单位) ends like a work unit or school."""
     full, short = gz.zh_admin_names()
-    if _ZH_FUNCTION_CHARS.search(value):
+    if _ZH_FUNCTION_CHARS.search(value) or _ZH_PLACE_KINDS.search(value):
         return False
     if (
         _ZH_UNIT_END.search(value)
@@ -392,13 +397,38 @@ _ZH_NAME_FIELD = _rx(
 )
 
 
+# 转诊医生：訾倩，/ 家长姓名：訾坤　: a field label that names a person, a colon, 2-3 characters, a hard stop
+_ZH_PERSON_FIELD = _rx(
+    r"(?:姓名|医生|医师|护士|护士长|联系人|家属|家长|监护人|委托人|代诉人|陪同人|签名|签字|记录者|记录人|报告人|"
+    r"审核人|术者|助手|主刀|麻醉师)[ \t]*[：:][ \t\u3000]*"
+    rf"(?P<n>[{CJK}]{{2,3}})(?=[，,；;。（(）)、/／\s]|$)",
+    re.MULTILINE,
+)
+_ZH_NOT_NAMES = set("本人 患者 病人 家属 同上 不详 未知 未填 暂无 缺如 空白 见上 拒填 无".split())
+# titles and kinship words that follow a surname (温太太, 于先生, 车师傅, 冼大姐)
+_ZH_TITLES = (
+    "阿姨|叔叔|大爷|大妈|大娘|大婶|大姐|大哥|奶奶|爷爷|伯伯|婆婆|阿婆|老人家|太太|夫人|小姐|先生|女士|师傅|老师|"
+    "同志|老太|老伯"
+)
+# role and kinship words a name follows (the names then need a hard stop after them)
+_ZH_ROLE_WORDS = (
+    "近亲属|紧急联系人|联系人姓名|联系人|家长姓名|家长|患者姓名|患者|病人|患儿|家属|丈夫|妻子|儿子|女儿|父亲|母亲|"
+    "配偶|舅舅|姑姑|叔叔|伯伯|姨妈|姐夫|嫂子|表[哥姐弟妹]|堂[兄弟姐妹]|哥哥|姐姐|弟弟|妹妹|外公|外婆|爷爷|奶奶|"
+    "其[子女妻夫母父]|之[子女妻夫母父]|监护人|委托人|代诉人|陪同人"
+)
 # 住院医师巴宇／主治医师巴思琪, 口述：连淑华；, 照护者：巴静怡，, 其侄女满婉婷，, 电话随访应志豪，, 柴阿姨:
 # a cue, then 2-3 characters whose first is a surname of gazetteer.zh_surnames, then a hard delimiter
 _ZH_CUED_NAME = _rx(
     r"(?:医师|医生|护士|主任|口述|口述者|照护者|照顾者|陪护|陪护人|随访|告知|通知|侄女|侄子|外甥女?|女婿|儿媳|"
     r"孙女|孙子|外孙女?|审阅同意——|审阅|录入|同意——)[ \t]*[：:]?[ \t]*"
     rf"(?P<n>[{CJK}]{{2,3}}?)(?=[，,；;。／/（(）)\s]|沟通|联系|商量|交代|签字|$)"
-    rf"|(?:^|(?<=[\s，,。；;：:（(]))(?P<t>[{CJK}]{{1,2}})(?=阿姨|叔叔|大爷|大妈|奶奶|爷爷|伯伯|老人家)",
+    rf"|(?:^|(?<=[\s，,。；;：:（(]))(?P<t>[{CJK}]{{1,2}})(?={_ZH_TITLES})"
+    # a role or kinship word, then a name whose surname is any of gazetteer.zh_surnames (雍, 隋...) and a
+    # hard stop or a reporting verb: 近亲属隋佩琪，/ 紧急联系人雍树林（姐夫）/ 患者雍晓东诉
+    rf"|(?:{_ZH_ROLE_WORDS})(?P<c>[：:])?[ \t\u3000]*(?P<r>[{CJK}]{{2,3}}?)"
+    r"(?=[，,；;。／/（(）)、\s]|诉|自诉|陪同|签署|代诉|$)"
+    # a name at a clear start before its age: 雍玉明，101岁
+    rf"|(?:^|(?<=[\s，,。；;：:（(]))(?P<a>[{CJK}]{{2,3}})(?=[，,][ \t]*\d{{1,3}}[ \t]*岁)",
     re.MULTILINE,
 )
 
@@ -406,11 +436,16 @@ _ZH_CUED_NAME = _rx(
 def _zh_name_fields(text: str) -> Iterator[Hit]:
     surnames = gz.zh_surnames()
     for m in _ZH_CUED_NAME.finditer(text):
-        group = "n" if m.group("n") else "t"
+        group = next(g for g in ("n", "t", "r", "a") if m.group(g))
         name = m.group(group)
         if group == "t" and len(name) == 2 and name not in surnames:
             name = name[1:]  # 王阿姨 after a character that is not part of the name
         start = m.end(group) - len(name)
+        labelled = group == "r" and m.group("c")
+        if group in ("r", "a") and not labelled and name[:1] in lx.ZH_SURNAMES_AMBIGUOUS:
+            continue  # 患者于今晨, 和...: a function-word surname only after a labelled field (家长：于...)
+        if group in ("r", "a") and (name in gz.zh_common_words() or name[-1] in "妇者"):
+            continue  # 病人皮肤、/ 获得病人信任 / 初孕妇，25岁: words and persons' roles, not names
         if (
             (name[:2] in surnames or name[:1] in surnames)
             and not _ZH_FUNCTION_CHARS.search(name)
@@ -429,6 +464,17 @@ def _zh_name_fields(text: str) -> Iterator[Hit]:
         name = m.group(group)
         if name[:2] in surnames or name[:1] in surnames:
             yield m.start(group), m.end(group), "NAME", True
+    for m in _ZH_PERSON_FIELD.finditer(text):
+        # the value of a labelled person field is a name whatever its surname (訾倩 is on no list)
+        name = m.group("n")
+        if (
+            name not in _ZH_NOT_NAMES
+            and "某" not in name
+            and not _ZH_FUNCTION_CHARS.search(name)
+            and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name)
+            and not any(name.startswith(p) or p.startswith(name) for p in lx.ZH_CLINICAL_PREFIXES)
+        ):
+            yield m.start("n"), m.end("n"), "NAME", True
 
 
 def _zh(text: str) -> Iterator[Hit]:

