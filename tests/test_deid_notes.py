@@ -1,10 +1,10 @@
 """Issue 21: de-identification of notes in the style of Chinese hospital records (en + zh).
 
 The corpus, tests/data/deid_notes.jsonl, is made by scripts/make_deid_notes.py and was split once:
-`dev` (rules tuned on it), then `test`, `test2` and `test3`, each measured once (95.45%, 95.72%,
-87.03%) and then tuned on for the classes it showed, and `test4`, measured once (96.57%) and never
+`dev` (rules tuned on it), then `test` to `test4`, each measured once (95.45%, 95.72%, 87.03%,
+96.57%) and then tuned on for the classes it showed, and `test5`, measured once (89.12%) and never
 tuned on. The figures below are today's and are pinned as floors so they cannot regress; docs/deid.md
-keeps the first measurements as the honest estimate. test4 does not meet the issue's target and is not
+keeps the first measurements as the honest estimate. test5 does not meet the issue's target and is not
 made to: its floor is its one measurement.
 """
 
@@ -29,8 +29,12 @@ TYPES = {
     "village / town / county", "city", "street address", "postcode", "school / employer", "hospital",
 }  # fmt: skip
 # found / planted today, per split (a change that finds fewer fails; update after a real improvement)
-FLOORS = {"dev": (3056, 3056), "test": (2042, 2044), "test2": (1258, 1263), "test3": (814, 817)}
-HELD_OUT_FLOOR = (592, 613)  # test4, never tuned on
+FLOORS = {
+    "dev": (3056, 3056), "test": (2042, 2044), "test2": (1261, 1263), "test3": (815, 817),
+    "test4": (613, 613),
+}  # fmt: skip
+HELD_OUT = "test5"  # never tuned on
+HELD_OUT_FLOOR = (852, 956)  # its one measurement
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +44,7 @@ def notes() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def scores(notes):
-    return {split: score(r for r in notes if r["split"] == split) for split in (*FLOORS, "test4")}
+    return {split: score(r for r in notes if r["split"] == split) for split in (*FLOORS, HELD_OUT)}
 
 
 def test_the_committed_split_is_what_the_generator_makes(notes) -> None:
@@ -54,7 +58,7 @@ def test_the_committed_split_is_what_the_generator_makes(notes) -> None:
 
 def test_corpus_size_languages_and_types(notes) -> None:
     assert len(notes) >= 300
-    for split in (*FLOORS, "test4"):
+    for split in (*FLOORS, HELD_OUT):
         for language in ("en", "zh"):
             rows = [r for r in notes if r["split"] == split and r["language"] == language]
             assert len(rows) >= 20, (split, language)
@@ -106,9 +110,9 @@ def test_recall_per_type_and_no_clinical_term_removed(scores, split: str) -> Non
 
 
 def test_the_untuned_split_stays_at_its_measured_level(scores) -> None:
-    """test4 was written before it was ever run and never tuned on: 592/613 (96.57%) on its one
+    """test5 was written before test4's fixes and never tuned on: 852/956 (89.12%) on its one
     measurement. A change may raise it (only by rules made for other text); it may not lower it."""
-    s = scores["test4"]
+    s = scores[HELD_OUT]
     assert sum(s.planted.values()) == HELD_OUT_FLOOR[1]
     assert sum(s.found.values()) >= HELD_OUT_FLOOR[0], s.misses
     assert s.terms_removed == 0, s.removed_terms
