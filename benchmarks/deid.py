@@ -304,7 +304,7 @@ def main() -> None:
             label = name + (" (never tuned on)" if name == "test5" else "")
             ax.bar([i + offset * width for i in range(len(kinds))], values, width, label=label)
         ax.set_xticks(range(len(kinds)), kinds, rotation=35, ha="right", fontsize=8)
-        ax.set_ylim(50, 101)
+        ax.set_ylim(0, 101)  # test5 street addresses: 26.7%
         ax.set_ylabel("recall %")
         ax.axhline(97, color="grey", lw=0.8, ls="--")
         ax.set_title(
