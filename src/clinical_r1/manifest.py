@@ -34,18 +34,24 @@ VERSIONED_PACKAGES = (
 )
 
 
-def fingerprint_path(path: str | Path, how: Literal["content", "stat"] = "content") -> str:
+def fingerprint_path(
+    path: str | Path, how: Literal["content", "stat"] = "content", recursive: bool = True
+) -> str:
     """A stable hash of a file or a folder: the one fingerprint of files and model folders.
 
     "content": relative names + content (size/mtime for files above CONTENT_HASH_LIMIT): pipeline stages.
     "stat": relative names, sizes and modification times only, cheap on a model folder of many GB
-    (evaluation's check that a local model's files are unchanged between reruns)."""
+    (evaluation's check that a local model's files are unchanged between reruns; with recursive=False,
+    the folder's own files only: the response cache's key of a local model, not its checkpoints/)."""
     path = Path(path)
     digest = hashlib.sha256()
     if not path.exists():
         digest.update(f"missing:{path}".encode())
         return digest.hexdigest()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    if path.is_file():
+        files = [path]
+    else:
+        files = sorted(p for p in (path.rglob("*") if recursive else path.iterdir()) if p.is_file())
     for file in files:
         rel = file.name if path.is_file() else str(file.relative_to(path))
         if how == "stat":

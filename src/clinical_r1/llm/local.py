@@ -11,7 +11,6 @@ makes reruns identical anyway). `json_mode` is not enforced locally (no constrai
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import threading
 import time
@@ -23,6 +22,7 @@ from typing import Any
 from clinical_r1.llm.base import CachedBackend, LLMError, OnDone
 from clinical_r1.llm.gguf import is_gguf_path, load_gguf
 from clinical_r1.llm.types import ChatRequest, ChatResponse
+from clinical_r1.manifest import fingerprint_path
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,8 @@ class LocalLLM(CachedBackend):
             identity["model"] = str(folder.resolve())
             identity["fingerprint"] = f"{stat.st_size}:{stat.st_mtime_ns}"
         elif folder.is_dir():
-            digest = hashlib.sha256()
-            for path in sorted(folder.iterdir()):
-                if path.is_file():
-                    stat = path.stat()
-                    digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
             identity["model"] = str(folder.resolve())
-            identity["fingerprint"] = digest.hexdigest()[:16]
+            identity["fingerprint"] = fingerprint_path(folder, how="stat", recursive=False)[:16]
         return identity
 
     # -- loading --------------------------------------------------------------------------------------
