@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from clinical_r1.deid.guard import ALLOW_RAW_REMOTE_ENV, DeidentifyingLLM, DeidPolicyError
 from clinical_r1.llm import ChatRequest, ModelSpec, build_llm, generate_sync
+from clinical_r1.llm.deid_guard import ALLOW_RAW_REMOTE_ENV, DeidentifyingLLM, DeidPolicyError
 from clinical_r1.testing.fake_openai_server import running_server
 
 REMOTE = "http://10.255.255.1:9/v1"  # not loopback; nothing may ever be sent there

@@ -5,7 +5,7 @@
     session = deid.session("record-17")         # one record: consistent replacements, one date anchor
     clean = session.deidentify(text)            # session.mapping: replacement -> original (keep local)
 
-The model layer applies it as a policy (`ModelSpec.deid`, see `clinical_r1.deid.guard`), and
+The model layer applies it as a policy (`ModelSpec.deid`, see `clinical_r1.llm.deid_guard`), and
 `clinical-r1 records deid` applies it to files.
 """
 

@@ -35,10 +35,10 @@ def build_llm(
     llm: LLM = backend(spec, cache=cache, ledger=ledger)
     # Every model passes through here: wrappers that apply to all of them (de-identification,
     # driven by spec.deid and llm.is_local) wrap `llm` at this point.
-    # De-identification policy (clinical_r1.deid.guard, docs/deid.md): text bound for an endpoint off
+    # De-identification policy (clinical_r1.llm.deid_guard, docs/deid.md): text bound for an endpoint off
     # this machine is de-identified before it is sent or cached; deid "off" for such an endpoint is
     # refused here, before any request, unless CLINICAL_R1_ALLOW_RAW_REMOTE=1.
-    from clinical_r1.deid.guard import apply_deid_policy
+    from clinical_r1.llm.deid_guard import apply_deid_policy
 
     return apply_deid_policy(llm)
 
