@@ -56,7 +56,7 @@ def read_layers(text: str) -> Layers:
 
 
 def unit_of(module: str, package: Path = PACKAGE) -> str:
-    """`clinical_r1.train.sft` -> `train/`; `clinical_r1.records` -> `records`; `clinical_r1` -> `clinical_r1`."""
+    """`clinical_r1.train.sft` -> `train/`; `clinical_r1.records` -> `records`; `clinical_r1` itself stays."""
     parts = module.split(".")
     if len(parts) == 1:
         return parts[0]
@@ -96,8 +96,9 @@ def project_imports(path: Path, module: str) -> list[tuple[int, str]]:
             if target.split(".")[0] != "clinical_r1":
                 continue
             if target == "clinical_r1":  # from clinical_r1 import departments
-                found += [(node.lineno, f"clinical_r1.{a.name}") for a in node.names if a.name != "__version__"]
-                found += [(node.lineno, "clinical_r1") for a in node.names if a.name == "__version__"]
+                for alias in node.names:  # __version__ lives in the package itself
+                    name = "clinical_r1" if alias.name == "__version__" else f"clinical_r1.{alias.name}"
+                    found.append((node.lineno, name))
             else:
                 found.append((node.lineno, target))
     return found
@@ -186,7 +187,8 @@ def test_type_checking_imports_and_listed_exceptions_pass(tmp_path):
     package = _plant(
         tmp_path,
         {
-            "records.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from clinical_r1.cli import X\n",
+            "records.py": "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from clinical_r1.cli import X\n",
             "serve/app.py": "from clinical_r1.train import sft\n",
             "train/sft.py": "",
             "new.py": "from clinical_r1 import records\n",
