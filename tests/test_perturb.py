@@ -305,3 +305,27 @@ def test_perturb_refuses_multiple_choice(tmp_path: Path) -> None:
         )
     assert result.exit_code == 2
     assert "multiple-choice" in result.output
+
+
+def test_perturb_models_limits_the_extra_passes_and_rejects_unknown_names(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in SAMPLE_RECORDS.read_text("utf-8").splitlines()][:4]
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps({**r, "stratum": "x"}, ensure_ascii=False) + "\n" for r in rows))
+    config = tmp_path / "eval.yaml"
+    config.write_text("perturb:\n  kinds: [wrong_suggestion]\n  models: [one]\n", encoding="utf-8")
+    with running_server("Final diagnosis: Gout") as server:
+        spec = f"openai:fake-model@{server.base_url}"  # two prompt modes: the response cache shares nothing
+        args = ["eval", "--bench", str(bench), "--model", f"one={spec}#cot", "--model", f"two={spec}#direct"]
+        args += ["--config", str(config), "--perturb", "--no-progress"]
+        result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run")])
+        assert result.exit_code == 0, result.output
+        perturbed = sum(1 for _ in (tmp_path / "run" / "perturb" / "bench.jsonl").open())
+        # Two models on the 4 cases, then only model "one" on the perturbed copies.
+        assert len(server.requests) == 2 * len(rows) + perturbed
+        robustness = json.loads((tmp_path / "run" / "robustness.json").read_text("utf-8"))
+        assert list(robustness["models"]) == ["one"]
+
+        config.write_text("perturb:\n  kinds: [wrong_suggestion]\n  models: [three]\n", encoding="utf-8")
+        bad = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run2")])
+    assert bad.exit_code == 2
+    assert "three" in bad.output

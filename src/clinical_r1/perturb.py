@@ -62,6 +62,8 @@ class PerturbConfig(StrictModel):
 
     kinds: list[Kind] = Field(default_factory=lambda: list(KINDS))  # type: ignore[arg-type]
     seed: int = 0
+    # Names of the models under test to perturb (None = all): each kind costs one more pass per model.
+    models: list[str] | None = None
 
     @field_validator("kinds")
     @classmethod

@@ -96,6 +96,14 @@ def run_perturbed(
     items = load_items(bench_path, config.task, config.limit)
     if items[0].task != "diagnosis":
         raise ConfigError("--perturb: perturbations apply to diagnosis cases, not to multiple-choice items")
+    if config.perturb.models is not None:
+        unknown = sorted(set(config.perturb.models) - {m.name for m in models})
+        if unknown:
+            raise ConfigError(
+                f"perturb.models names {unknown}, which are not among the models under test "
+                f"{[m.name for m in models]}"
+            )
+        models = [m for m in models if m.name in config.perturb.models]
     folder = out_dir / PERTURB_DIR
     bench = folder / "bench.jsonl"
     counts = build_perturbed_bench(items, config.perturb, bench, _verifier(config.verifier))
