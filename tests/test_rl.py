@@ -112,11 +112,15 @@ def test_left_padded_prompts_give_the_same_logprobs_as_alone(letter_model: Path)
 TINY = dict(batch_size=2, steps=2, max_new_tokens=8, save_steps=1, max_prompt_tokens=4096)
 
 
-def test_ppo_run_from_the_cli_gives_a_loadable_model_and_logs(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_ppo_run_from_the_cli_gives_a_loadable_model_and_logs(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "rl.yaml"
     config.write_text("batch_size: 2\nmax_prompt_tokens: 4096\nsave_steps: 1\nppo: {ppo_epochs: 1}\n")
     out = tmp_path / "ppo"
-    args = ["rl", "--algo", "ppo", "--data", str(SAMPLE_RECORDS), "--model", str(tiny_model_dir)]
+    # `--model tiny` is the built-in tiny model, as in the pipeline (here: the session's copy).
+    monkeypatch.setattr("clinical_r1.tiny.ensure_tiny_model", lambda *a, **k: tiny_model_dir)
+    args = ["rl", "--algo", "ppo", "--data", str(SAMPLE_RECORDS), "--model", "tiny"]
     result = CliRunner().invoke(app, [*args, "--out", str(out), "--config", str(config), "--steps", "2",
                                       "--max-new-tokens", "8"])  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -47,3 +47,12 @@ def test_same_seed_same_weights(tmp_path):
     b = AutoModelForCausalLM.from_pretrained(build_tiny_model(tmp_path / "b"))
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
+
+
+def test_resolve_model_builds_tiny_and_passes_anything_else_through(tiny_model_dir, monkeypatch):
+    from clinical_r1 import tiny
+
+    monkeypatch.setattr(tiny, "ensure_tiny_model", lambda *a, **k: tiny_model_dir)
+    assert tiny.resolve_model("tiny") == tiny.resolve_model("local:tiny") == str(tiny_model_dir)
+    assert tiny.resolve_model("Qwen/Qwen2.5-7B-Instruct") == "Qwen/Qwen2.5-7B-Instruct"
+    assert tiny.resolve_model("/models/tiny") == "/models/tiny"

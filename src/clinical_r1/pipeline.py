@@ -36,7 +36,7 @@ from clinical_r1.runlock import RunLock
 from clinical_r1.safe_io import atomic_open, atomic_write, make_dirs
 from clinical_r1.synth.config import SynthConfig
 from clinical_r1.synth.runner import run_synthesis
-from clinical_r1.tiny import ensure_tiny_model
+from clinical_r1.tiny import resolve_model
 from clinical_r1.train.rl import RLConfig, run_rl
 from clinical_r1.train.rl_data import prepare_rl_data
 from clinical_r1.train.sft import SFTStageConfig, run_sft
@@ -220,13 +220,6 @@ def model_problem(value: str) -> str | None:
     if value.startswith("local:") or name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name:
         return f"model folder {name} not found"
     return None
-
-
-def resolve_model(name: str) -> str:
-    """`tiny` is the project's tiny model (built on first use); anything else is passed through."""
-    if name in ("tiny", "local:tiny"):
-        return str(ensure_tiny_model())
-    return name
 
 
 class Pipeline:

@@ -126,3 +126,10 @@ def ensure_tiny_model(path: str | Path | None = None) -> Path:
     if not (target / "config.json").exists():
         build_tiny_model(target)
     return target
+
+
+def resolve_model(name: str) -> str:
+    """`tiny` is the project's tiny model (built on first use); anything else is passed through."""
+    if name in ("tiny", "local:tiny"):
+        return str(ensure_tiny_model())
+    return name

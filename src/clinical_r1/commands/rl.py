@@ -41,7 +41,7 @@ def rl(
     ctx: typer.Context,
     algo: str | None = typer.Option(None, "--algo", help="ppo (paper, default), grpo or rloo."),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
-    model: str | None = typer.Option(None, "--model", help="The SFT model: HF folder or hub id."),
+    model: str | None = typer.Option(None, "--model", help="The SFT model: HF folder, hub id or 'tiny'."),
     out: Path | None = typer.Option(None, "--out", help="Output folder: final model, metrics.json, rl.png."),
     config: Path | None = typer.Option(
         None, "--config", help="YAML with RLConfig fields (configs/rl_paper.yaml)."
@@ -80,6 +80,7 @@ def rl(
     from clinical_r1.cli_errors import fail
     from clinical_r1.config import load_config
     from clinical_r1.prompt_contract import PromptContractError
+    from clinical_r1.tiny import resolve_model
     from clinical_r1.train.rl import RLConfig, run_rl
 
     pin_threads(threads)
@@ -98,7 +99,7 @@ def rl(
     benchmark = [*exclude_cases, *([] if keep_benchmark_cases else _benchmark_next_to(data))]
     prompts = _prepared_data(data, out, filters, benchmark)
     try:
-        folder = run_rl(cfg, prompts, model, out)
+        folder = run_rl(cfg, prompts, resolve_model(model), out)
     except PromptContractError as exc:  # a setting contradicting the model's clinical_r1.json
         raise fail(console, str(exc)) from exc
     if int(os.environ.get("RANK", "0")) != 0:  # under accelerate/torchrun only the main process reports

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     @app.command("sft")
     def sft(
         data: Path = typer.Option(..., "--data", help="Training examples (JSONL, TrainingExample schema)."),
-        model: str = typer.Option(..., "--model", help="Base model: HF folder or hub id."),
+        model: str = typer.Option(..., "--model", help="Base model: HF folder, hub id or 'tiny'."),
         out: Path = typer.Option(..., "--out", help="Output folder: final model, metrics.json, loss.png."),
         config: Path | None = typer.Option(None, "--config", help="YAML with SFTStageConfig fields."),
         max_steps: int | None = typer.Option(None, help="Override: stop after this many optimiser steps."),
@@ -29,12 +29,13 @@ def register(app: typer.Typer) -> None:
         """Fine-tune MODEL on EXAMPLES (assistant-only loss, packed samples, isolated attention)."""
         from clinical_r1.config import ConfigError, load_config
         from clinical_r1.records import RecordError
+        from clinical_r1.tiny import resolve_model
         from clinical_r1.train.sft import SFTStageConfig, run_sft
 
         try:
             pin_threads(threads)
             cfg = load_config(config, SFTStageConfig, {"max_steps": max_steps, "max_length": max_length})
-            folder = run_sft(cfg, data, model, out, resume=resume)
+            folder = run_sft(cfg, data, resolve_model(model), out, resume=resume)
         except (ConfigError, RecordError, FileNotFoundError) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
