@@ -181,6 +181,16 @@ def test_paper_config_loads():
     assert config.packing and config.bf16 and config.gradient_checkpointing
 
 
+def test_keep_last_names_sft_checkpoint_retention_as_in_rl_and_reads_the_old_name():
+    from clinical_r1.train.sft import _trl_args
+
+    assert SFTStageConfig().keep_last == 2
+    assert SFTStageConfig(save_total_limit=3).keep_last == 3  # configs written before the rename
+    assert _trl_args(SFTStageConfig(keep_last=1), Path("/tmp/x")).save_total_limit == 1
+    with pytest.raises(ValueError, match="keep_last only"):
+        SFTStageConfig(save_total_limit=3, keep_last=1)
+
+
 def test_accelerate_configs_are_valid_for_accelerate(monkeypatch):
     from accelerate.commands.config.config_args import load_config_from_file
 

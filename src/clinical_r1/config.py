@@ -25,6 +25,17 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
+def renamed_field(data: Any, old: str, new: str) -> Any:
+    """A model_validator(mode="before") helper: configs written before a field was renamed still load
+    (the old name is read as the new one); giving both is an error."""
+    if isinstance(data, dict) and old in data:
+        if new in data:
+            raise ValueError(f"give {new} only ({old} is its old name)")
+        data = {**data, new: data[old]}
+        del data[old]
+    return data
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one silently)."""
 

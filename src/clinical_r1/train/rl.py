@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from clinical_r1.config import StrictModel
+from clinical_r1.config import StrictModel, renamed_field
 from clinical_r1.prompt_contract import Prompting, model_folder, resolve_prompting, write_contract
 from clinical_r1.train.grpo import GRPOSettings, run_trl
 from clinical_r1.train.ppo import PPOSettings, RewardFn, run_ppo
@@ -27,16 +27,6 @@ from clinical_r1.train.rl_data import PromptItem, load_prompts
 from clinical_r1.verify import VerifierConfig
 
 Algo = Literal["ppo", "grpo", "rloo"]
-
-
-def renamed_keep_last(data: Any) -> Any:
-    """Configs written before `keep_last` name it `save_total_limit`: accepted, not both."""
-    if isinstance(data, dict) and "save_total_limit" in data:
-        if "keep_last" in data:
-            raise ValueError("give keep_last only (save_total_limit is its old name)")
-        data = {**data, "keep_last": data["save_total_limit"]}
-        del data["save_total_limit"]
-    return data
 
 
 class RLConfig(StrictModel):
@@ -76,7 +66,7 @@ class RLConfig(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _old_names(cls, data: Any) -> Any:
-        return renamed_keep_last(data)
+        return renamed_field(data, "save_total_limit", "keep_last")
 
     def total_steps(self, prompts: int) -> int:
         if self.steps > 0:

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from clinical_r1.config import StrictModel
+from clinical_r1.config import StrictModel, renamed_field
 from clinical_r1.prompt_contract import Prompting, write_contract
 from clinical_r1.train.packing import (
     PACKED_SDPA,
@@ -74,9 +74,16 @@ class SFTStageConfig(Prompting):
     lora: LoraSettings | None = None
     # Checkpoints and logs
     save_steps: int = Field(200, ge=1)
-    save_total_limit: int | None = 2
+    keep_last: int | None = Field(
+        2, ge=1, description="Checkpoints kept (the newest); None keeps all. Old name: save_total_limit."
+    )
     logging_steps: int = Field(1, ge=1)
     seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        return renamed_field(data, "save_total_limit", "keep_last")
 
 
 def _cuda() -> bool:
@@ -127,7 +134,7 @@ def _trl_args(config: SFTStageConfig, out_dir: Path):
         model_init_kwargs={"attn_implementation": resolve_attn_implementation(config)},
         save_strategy="steps",
         save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
+        save_total_limit=config.keep_last,
         logging_steps=config.logging_steps,
         logging_first_step=True,
         report_to="none",
