@@ -39,10 +39,10 @@ from clinical_r1.config import ConfigError
 from clinical_r1.evaluate.config import EvalConfig, Mode, ModelUnderTest
 from clinical_r1.evaluate.items import EvalItem, from_record, load_items
 from clinical_r1.evaluate.journal import Journal
-from clinical_r1.evaluate.prompts import build_messages, prompting_for
-from clinical_r1.evaluate.runner import grade
+from clinical_r1.evaluate.prompts import prompting_for
+from clinical_r1.evaluate.runner import ask_and_grade
 from clinical_r1.leakage import LeakageIndex
-from clinical_r1.llm import ChatRequest, Ledger, build_llm
+from clinical_r1.llm import Ledger, build_llm
 from clinical_r1.plotting import pyplot
 from clinical_r1.prompt_contract import Prompting, PromptOverrides
 from clinical_r1.records import ClinicalRecord, RecordError, read_records, write_jsonl
@@ -271,19 +271,8 @@ async def _sample(
     )  # fmt: skip
 
     async def answer(unit: list[EvalItem]) -> list[dict[str, Any]]:
-        requests = [
-            ChatRequest(
-                messages=build_messages(item, model.mode, eval_config),
-                temperature=config.temperature,
-                top_p=config.top_p,
-                max_tokens=config.max_tokens,
-                seed=config.seed,
-                n=config.samples,
-                tags={"stage": "curate"},
-            )
-            for item in unit
-        ]
-        return await grade(unit, await llm.generate(requests), model, eval_config, verifier)
+        # eval_config carries this config's sampling settings (_eval_config)
+        return await ask_and_grade(unit, llm, model, eval_config, verifier, {"stage": "curate"})
 
     try:
         with bar:

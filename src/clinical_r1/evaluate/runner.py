@@ -136,19 +136,7 @@ async def _run_model(
     """Ask and grade every item not journaled yet (`done`: ids finished by an earlier run)."""
 
     async def answer(unit: list[EvalItem]) -> list[dict[str, Any]]:
-        requests = [
-            ChatRequest(
-                messages=build_messages(item, model.mode, config),
-                temperature=config.temperature,
-                top_p=config.top_p,
-                max_tokens=config.max_tokens,
-                seed=config.seed,
-                n=config.samples,
-                tags={"stage": "eval", "model": model.name},
-            )
-            for item in unit
-        ]
-        return await grade(unit, await llm.generate(requests), model, config, verifier)
+        return await ask_and_grade(unit, llm, model, config, verifier, {"stage": "eval", "model": model.name})
 
     # A local model generates a batch at a time; a server is sent one item per request, many in flight.
     await map_resumable(
@@ -160,6 +148,30 @@ async def _run_model(
         concurrency=config.concurrency,
         batch_size=max(1, llm.spec.batch_size) if llm.spec.backend == "local" else 1,
     )
+
+
+async def ask_and_grade(
+    items: list[EvalItem],
+    llm: LLM,
+    model: ModelUnderTest,
+    config: EvalConfig,
+    verifier: Verifier,
+    tags: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Ask the model each item as the config says (prompt, sampling) and grade the answers."""
+    requests = [
+        ChatRequest(
+            messages=build_messages(item, model.mode, config),
+            temperature=config.temperature,
+            top_p=config.top_p,
+            max_tokens=config.max_tokens,
+            seed=config.seed,
+            n=config.samples,
+            tags=tags,
+        )
+        for item in items
+    ]
+    return await grade(items, await llm.generate(requests), model, config, verifier)
 
 
 async def grade(
