@@ -15,6 +15,20 @@ from rich.table import Table
 from clinical_r1.formatting import Style
 from clinical_r1.threads import THREADS_HELP
 
+# The prompting options of every command that asks a model directly (diagnose, serve).
+STYLE_HELP = (
+    "Output style the model was trained to write; parsed strictly. Default: the model "
+    "folder's clinical_r1.json, else r1."
+)
+SYSTEM_PROMPT_HELP = (
+    "System prompt: 'en=TEXT' / 'zh=TEXT' for one language, TEXT for both ('' = none); "
+    "repeat for both. Default: the model folder's clinical_r1.json, else the built-in prompts."
+)
+FORCE_PROMPTS_HELP = (
+    "Use --style / --system-prompt even where they contradict the "
+    "model's clinical_r1.json (else that is an error)."
+)
+
 console = Console()
 err = Console(stderr=True)
 
@@ -66,20 +80,17 @@ def register(app: typer.Typer) -> None:
         style: Style = typer.Option(
             None,
             "--style",
-            help="Output style the model was trained to write; parsed strictly. Default: the model "
-            "folder's clinical_r1.json, else r1.",
+            help=STYLE_HELP,
         ),
         system_prompt: list[str] = typer.Option(
             None,
             "--system-prompt",
-            help="System prompt: 'en=TEXT' / 'zh=TEXT' for one language, TEXT for both ('' = none); "
-            "repeat for both. Default: the model folder's clinical_r1.json, else the built-in prompts.",
+            help=SYSTEM_PROMPT_HELP,
         ),
         force_prompts: bool = typer.Option(
             False,
             "--force-prompts",
-            help="Use --style / --system-prompt even where they contradict the "
-            "model's clinical_r1.json (else that is an error).",
+            help=FORCE_PROMPTS_HELP,
         ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (no streaming)."),
         threads: int = typer.Option(None, min=1, help=THREADS_HELP),

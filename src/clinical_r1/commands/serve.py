@@ -8,6 +8,7 @@ import os
 import typer
 from rich.console import Console
 
+from clinical_r1.commands.diagnose import FORCE_PROMPTS_HELP, STYLE_HELP, SYSTEM_PROMPT_HELP
 from clinical_r1.formatting import Style
 from clinical_r1.threads import THREADS_HELP
 
@@ -36,20 +37,17 @@ def register(app: typer.Typer) -> None:
         style: Style = typer.Option(
             None,
             "--style",
-            help="Output style the model was trained to write; parsed strictly. Default: the model "
-            "folder's clinical_r1.json, else r1.",
+            help=STYLE_HELP,
         ),
         system_prompt: list[str] = typer.Option(
             None,
             "--system-prompt",
-            help="System prompt: 'en=TEXT' / 'zh=TEXT' for one language, TEXT for both ('' = none); "
-            "repeat for both. Default: the model folder's clinical_r1.json, else the built-in prompts.",
+            help=SYSTEM_PROMPT_HELP,
         ),
         force_prompts: bool = typer.Option(
             False,
             "--force-prompts",
-            help="Use --style / --system-prompt even where they contradict the "
-            "model's clinical_r1.json (else that is an error).",
+            help=FORCE_PROMPTS_HELP,
         ),
         api_key_env: str = typer.Option(
             "CLINICAL_R1_API_KEY", help="Environment variable holding the API key (unset: no key needed)."
