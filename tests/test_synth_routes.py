@@ -167,7 +167,15 @@ def test_teacher_faults_are_absorbed_by_the_model_layer(tmp_path: Path, run) -> 
     tmp, _, _, _ = run
     faults = Faults(rate_429=0.15, rate_500=0.15, rate_drop=0.05, seed=7)
     with running_server(FakeTeacher(), faults=faults) as server:
-        spec = {"model": "fake-teacher", "base_url": server.base_url, "backoff_s": 0.01, "max_retries": 8}
+        # 35% of requests fault: with 8 retries a call gives up with probability 0.35**9 (~1% per run
+        # over ~180 calls, seen in CI); 20 retries make that 0.35**21, about 3e-10.
+        spec = {
+            "model": "fake-teacher",
+            "base_url": server.base_url,
+            "backoff_s": 0.01,
+            "backoff_max_s": 0.05,
+            "max_retries": 20,
+        }
         config = SynthConfig(teacher=spec, concurrency=8)
         stats = run_synthesis(config, tmp / "records.jsonl", tmp_path / "out", progress=False)
         faulted = sum(r.fault != "ok" for r in server.requests)
