@@ -20,12 +20,14 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel
+
+from clinical_r1.config import ConfigError
 
 UMASK_ENV = "CLINICAL_R1_UMASK"
 DEFAULT_UMASK = 0o077
@@ -144,6 +146,32 @@ def create_private(path: str | Path) -> Path:
         raise (storage_error(exc, path) or exc) from exc
     os.close(fd)
     return path
+
+
+def open_sqlite(
+    path: str | Path,
+    setup: Callable[[sqlite3.Connection], object],
+    what: str,
+    fix: str,
+    **connect: Any,
+) -> sqlite3.Connection:
+    """Open (creating it privately if missing) the SQLite state file `path` and run `setup` on it (pragmas,
+    schema). `connect` goes to `sqlite3.connect`.
+
+    A full disk or read-only folder raises StorageError; any other database error (a file that is not a
+    database, a cut one) closes the connection and raises ConfigError "`path`: the `what` is damaged (...);
+    `fix`"."""
+    path = Path(path)
+    create_private(path)  # 0600 before SQLite opens it: its -wal and -shm files inherit the mode
+    conn = sqlite3.connect(path, **connect)
+    try:
+        setup(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if (wrapped := storage_error(exc, path)) is not None:
+            raise wrapped from exc
+        raise ConfigError(f"{path}: the {what} is damaged ({exc}); {fix}") from exc
+    return conn
 
 
 def _fsync_dir(folder: Path) -> None:

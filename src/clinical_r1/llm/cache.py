@@ -21,9 +21,8 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from clinical_r1.config import ConfigError
 from clinical_r1.llm.types import ChatRequest
-from clinical_r1.safe_io import atomic_write, create_private, storage_error
+from clinical_r1.safe_io import atomic_write, open_sqlite, storage_error
 
 
 def request_key(identity: dict, request: ChatRequest) -> str:
@@ -38,6 +37,8 @@ def request_key(identity: dict, request: ChatRequest) -> str:
         "stop": request.stop,
         "json_mode": request.json_mode,
     }
+    if request.repetition_penalty is not None:  # only when set, so older cache keys stay valid
+        payload["repetition_penalty"] = request.repetition_penalty
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -52,32 +53,33 @@ class CachedSample:
     model: str
 
 
+def _setup_cache(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=60000")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS samples ("
+        " key TEXT PRIMARY KEY, text TEXT NOT NULL, finish_reason TEXT NOT NULL,"
+        " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+        " latency_s REAL NOT NULL, model TEXT NOT NULL, created REAL NOT NULL)"
+    )
+
+
 class ResponseCache:
     """One SQLite file; safe for many tasks in one process and for several processes at once."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        create_private(self.path)  # 0600 before SQLite opens it: its -wal and -shm files inherit the mode
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-        try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA busy_timeout=60000")
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS samples ("
-                " key TEXT PRIMARY KEY, text TEXT NOT NULL, finish_reason TEXT NOT NULL,"
-                " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
-                " latency_s REAL NOT NULL, model TEXT NOT NULL, created REAL NOT NULL)"
-            )
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            if (wrapped := storage_error(exc, self.path)) is not None:
-                raise wrapped from exc
-            raise ConfigError(
-                f"{self.path}: the response cache is damaged ({exc}); move it aside to start an empty cache "
-                "(answers it held are then asked again)"
-            ) from exc
+        self._conn = open_sqlite(
+            self.path,
+            _setup_cache,
+            what="response cache",
+            fix="move it aside to start an empty cache (answers it held are then asked again)",
+            timeout=60,
+            check_same_thread=False,
+            isolation_level=None,
+        )
 
     def get_many(self, keys: list[str]) -> dict[str, CachedSample]:
         if not keys:

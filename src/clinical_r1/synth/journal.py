@@ -14,8 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from clinical_r1.config import ConfigError
-from clinical_r1.safe_io import create_private, storage_error
+from clinical_r1.safe_io import open_sqlite, storage_error
 from clinical_r1.synth.search import Outcome
 
 _SCHEMA = """
@@ -28,26 +27,26 @@ CREATE TABLE IF NOT EXISTS outcomes (
 """
 
 
+def _setup_journal(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    # NORMAL: a commit survives the process being killed; only an OS crash can lose the last few
+    # records, and those rerun through the cache
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(_SCHEMA)
+
+
 class Journal:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        create_private(self.path)  # 0600 before SQLite opens it: its -wal and -shm files inherit the mode
         # autocommit: each put is durable on its own, so SIGKILL loses at most the record in flight
-        self._db = sqlite3.connect(self.path, isolation_level=None)
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL: a commit survives the process being killed; only an OS crash can lose the last few
-            # records, and those rerun through the cache
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            if (wrapped := storage_error(exc, self.path)) is not None:
-                raise wrapped from exc
-            raise ConfigError(
-                f"{self.path}: the synthesis journal is damaged ({exc}); move it aside to synthesize every "
-                "record again (the teacher's answers in cache.sqlite are reused, so it costs no new calls)"
-            ) from exc
+        self._db = open_sqlite(
+            self.path,
+            _setup_journal,
+            what="synthesis journal",
+            fix="move it aside to synthesize every record again (the teacher's answers in cache.sqlite are "
+            "reused, so it costs no new calls)",
+            isolation_level=None,
+        )
 
     def get(self, record_id: str, fingerprint: str) -> Outcome | None:
         """The finished outcome of a record, if one exists for this fingerprint (errors never count)."""
