@@ -230,22 +230,39 @@ T5_POOLS: dict[str, list] = {
 EXTRA_POOLS = {"test2": T2_POOLS, "test3": T3_POOLS, "test4": T4_POOLS, "test5": T5_POOLS}
 
 
+# A value may carry context that identifies no one (the province in front of or after an address):
+# two CONTEXT marks enclose the identifying core; render() plants only the core as the span.
+CONTEXT = "\x00"
+AUTONOMOUS = {"内蒙古": ("自治区", "Autonomous Region"), "广西": ("壮族自治区", "Zhuang Autonomous Region"), "宁夏": ("回族自治区", "Hui Autonomous Region"), "新疆": ("维吾尔自治区", "Uygur Autonomous Region"), "西藏": ("自治区", "Autonomous Region")}
+
+
+def province_name(city: tuple, lang: str) -> str:
+    """The province of a city as written in full (安徽省, Guangxi Zhuang Autonomous Region)."""
+    zh_suffix, en_suffix = AUTONOMOUS.get(city[3], ("省", "Province"))
+    return city[3] + zh_suffix if lang == "zh" else f"{city[2]} {en_suffix}"
+
+
+def county_stem(county: tuple) -> tuple:
+    """息县, 丰县, 滑县: the hanzi name already ends in 县, and every form appends 县 (no 丰县县)."""
+    return (county[0], county[1][:-1]) if len(county[1]) == 2 and county[1].endswith("县") else county
+
+
 def t5_forms(rng: random.Random, lang: str, city: tuple, county: tuple, town: tuple, village: tuple, road: tuple, district: tuple, compound: tuple, brand: tuple, industry: tuple, univ: tuple) -> dict[str, str]:
     """Value forms used only by test5 notes."""
     k, n, g, b, u = rng.randint(1, 9), rng.randint(1, 400), rng.randint(1, 15), rng.randint(1, 40), rng.randint(1, 6)
-    prov = next(c for c in T5_POOLS["CITIES"] if c[1] == city[1])
+    province = province_name(city, lang)
     if lang == "zh":
         return {
             "hospital": rng.choice([f"{city[1]}市第{NUMS_ZH[k % 6]}医院", f"{county[1]}县人民医院", f"{town[1]}镇社区卫生服务中心", f"{city[1]}市中医院", f"{univ[1]}附属口腔医院"]),
             "school": rng.choice([f"{county[1]}县第{NUMS_ZH[k % 6]}中学", f"{city[1]}市{road[1]}路小学", f"{town[1]}中学", univ[1]]),
             "employer": rng.choice([f"{brand[1]}公司", f"{town[1]}镇人民政府", f"{city[1]}市{brand[1]}汽修厂", f"{brand[1]}{industry[1]}商行", f"{county[1]}县供电公司"]),
-            "address": rng.choice([f"{city[1]}市{district[1]}区{road[1]}大道{n}号{compound[1]}苑{b}栋{u}0{g % 9 + 1}", f"{county[1]}县{town[1]}镇{village[1]}村委会{g}队", f"{prov[3]}省{city[1]}市{county[1]}县{town[1]}镇{village[1]}村", f"{city[1]}市{road[1]}路{n}号附{g}号"]),
+            "address": rng.choice([f"{city[1]}市{district[1]}区{road[1]}大道{n}号{compound[1].removesuffix('苑')}苑{b}栋{u}0{g % 9 + 1}", f"{county[1]}县{town[1]}镇{village[1]}村委会{g}队", f"{province}{CONTEXT}{city[1]}市{county[1]}县{town[1]}镇{village[1]}村{CONTEXT}", f"{city[1]}市{road[1]}路{n}号附{g}号"]),
         }
     return {
         "hospital": rng.choice([f"{city[0]} No. {k % 6 + 1} Hospital", f"{county[0]} County People's Hospital", f"{town[0]} Community Health Service Center", f"{city[0]} Hospital of Chinese Medicine", f"{univ[0]} Affiliated Stomatological Hospital"]),
         "school": rng.choice([f"{county[0]} County No. {k % 6 + 1} Middle School", f"{road[0]} Road Primary School, {city[0]}", f"{town[0]} Middle School", univ[0]]),
         "employer": rng.choice([f"{brand[0]} Company", f"{town[0]} Town Government", f"{city[0]} {brand[0]} Auto Repair Shop", f"{brand[0]} {industry[0]} Trading Firm", f"{county[0]} County Power Supply Company"]),
-        "address": rng.choice([f"Flat {u}0{g % 9 + 1}, Block {b}, {compound[0]} Court, No. {n} {road[0]} Avenue, {district[0]} District, {city[0]}", f"Team {g}, {village[0]} Village Committee, {town[0]} Town, {county[0]} County", f"{village[0]} Village, {town[0]} Town, {county[0]} County, {prov[2]} Province", f"No. {n}-{g} {road[0]} Road, {city[0]}"]),
+        "address": rng.choice([f"Flat {u}0{g % 9 + 1}, Block {b}, {compound[0]} Court, No. {n} {road[0]} Avenue, {district[0]} District, {city[0]}", f"Team {g}, {village[0]} Village Committee, {town[0]} Town, {county[0]} County", f"{CONTEXT}{village[0]} Village, {town[0]} Town, {county[0]} County{CONTEXT}, {province}", f"No. {n}-{g} {road[0]} Road, {city[0]}"]),
     }
 
 
@@ -387,7 +404,7 @@ def build_values(rng: random.Random, lang: str, split: str) -> dict[str, str]:
     doc, docsur = name(rng, split)
     doc2, _ = name(rng, split)
     city, native = pick(CITIES), pick(CITIES)
-    village, town, county = pick(VILLAGES), pick(TOWNS), pick(COUNTIES)
+    village, town, county = pick(VILLAGES), pick(TOWNS), county_stem(pick(COUNTIES))
     road, district, compound = pick(ROADS), pick(DISTRICTS), pick(COMPOUNDS)
     brand, industry, univ = pick(BRANDS), pick(INDUSTRIES), pick(UNIVERSITIES)
     n, k = rng.randint(1, 399), rng.randint(1, 6)
@@ -946,7 +963,10 @@ def render(template: str, values: dict[str, str]) -> tuple[str, list[dict], list
         if m.group(1):
             text = values[m.group(1)]
             category, kind = SLOTS[m.group(1)]
-            spans.append({"start": length, "end": length + len(text), "category": category, "type": kind, "text": text})
+            before, core, after = text.split(CONTEXT) if CONTEXT in text else ("", text, "")
+            start = length + len(before)
+            spans.append({"start": start, "end": start + len(core), "category": category, "type": kind, "text": core})
+            text = before + core + after
         else:
             text = m.group(2)
             keep.append({"start": length, "end": length + len(text), "text": text})
