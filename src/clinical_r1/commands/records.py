@@ -34,6 +34,11 @@ LANGUAGE_HELP = "Keep only these languages (en, zh); repeat or comma-separate."
 DEPARTMENT_HELP = "Keep only these departments (case-insensitive; '(none)' = rows without one); repeat."
 INCLUDE_HELP = "Keep only these ids (repeat or comma-separate), or @FILE: ids one a line, or JSONL with 'id'."
 EXCLUDE_HELP = "Leave out these ids (repeat or comma-separate), or @FILE as for --include-ids."
+# ...declared once as options (typer builds a fresh click option from them for each command).
+LANGUAGE_OPTION = typer.Option([], "--language", help=LANGUAGE_HELP)
+DEPARTMENT_OPTION = typer.Option([], "--department", help=DEPARTMENT_HELP)
+INCLUDE_IDS_OPTION = typer.Option([], "--include-ids", help=INCLUDE_HELP)
+EXCLUDE_IDS_OPTION = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP)
 ENCODING_HELP = "Force the input's encoding (utf-8, utf-8-sig, gb18030, gbk, utf-16); default: detected."
 
 
@@ -261,10 +266,10 @@ def _print_counts(title: str, counts: dict[str, int], total: int) -> None:
 def filter_(
     path: Path = typer.Argument(..., help="Records or training examples JSONL."),
     out: Path = typer.Option(..., "--out", "-o", help="Where the kept rows go (JSONL)."),
-    language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
-    department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
-    include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
-    exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
+    language: list[str] = LANGUAGE_OPTION,
+    department: list[str] = DEPARTMENT_OPTION,
+    include_ids: list[str] = INCLUDE_IDS_OPTION,
+    exclude_ids: list[str] = EXCLUDE_IDS_OPTION,
 ) -> None:
     """Keep the rows of PATH that match every filter given; the others are counted with their reason."""
     from clinical_r1.record_filters import filter_file, filter_from_options

@@ -23,7 +23,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from clinical_r1.commands.records import DEPARTMENT_HELP, EXCLUDE_HELP, INCLUDE_HELP, LANGUAGE_HELP
+from clinical_r1.commands.records import (
+    DEPARTMENT_OPTION,
+    EXCLUDE_IDS_OPTION,
+    INCLUDE_IDS_OPTION,
+    LANGUAGE_OPTION,
+)
 from clinical_r1.threads import THREADS_HELP, pin_threads
 
 console = Console()
@@ -34,6 +39,13 @@ rl_app = typer.Typer(
 )
 
 DATA_HELP = "Records JSONL (case, diagnosis) or training examples JSONL (question, reference)."
+# The prompt choice `rl` and `rl export-verl` share (with the record filter options of commands/records.py).
+EXCLUDE_CASES_OPTION = typer.Option(
+    [], "--exclude-cases", help="Benchmark JSONL (case/question) whose cases RL must not see; repeat."
+)
+KEEP_BENCHMARK_OPTION = typer.Option(
+    False, "--keep-benchmark-cases", help="Skip the benchmark found next to DATA (records/heldout.jsonl)."
+)
 
 
 @rl_app.callback()
@@ -52,16 +64,12 @@ def rl(
     learning_rate: float | None = typer.Option(None, help="Override: learning rate."),
     use_vllm: bool | None = typer.Option(None, help="Override (GRPO/RLOO): generate with vLLM (GPU)."),
     threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
-    language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
-    department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
-    include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
-    exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
-    exclude_cases: list[Path] = typer.Option(
-        [], "--exclude-cases", help="Benchmark JSONL (case/question) whose cases RL must not see; repeat."
-    ),
-    keep_benchmark_cases: bool = typer.Option(
-        False, "--keep-benchmark-cases", help="Skip the benchmark found next to DATA (records/heldout.jsonl)."
-    ),
+    language: list[str] = LANGUAGE_OPTION,
+    department: list[str] = DEPARTMENT_OPTION,
+    include_ids: list[str] = INCLUDE_IDS_OPTION,
+    exclude_ids: list[str] = EXCLUDE_IDS_OPTION,
+    exclude_cases: list[Path] = EXCLUDE_CASES_OPTION,
+    keep_benchmark_cases: bool = KEEP_BENCHMARK_OPTION,
     force_prompts: bool = typer.Option(
         False,
         "--force-prompts",
@@ -123,16 +131,12 @@ def export_verl_command(
     out: Path = typer.Option(..., "--out", help="Folder for train.parquet, reward_fn.py, run_ppo.sh."),
     config: Path | None = typer.Option(None, "--config", help="YAML with RLConfig fields."),
     val_data: Path | None = typer.Option(None, "--val-data", help="Optional validation prompts."),
-    language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
-    department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
-    include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
-    exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
-    exclude_cases: list[Path] = typer.Option(
-        [], "--exclude-cases", help="Benchmark JSONL (case/question) whose cases RL must not see; repeat."
-    ),
-    keep_benchmark_cases: bool = typer.Option(
-        False, "--keep-benchmark-cases", help="Skip the benchmark found next to DATA (records/heldout.jsonl)."
-    ),
+    language: list[str] = LANGUAGE_OPTION,
+    department: list[str] = DEPARTMENT_OPTION,
+    include_ids: list[str] = INCLUDE_IDS_OPTION,
+    exclude_ids: list[str] = EXCLUDE_IDS_OPTION,
+    exclude_cases: list[Path] = EXCLUDE_CASES_OPTION,
+    keep_benchmark_cases: bool = KEEP_BENCHMARK_OPTION,
 ) -> None:
     """Write verl's parquet prompts, a reward file wrapping our reward, and a multi-node PPO script.
 

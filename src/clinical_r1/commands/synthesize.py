@@ -9,7 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clinical_r1.commands.records import DEPARTMENT_HELP, EXCLUDE_HELP, INCLUDE_HELP, LANGUAGE_HELP
+from clinical_r1.commands.records import (
+    DEPARTMENT_OPTION,
+    EXCLUDE_IDS_OPTION,
+    INCLUDE_IDS_OPTION,
+    LANGUAGE_OPTION,
+)
 
 console = Console()
 
@@ -51,10 +56,10 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(None, "--limit", help="Only the first N records."),
         hf: bool = typer.Option(None, "--hf/--no-hf", help="Also write a datasets folder OUT/hf."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
-        language: list[str] = typer.Option([], "--language", help=LANGUAGE_HELP),
-        department: list[str] = typer.Option([], "--department", help=DEPARTMENT_HELP),
-        include_ids: list[str] = typer.Option([], "--include-ids", help=INCLUDE_HELP),
-        exclude_ids: list[str] = typer.Option([], "--exclude-ids", help=EXCLUDE_HELP),
+        language: list[str] = LANGUAGE_OPTION,
+        department: list[str] = DEPARTMENT_OPTION,
+        include_ids: list[str] = INCLUDE_IDS_OPTION,
+        exclude_ids: list[str] = EXCLUDE_IDS_OPTION,
     ) -> None:
         """Search a verified reasoning path per record; rerun the same command to resume."""
         from clinical_r1.cli_errors import user_errors
