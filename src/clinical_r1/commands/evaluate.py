@@ -33,6 +33,9 @@ def register(app: typer.Typer) -> None:
         samples: int = typer.Option(None, "--samples", help="Completions per item (mean accuracy, pass@k)."),
         temperature: float = typer.Option(None, "--temperature"),
         max_tokens: int = typer.Option(None, "--max-tokens"),
+        repetition_penalty: float = typer.Option(
+            None, "--repetition-penalty", help="Sent to every model alike; > 1 discourages repeats."
+        ),
         concurrency: int = typer.Option(None, "--concurrency", help="Requests in flight per model."),
         limit: int = typer.Option(None, "--limit", help="Only the first N items."),
         task: str = typer.Option(None, "--task", help="auto | diagnosis | mcq (default auto)."),
@@ -61,6 +64,7 @@ def register(app: typer.Typer) -> None:
             "samples": samples,
             "temperature": temperature,
             "max_tokens": max_tokens,
+            "repetition_penalty": repetition_penalty,
             "concurrency": concurrency,
             "limit": limit,
             "task": task,

@@ -89,6 +89,9 @@ class EvalConfig(PromptOverrides):
     temperature: float = Field(0.0, ge=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_tokens: int = Field(1024, ge=1)
+    # Sent with every request when set (> 1 discourages repeats; transformers' and vLLM's definition), for
+    # every model alike; None = not sent, the backend's own behaviour (1.0 for local models).
+    repetition_penalty: float | None = Field(None, gt=0)
     seed: int = 0  # request seed (sampling) and the bootstrap's seed
     concurrency: int = Field(8, ge=1)  # requests in flight per model (local models: batches in turn)
     bootstrap_samples: int = Field(2000, ge=100)

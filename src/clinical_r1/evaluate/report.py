@@ -395,7 +395,9 @@ def render_markdown(
         "",
         f"Benchmark: `{bench['path']}` (task {bench['task']}, sha256 {bench['sha256'][:12]}). "
         f"Samples per item: {config.get('samples', 1)}, temperature {config.get('temperature')}, "
-        f"max_tokens {config.get('max_tokens')}.",
+        f"max_tokens {config.get('max_tokens')}"
+        + (f", repetition penalty {config['repetition_penalty']}" if config.get("repetition_penalty") else "")
+        + ".",
         f"Verifier: {json.dumps(config.get('verifier', {}), ensure_ascii=False)}.",
         "",
         "Accuracy counts every benchmark item: an output without a valid answer (bad format, truncated, no",

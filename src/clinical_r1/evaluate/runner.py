@@ -165,6 +165,7 @@ async def ask_and_grade(
             temperature=config.temperature,
             top_p=config.top_p,
             max_tokens=config.max_tokens,
+            repetition_penalty=config.repetition_penalty,
             seed=config.seed,
             n=config.samples,
             tags=tags,

@@ -114,6 +114,8 @@ class LocalLLM(CachedBackend):
             kwargs.update(do_sample=True, temperature=request.temperature, top_p=request.top_p)
         else:
             kwargs.update(do_sample=False)
+        if request.repetition_penalty is not None:
+            kwargs["repetition_penalty"] = request.repetition_penalty
         return kwargs
 
     def _stopping(self, request: ChatRequest, prompt_length: int, extra: list | None = None):
@@ -327,6 +329,7 @@ def _batch_key(request: ChatRequest) -> tuple:
         request.temperature,
         request.top_p,
         request.max_tokens,
+        request.repetition_penalty,
         seed,
         request.n,
         tuple(request.stop or ()),

@@ -117,6 +117,10 @@ class OpenAICompatLLM(CachedBackend):
             body["stop"] = request.stop
         if request.json_mode:
             body["response_format"] = {"type": "json_object"}
+        if request.repetition_penalty is not None:
+            # not an OpenAI API field: vLLM, llama.cpp's server and SGLang accept it as an extra body
+            # field; the OpenAI API itself refuses the request (a clear error, not a silent no-op)
+            body["repetition_penalty"] = request.repetition_penalty
         return body
 
     async def _complete_n(self, state: _LoopState, request: ChatRequest) -> ChatResponse:

@@ -16,6 +16,9 @@ class ChatRequest(BaseModel):
     temperature: float = 0.0
     top_p: float = 1.0
     max_tokens: int = 1024
+    # > 1 discourages tokens already in the prompt or output (the transformers / vLLM definition: a
+    # seen token's logit is divided by it when positive, multiplied when negative). None = not sent.
+    repetition_penalty: float | None = Field(None, gt=0)
     seed: int | None = None
     stop: list[str] | None = None
     n: int = 1
