@@ -31,7 +31,9 @@ fixed and BEFORE any rule change of that round, and committed without running th
 has no templates of its own: every section is drawn from all the section variants of dev to test5 (the
 styles the rules support); all its values are new (pools disjoint from every earlier pool, hanzi
 surnames on none of the detector's lists, numbers of its own forms: see T6_POOLS and t6_numbers). It is
-measured once, at the end of round 3, and never tuned on.
+measured once, at the end of round 3, and never tuned on. `test7` (48 notes) was written with it:
+note kinds no split has (operation notes, referral letters, death records), test6's pools; measured once
+at the end as the out-of-style figure.
 
 Run:  .venv/bin/python scripts/make_deid_notes.py     (seeded: the same file every time)
 """
@@ -1043,6 +1045,88 @@ T5_NOTES = {"en": 30, "zh": 30}
 T6_NOTES = {"en": 125, "zh": 125}
 
 
+# ---------------------------------------------------------------- split "test7" (out-of-style check)
+# Written with test6, before any rule change of round 3: note kinds no earlier split has (operation
+# notes, referral letters, death records), one style per note (variant j of every section), values from
+# test6's pools and number forms. Measured once at the end of round 3 as the out-of-style figure; it is
+# not the done criterion and never tuned on.
+EN_T7 = [
+    [
+        "OPERATIVE NOTE\nPatient {pname}   Hosp. No {hosp_no}   Ward/bed {bed}   DOB {dob}\nDate of surgery: {date1}   Theatre: 3\n",
+        "REFERRAL LETTER\n{date1}\nDear colleague at {hospital},\nI am referring {pname} (ID {idcard}, insurance {ins_no}, tel {phone}), who lives at {address}.\n",
+        "DEATH RECORD\nDeceased: {pname}   Age: {age90}   Inpatient number: {hosp_no}   Record no.: {rec_no}\nTime of death: {date1}   Place of death: ward, bed {bed}\n",
+    ],
+    [
+        "Pre-operative diagnosis: [[acute appendicitis]]. The patient, {age90} years old and a native of {native}, was consented by {doc2}.\n",
+        "Thank you for seeing Grandpa {psur}, whom I have looked after since {date2}; [[atrial fibrillation]] is the main problem.\n",
+        "{pname} was admitted on {date2} from {town} with [[massive hemoptysis]] and died despite resuscitation.\n",
+    ],
+    [
+        "Procedure: [[laparoscopic cholecystectomy]]; [[Calot's triangle]] dissected; blood loss 50 mL; specimen to pathology at {hospital}.\n",
+        "Course: [[Stevens-Johnson syndrome]] after [[carbamazepine]]; [[Guillain-Barre syndrome]] excluded; [[IVIG 0.4 g/kg]] x5.\n",
+        "Cause of death: [[pulmonary embolism]] due to [[deep vein thrombosis]]; contributing [[Alzheimer disease]].\n",
+    ],
+    [
+        "He works as a security guard at {employer} and lives with his son in {village}, {county}.\n",
+        "Her granddaughter studies at {school}; home is {address}, post code {postcode}.\n",
+        "Body released to the family; funeral arranged in {city}; household registered in {town}.\n",
+    ],
+    [
+        "Post-op Hb 112 g/L ([[115-150]]); [[ASA II]]; [[Cefazolin 2 g]] prophylaxis; drain output [[20-30 mL]].\n",
+        "Troponin I 0.8 ng/mL (cut-off [[0.04]]); [[CHA2DS2-VASc 4]]; [[Rivaroxaban 15 mg]].\n",
+        "D-dimer 8.6 mg/L ([[0-0.5]]); [[Wells score 7]]; [[Heparin 5000 IU]] given.\n",
+    ],
+    [
+        "Family informed: {rel} (nephew), {phone}; e-mail {email}.\n",
+        "Please reply to my secretary ({phone2}) or e-mail {email}; the patient's stepson {rel} will bring her.\n",
+        "Death notified to {rel}, the widower, by phone {phone} on {date2}.\n",
+    ],
+    [
+        "Operator: {doc}; first assistant: {doc2}; scrub nurse: {docsur}.\n",
+        "Yours sincerely,\n{doc}\nDepartment of Cardiology, {hospital2}\n",
+        "Certifying physician: {doc}   Countersigned: Dr {docsur}   {date2}\n",
+    ],
+]
+ZH_T7 = [
+    [
+        "手术记录单\n患者{pname}　住院号{hosp_no}　病区/床位{bed}　出生日期{dob}\n手术日期：{date1}　手术间：3\n",
+        "转诊介绍信\n{date1}\n{hospital}同道：\n兹介绍患者{pname}（身份证{idcard}，医保{ins_no}，电话{phone}），住{address}，前往贵院诊治。\n",
+        "死亡记录\n死者姓名：{pname}　年龄：{age90}岁　住院号：{hosp_no}　病案号：{rec_no}\n死亡时间：{date1}　死亡地点：病房{bed}床\n",
+    ],
+    [
+        "术前诊断：[[急性阑尾炎]]。患者{age90}岁，籍贯{native}，由{doc2}签署知情同意。\n",
+        "{psur}老伯自{date2}起由我随诊，主要问题为[[心房颤动]]。\n",
+        "{pname}于{date2}自{town}入院，[[大咯血]]，经抢救无效死亡。\n",
+    ],
+    [
+        "手术方式：[[腹腔镜胆囊切除术]]；解剖[[胆囊三角]]；出血50mL；标本送{hospital}病理科。\n",
+        "病程：服[[卡马西平]]后出现[[史蒂文斯-约翰逊综合征]]；已排除[[吉兰-巴雷综合征]]；[[丙种球蛋白0.4g/kg]]×5天。\n",
+        "死亡原因：[[肺栓塞]]，继发于[[深静脉血栓]]；合并[[阿尔茨海默病]]。\n",
+    ],
+    [
+        "在{employer}任保安，与儿子同住于{county}{village}。\n",
+        "孙女就读于{school}；家住{address}，邮编{postcode}。\n",
+        "遗体已由家属领回，丧事在{city}办理；户籍地{town}。\n",
+    ],
+    [
+        "术后血红蛋白112 g/L（[[115-150]]）；[[ASA II级]]；[[头孢唑林2g]]预防；引流量[[20-30mL]]。\n",
+        "肌钙蛋白I 0.8 ng/mL（临界值[[0.04]]）；[[CHA2DS2-VASc评分4分]]；[[利伐沙班15mg]]。\n",
+        "D-二聚体8.6 mg/L（[[0-0.5]]）；[[Wells评分7分]]；[[肝素5000IU]]。\n",
+    ],
+    [
+        "已告知家属：{rel}（外甥），{phone}；邮箱{email}。\n",
+        "请回复我的助理（{phone2}）或发邮件至{email}；患者继子{rel}将陪同前往。\n",
+        "已于{date2}电话（{phone}）通知其丈夫{rel}。\n",
+    ],
+    [
+        "主刀：{doc}；一助：{doc2}；器械护士：{docsur}。\n",
+        "此致\n敬礼\n{doc}\n{hospital2}心内科\n",
+        "死亡证明医师：{doc}　审核：{docsur}主任　{date2}\n",
+    ],
+]
+T7_NOTES = {"en": 24, "zh": 24}
+
+
 def t6_sections(lang: str) -> list[list[str]]:
     """Section i of a test6 note: any variant of section i of dev to test5 (all seven-section forms)."""
     families = [SECTIONS[lang], *(({"en": EN_T2, "zh": ZH_T2}, {"en": EN_T3, "zh": ZH_T3}, {"en": EN_T4, "zh": ZH_T4}, {"en": EN_T5, "zh": ZH_T5})[j][lang] for j in range(4))]
@@ -1149,6 +1233,15 @@ def make_notes() -> list[dict]:
             for s in spans:
                 assert text[s["start"] : s["end"]] == s["text"]
             rows.append({"id": f"notes-test6-{lang}-{index:03d}", "split": "test6", "language": lang, "text": text, "spans": spans, "keep": keep})
+    rng7 = random.Random(SEED + 7)  # test7: new note kinds, one style per note, test6's pools
+    for lang, count in T7_NOTES.items():
+        for index in range(count):
+            values = build_values(rng7, lang, "test6")
+            style = index % 3
+            text, spans, keep = render("".join(variants[style] for variants in (EN_T7 if lang == "en" else ZH_T7)), values)
+            for s in spans:
+                assert text[s["start"] : s["end"]] == s["text"]
+            rows.append({"id": f"notes-test7-{lang}-{index:03d}", "split": "test7", "language": lang, "text": text, "spans": spans, "keep": keep})
     return rows
 
 
