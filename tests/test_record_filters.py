@@ -339,8 +339,9 @@ def test_cli_synthesize_runs_on_the_filtered_records(tmp_path: Path, monkeypatch
 
     seen: dict[str, list[dict]] = {}
 
-    def fake_run_synthesis(config, records, out, progress=True):
+    def fake_run_synthesis(config, records, out, progress=True, lock=None):
         seen["records"] = _read(Path(records))
+        assert lock is not None and lock.held  # the command wrote records.filtered.jsonl under OUT's lock
         raise Stop  # the rest of the command (tables, ledger) is synthesis's own, tested elsewhere
 
     monkeypatch.setattr(runner, "run_synthesis", fake_run_synthesis)
@@ -353,3 +354,21 @@ def test_cli_synthesize_runs_on_the_filtered_records(tmp_path: Path, monkeypatch
     ids = {r["id"] for r in seen["records"]}
     assert ids and all(i.startswith("sample-zh-") for i in ids) and "sample-zh-resp-001" not in ids
     assert (out / "records.filtered.jsonl").exists() and "record filter:" in result.output
+
+
+def test_cli_synthesize_takes_the_run_lock_before_it_writes_the_filtered_records(tmp_path: Path) -> None:
+    """A second synthesize on a busy OUT must not overwrite the records.filtered.jsonl the first reads."""
+    from clinical_r1.cli import app
+    from clinical_r1.runlock import RunLock
+
+    out = tmp_path / "synth"
+    out.mkdir()
+    first_runs_input = '{"id": "written by the run holding the lock"}\n'
+    (out / "records.filtered.jsonl").write_text(first_runs_input, encoding="utf-8")
+    with RunLock(out):  # the first run (a second open of the lock file conflicts even in one process)
+        result = CliRunner().invoke(
+            app, ["synthesize", "--records", str(SAMPLE_RECORDS), "--out", str(out), "--teacher", "tiny",
+                  "--language", "zh"],
+        )  # fmt: skip
+    assert result.exit_code == 2 and "is in use by another run" in result.output, result.output
+    assert (out / "records.filtered.jsonl").read_text(encoding="utf-8") == first_runs_input

@@ -88,6 +88,11 @@ class RunLock:
         self._fd = fd
         return self
 
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lock now (acquired and not yet released)."""
+        return self._fd is not None
+
     def release(self) -> None:
         if self._fd is None:
             return

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,22 +17,31 @@ from clinical_r1.commands.records import (
     INCLUDE_IDS_OPTION,
     LANGUAGE_OPTION,
 )
+from clinical_r1.runlock import RunLock
+
+if TYPE_CHECKING:
+    from clinical_r1.record_filters import RecordFilter
 
 console = Console()
 
 
-def _filtered_records(
-    records: Path, out: Path, language: list[str], department: list[str], include: list[str],
-    exclude: list[str],
-) -> Path:
-    """RECORDS itself, or OUT/records.filtered.jsonl holding the records the filter options keep."""
-    from clinical_r1.record_filters import filter_file, filter_from_options
-    from clinical_r1.records import RecordError
+def _record_filter(
+    language: list[str], department: list[str], include: list[str], exclude: list[str]
+) -> RecordFilter | None:
+    from clinical_r1.record_filters import filter_from_options
 
     try:
-        record_filter = filter_from_options(language, department, include, exclude)
+        return filter_from_options(language, department, include, exclude)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+
+
+def _filtered_records(records: Path, out: Path, record_filter: RecordFilter | None) -> Path:
+    """RECORDS itself, or OUT/records.filtered.jsonl holding the records the filter keeps. Called with
+    OUT's run lock held, so a second run on OUT cannot overwrite the file this run reads."""
+    from clinical_r1.record_filters import filter_file
+    from clinical_r1.records import RecordError
+
     if record_filter is None:
         return records
     filtered = out / "records.filtered.jsonl"
@@ -67,14 +78,19 @@ def register(app: typer.Typer) -> None:
         from clinical_r1.synth.config import SynthConfig
         from clinical_r1.synth.runner import run_synthesis
 
-        records = _filtered_records(records, out, language, department, include_ids, exclude_ids)
+        record_filter = _record_filter(language, department, include_ids, exclude_ids)
         overrides = {"teacher": teacher, "concurrency": concurrency, "limit": limit, "export_hf": hf}
         # bad config or records, full disk, read-only or busy --out: one message and exit 2
         with user_errors(console):
             cfg = load_config(config, SynthConfig, overrides=overrides)
             if concurrency:  # records in flight and the teacher's open requests go up together
                 cfg.teacher = cfg.teacher.model_copy(update={"concurrency": concurrency})
-            stats = run_synthesis(cfg, records, out, progress=progress)
+            # with a filter, OUT's lock comes before records.filtered.jsonl is written into OUT and is held
+            # through the run; without one, the run takes it (after checking the records: a bad file
+            # leaves no OUT behind)
+            with RunLock(out) if record_filter is not None else nullcontext() as lock:
+                records = _filtered_records(records, out, record_filter)
+                stats = run_synthesis(cfg, records, out, progress=progress, lock=lock)
         table = Table(title=f"synthesis: {stats.records} records -> {out}")
         table.add_column("outcome")
         table.add_column("records", justify="right")

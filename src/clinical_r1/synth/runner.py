@@ -21,6 +21,7 @@ import json
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,13 @@ def run_synthesis(
     out_dir: str | Path,
     progress: bool = True,
     llm: LLM | None = None,
+    lock: RunLock | None = None,
 ) -> SynthesisStats:
-    """Synthesize training examples for every record; resumable (rerun the same call to continue)."""
-    return asyncio.run(synthesize(config, records_path, out_dir, progress=progress, llm=llm))
+    """Synthesize training examples for every record; resumable (rerun the same call to continue).
+
+    `lock`: OUT's RunLock when the caller already holds it (e.g. it wrote an input file into OUT first);
+    otherwise the run takes it."""
+    return asyncio.run(synthesize(config, records_path, out_dir, progress=progress, llm=llm, lock=lock))
 
 
 async def synthesize(
@@ -106,10 +111,14 @@ async def synthesize(
     out_dir: str | Path,
     progress: bool = True,
     llm: LLM | None = None,
+    lock: RunLock | None = None,
 ) -> SynthesisStats:
     records = read_input(records_path, config.limit)
     out_dir = Path(out_dir)
-    with RunLock(out_dir):  # a second run on this folder would pay the teacher for every record again
+    if lock is not None and not (lock.held and lock.folder.resolve() == out_dir.resolve()):
+        raise ValueError(f"the lock given ({lock.folder}) is not held on the output folder {out_dir}")
+    # a second run on this folder would pay the teacher for every record again
+    with nullcontext(lock) if lock is not None else RunLock(out_dir):
         return await _synthesize(config, records, out_dir, progress, llm)
 
 
