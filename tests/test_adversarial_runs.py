@@ -1048,6 +1048,21 @@ def test_the_umask_is_configurable(tmp_path: Path) -> None:
     assert oct(stat.S_IMODE((tmp_path / "g" / "out.jsonl").stat().st_mode)) == "0o640"
 
 
+def test_every_command_runs_under_the_private_umask_not_the_shells(tmp_path: Path) -> None:
+    """The CLI entry point applies it once: `records deid` (never wrapped by hand) wrote 0644 under a
+    shell umask of 022; its output and the mapping are private now, and the shell's umask comes back."""
+    records = _write_lines(tmp_path / "r.jsonl", [good(1), good(2)])
+    previous = os.umask(0o022)
+    try:
+        code, output = invoke("records", "deid", records, "--out", tmp_path / "d" / "out.jsonl",
+                              "--mapping", tmp_path / "d" / "mapping.json")  # fmt: skip
+        assert os.umask(0o022) == 0o022  # restored when the command ended
+    finally:
+        os.umask(previous)
+    assert code == 0, output
+    assert _modes(tmp_path / "d") == {".": "0o700", "out.jsonl": "0o600", "mapping.json": "0o600"}
+
+
 # --- 8. case text echoed back by a server ------------------------------------------------------------
 
 

@@ -16,8 +16,25 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(ctx: typer.Context) -> None:
     """Turn clinical records into a reasoning-enhanced diagnostic LLM (ClinicalGPT-R1 recipe)."""
+    _private_umask(ctx)
+
+
+def _private_umask(ctx: typer.Context) -> None:
+    """Every command runs under the private umask (CLINICAL_R1_UMASK, default 077: files 0600 in folders
+    0700), so whatever it writes from patient records (runs, benchmarks, models, de-identified files) is
+    private without each command having to remember it; the shell's umask comes back when it ends."""
+    from clinical_r1.safe_io import private_umask
+
+    try:
+        ctx.with_resource(private_umask())  # left when the command's context closes
+    except ValueError as exc:  # CLINICAL_R1_UMASK set to something that is not a umask
+        from rich.console import Console
+
+        from clinical_r1.cli_errors import fail
+
+        raise fail(Console(), str(exc)) from exc
 
 
 def _register_commands() -> None:

@@ -4,14 +4,13 @@ Bad configs and input lines (`ConfigError`, `RecordError`), a model that cannot 
 an output path that cannot be one (under a file, too long), a full disk or read-only folder
 (`StorageError`, also when an OSError or SQLite error stands for one) and a run folder in use
 (`RunLockedError`) are all the user's to fix, so they print without a traceback. Anything else is a
-bug and keeps its traceback. The block also runs under the private umask (077 unless CLINICAL_R1_UMASK
-says otherwise), so every file the command creates is 0600 in 0700 folders by default.
+bug and keeps its traceback. (The private umask every command runs under is applied once, by the
+`clinical-r1` entry point: cli.py.)
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from clinical_r1.config import ConfigError
 from clinical_r1.llm.base import LLMError
 from clinical_r1.records import RecordError
 from clinical_r1.runlock import RunLockedError
-from clinical_r1.safe_io import StorageError, configured_umask, storage_error
+from clinical_r1.safe_io import StorageError, storage_error
 
 EXPECTED = (ConfigError, RecordError, LLMError, StorageError, RunLockedError)
 # A path the user gave that cannot be one (a file where a folder must be, a name too long, ...).
@@ -38,12 +37,7 @@ def fail(console: Console, message: str, label: str = "error:") -> typer.Exit:
 
 @contextmanager
 def user_errors(console: Console, label: str = "error:") -> Iterator[None]:
-    """Run the block under the private umask; expected problems print one message and exit 2."""
-    try:
-        umask = configured_umask()
-    except ValueError as exc:  # CLINICAL_R1_UMASK set to something that is not a umask
-        raise fail(console, str(exc), label) from exc
-    previous = os.umask(umask)
+    """Expected problems inside the block print one message and exit 2."""
     try:
         yield
     except EXPECTED as exc:
@@ -54,5 +48,3 @@ def user_errors(console: Console, label: str = "error:") -> Iterator[None]:
         if isinstance(exc, OSError) and exc.errno in _PATH_ERRORS and exc.filename:
             raise fail(console, f"{exc.filename}: {exc.strerror}", label) from exc  # e.g. --out under a file
         raise
-    finally:
-        os.umask(previous)
