@@ -447,3 +447,33 @@ def test_every_range_line_is_a_valid_who_range_with_a_known_department() -> None
     for rule in D.bundled_rules():
         assert icd.is_valid_item(rule.start) and icd.is_valid_item(rule.end), rule.source
         assert rule.width > 0 and rule.reason, rule.source
+
+
+def _scan(norm: str, mapping: D.DepartmentMap) -> D.Rule | None:
+    """The lookup as it was: the first rule, most specific first, whose range covers the code."""
+    return next((rule for rule in mapping.rules() if rule.covers(norm)), None)
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        D.DepartmentMap(),
+        D.DepartmentMap(extra={"Cardiology": ["I83"], "Neurology": ["R55", "G40-G41"], "Urology": ["I86.1"]}),
+        D.DepartmentMap(ranges={"Cardiology": ["I00-I99", "I20.0"], "Neurology": ["I20-I25", "G00-G99"]}),
+        D.DepartmentMap(ranges={}),
+    ],
+    ids=["bundled", "extra", "own ranges", "empty"],
+)
+def test_the_interval_index_finds_the_rule_the_linear_scan_finds(mapping: D.DepartmentMap) -> None:
+    """Every WHO code (categories, subcategories, blocks, chapters), every range's bounds and the codes
+    just around them, and text that is no code: the bisection index and the scan agree on each."""
+    codes = set(icd.get_all_codes(True))  # with dots, as icd10.normalize writes them
+    for rule in mapping.rules():
+        for bound in (rule.start, rule.end):
+            codes |= {bound, bound[:-1], bound + "0", bound + ".9", bound + "99", bound + "~", bound + " "}
+    codes |= {"", "0", "A", "A0", "A00", "Z", "Z99.9", "ZZZ", "~", "I6", "I69.99", "\U0010ffff"}
+    key = mapping._key()
+    differ = [code for code in sorted(codes) if D._rule_for(code, key) != _scan(code, mapping)]
+    assert differ == []
+    covered = sum(_scan(code, mapping) is not None for code in codes)
+    assert covered > 500 if mapping.rules() else covered == 0  # the comparison is not all "no rule"
