@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -45,15 +45,7 @@ Kind = Literal[
     "add_comorbidity",
     "wrong_suggestion",
 ]
-KINDS: tuple[str, ...] = (
-    "remove_finding",
-    "negate_finding",
-    "synonym_swap",
-    "lab_within_range",
-    "lab_out_of_range",
-    "add_comorbidity",
-    "wrong_suggestion",
-)
+KINDS: tuple[str, ...] = get_args(Kind)  # in the order above
 TERMS_FILE = Path(__file__).parent / "data" / "perturb" / "terms.tsv"
 
 
