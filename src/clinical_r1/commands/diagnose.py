@@ -28,6 +28,9 @@ FORCE_PROMPTS_HELP = (
     "Use --style / --system-prompt even where they contradict the "
     "model's clinical_r1.json (else that is an error)."
 )
+STYLE_OPTION = typer.Option(None, "--style", help=STYLE_HELP)
+SYSTEM_PROMPT_OPTION = typer.Option(None, "--system-prompt", help=SYSTEM_PROMPT_HELP)
+FORCE_PROMPTS_OPTION = typer.Option(False, "--force-prompts", help=FORCE_PROMPTS_HELP)
 
 console = Console()
 err = Console(stderr=True)
@@ -77,21 +80,9 @@ def register(app: typer.Typer) -> None:
         language: str = typer.Option(None, help="en or zh (default: detected from the case)."),
         max_tokens: int = typer.Option(1024, help="Most tokens to generate."),
         temperature: float = typer.Option(0.0, help="0 = greedy."),
-        style: Style = typer.Option(
-            None,
-            "--style",
-            help=STYLE_HELP,
-        ),
-        system_prompt: list[str] = typer.Option(
-            None,
-            "--system-prompt",
-            help=SYSTEM_PROMPT_HELP,
-        ),
-        force_prompts: bool = typer.Option(
-            False,
-            "--force-prompts",
-            help=FORCE_PROMPTS_HELP,
-        ),
+        style: Style = STYLE_OPTION,
+        system_prompt: list[str] = SYSTEM_PROMPT_OPTION,
+        force_prompts: bool = FORCE_PROMPTS_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (no streaming)."),
         threads: int = typer.Option(None, min=1, help=THREADS_HELP),
     ) -> None:

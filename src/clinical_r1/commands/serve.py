@@ -8,7 +8,7 @@ import os
 import typer
 from rich.console import Console
 
-from clinical_r1.commands.diagnose import FORCE_PROMPTS_HELP, STYLE_HELP, SYSTEM_PROMPT_HELP
+from clinical_r1.commands.diagnose import FORCE_PROMPTS_OPTION, STYLE_OPTION, SYSTEM_PROMPT_OPTION
 from clinical_r1.formatting import Style
 from clinical_r1.threads import THREADS_HELP
 
@@ -34,21 +34,9 @@ def register(app: typer.Typer) -> None:
         max_tokens: int = typer.Option(1024, help="Default most tokens per answer."),
         max_tokens_limit: int = typer.Option(4096, help="The most tokens a request may ask for."),
         max_case_chars: int = typer.Option(20000, help="Longest case text accepted (characters)."),
-        style: Style = typer.Option(
-            None,
-            "--style",
-            help=STYLE_HELP,
-        ),
-        system_prompt: list[str] = typer.Option(
-            None,
-            "--system-prompt",
-            help=SYSTEM_PROMPT_HELP,
-        ),
-        force_prompts: bool = typer.Option(
-            False,
-            "--force-prompts",
-            help=FORCE_PROMPTS_HELP,
-        ),
+        style: Style = STYLE_OPTION,
+        system_prompt: list[str] = SYSTEM_PROMPT_OPTION,
+        force_prompts: bool = FORCE_PROMPTS_OPTION,
         api_key_env: str = typer.Option(
             "CLINICAL_R1_API_KEY", help="Environment variable holding the API key (unset: no key needed)."
         ),
