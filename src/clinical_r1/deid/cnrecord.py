@@ -41,9 +41,15 @@ _EN_WORDS_LIKE_PINYIN = frozenset(
 )
 
 
-def _is_pinyin_name(tokens: list[str], cued: bool = False) -> bool:
-    surnames = gz.pinyin_surnames()
+def _is_pinyin_name(tokens: list[str], cued: bool = False, loose: bool = False) -> bool:
+    """`loose`: the context says person (a cue word before, an all-caps surname, sex and age after), so
+    the surname need only read as pinyin (Kuai, Helan: surnames the tables lack)."""
     norm = [t.capitalize() if t.isupper() and len(t) > 1 else t for t in tokens]
+    surnames = gz.pinyin_surnames()
+    if loose:
+        surnames = surnames | {
+            t for t in (norm[0], norm[-1]) if gz.pinyin_syllable_count(t, 2) and t not in lx.EN_NOT_NAMES
+        }
     if any(t.isupper() and len(t) > 1 for t in tokens[1:]) and not tokens[-1].isupper():
         return False
     given_first = (
@@ -70,8 +76,18 @@ def _is_pinyin_name(tokens: list[str], cued: bool = False) -> bool:
 _NAME_CUE_BEFORE = re.compile(
     r"(?i:patient|pt|name|mr|mrs|ms|miss|dr|contact(?:\s+person)?|son|daughter|wife|husband|brother|sister|"
     r"mother|father|informant|relative|guardian|by|physician|doctor|resident|nurse|signature|signed|caregiver|"
-    r"niece|nephew|(?:son|daughter)-in-law|grandson|granddaughter|follow-up\s+with|round|agreed\s+-|consultant)"
+    r"niece|nephew|(?:son|daughter)-in-law|grandson|granddaughter|follow-up\s+with|round|agreed\s+-|consultant|"
+    r"family\s+member|next\s+of\s+kin|power\s+of\s+attorney|in\s+charge|assistant|an(?:a)?esthetist|surgeon|"
+    r"operator|deceased|accompanied\s+by|informed|notified|seeing|(?:wo)?man,|girl,|boy,|widow(?:er)?,)"
     r"\.?\s*[:：,]?\s*$"
+)
+
+
+# "Er Weiguo, male, 91", "Da Xinran (F, 58)", "Tou Bowen 72y": sex or age straight after a name
+_SEX_AGE_AFTER = _rx(
+    r"[ \t]*[,(（]?[ \t]*(?:male|female|Male|Female|[MF](?![A-Za-z])|"
+    r"\d{1,3}[ \t]*(?:y\b|yo\b|y/o|years?\b|岁)|"
+    r"\d{1,3}[ \t]*,[ \t]*(?:male|female|[MF]\b)|,[ \t]*an?[ \t]+\d{1,3}[- ]year|\((?:MRN|ID|IP|[Bb]ed)\b)"
 )
 
 
@@ -84,11 +100,16 @@ def _pinyin_names(text: str) -> Iterator[Hit]:
         for first in range(min(2, len(tokens) - 1)):
             begin = m.start() + parts[first].start()
             cued = _NAME_CUE_BEFORE.search(text[max(0, begin - 24) : begin]) is not None
+            caps = tokens[first].isupper() and len(tokens[first]) > 1
             hit = next(
                 (
                     n
                     for n in range(min(len(tokens), first + 3), first + 1, -1)
-                    if _is_pinyin_name(tokens[first:n], cued)
+                    if _is_pinyin_name(
+                        tokens[first:n],
+                        cued,
+                        cued or caps or _SEX_AGE_AFTER.match(text, m.start() + parts[n - 1].end()) is not None,  # noqa: E501
+                    )
                 ),
                 None,
             )
@@ -109,7 +130,9 @@ def _surnames_alone(text: str) -> Iterator[Hit]:
     surnames = gz.pinyin_surnames()
     for pattern in (_SURNAME_SEX_AGE, _TITLE_CAPS):
         for m in pattern.finditer(text):
-            if m.group("s").capitalize() in surnames:
+            token = m.group("s").capitalize()
+            titled = pattern is _TITLE_CAPS and gz.pinyin_syllable_count(token, 2) > 0
+            if token in surnames or (titled and token not in lx.EN_NOT_NAMES):
                 yield m.start("s"), m.end("s"), "NAME", True
 
 
@@ -174,22 +197,24 @@ _PLACE_UNIT = (
     r"(?:Village|Town|County|District|Township|Community|City|Prefecture|Subdistrict|Commune|"
     r"Residential[ \t]+Area)"
 )
-_EN_ADMIN = _rx(rf"(?<![A-Za-z])(?:[A-Z][a-z'’]+[ \t]){{1,2}}{_PLACE_UNIT}\b")
+_EN_ADMIN = _rx(rf"(?<![A-Za-z])(?:[A-Z][a-z'’ü]+[ \t]){{1,2}}{_PLACE_UNIT}\b")
 _ADDR_PART = (
-    r"(?:No\.[ \t]?\d+[A-Z]?|Room[ \t]\d+|Rm\.?[ \t]\d+|Unit[ \t]\d+|Building[ \t]\d+|Bldg\.?[ \t]\d+|"
+    r"(?:No\.[ \t]?\d+(?:-\d+)?[A-Z]?|Room[ \t]\d+|Rm\.?[ \t]\d+|Unit[ \t]\d+|Building[ \t]\d+|"
+    r"Bldg\.?[ \t]\d+|"
     r"Lane[ \t]\d+|Flat[ \t]\d+|Apt\.?[ \t]\d+|Block[ \t]\d+|"
-    r"Group[ \t]\d+(?=,[ \t]*[A-Z][a-z'’]+[ \t]Village)|"
-    r"\d+[ \t]+(?:[A-Z][a-z'’]+[ \t]){1,3}(?:Road|Street|Avenue|Lane|Rd|St)\b|"
-    r"(?:[A-Z][a-z'’]+[ \t]){1,3}(?:Road|Street|Avenue|Lane)[ \t]\d+[A-Z]?\b|"
-    r"(?:[A-Z][a-z'’]+[ \t]){1,2}Village[ \t]Group[ \t]\d+\b|"
-    r"(?:[A-Z][a-z'’]+[ \t]){1,3}"
-    rf"(?:Road|Street|Avenue|Lane|Alley|Hutong|Estate|Gardens?|Residence|Compound|{_PLACE_UNIT})\b)"
+    r"(?:Group|Team)[ \t]\d+(?=,[ \t]*[A-Z][a-z'’ü]+[ \t]Village)|"
+    r"\d+[ \t]+(?:[A-Z][a-z'’ü]+[ \t]){1,3}(?:Road|Street|Avenue|Lane|Rd|St)\b|"
+    r"(?:[A-Z][a-z'’ü]+[ \t]){1,3}(?:Road|Street|Avenue|Lane)[ \t]\d+[A-Z]?\b|"
+    r"(?:[A-Z][a-z'’ü]+[ \t]){1,2}Village[ \t]Group[ \t]\d+\b|"
+    r"(?:[A-Z][a-z'’ü]+[ \t]){1,3}"
+    rf"(?:Road|Street|Avenue|Lane|Alley|Hutong|Estate|Gardens?|Residence|Compound|Court|Mansions?|Apartments|"
+    rf"Plaza|Heights|Village[ \t]Committee|{_PLACE_UNIT})\b)"
 )
 _EN_ADDRESS = _rx(
-    rf"{_ADDR_PART}(?:,?[ \t]*{_ADDR_PART})*(?:,[ \t]*(?P<city>[A-Z][a-z'’]+(?:[ \t]City)?))?(?![A-Za-z])"
+    rf"{_ADDR_PART}(?:,?[ \t]*{_ADDR_PART})*(?:,[ \t]*(?P<city>[A-Z][a-z'’ü]+(?:[ \t]City)?))?(?![A-Za-z])"
 )
 _EN_SCHOOL = _rx(
-    r"(?<![A-Za-z])(?:[A-Z][a-z'’]+[ \t]){1,3}(?:No\.[ \t]?\d+[ \t]+)?"
+    r"(?<![A-Za-z])(?:[A-Z][a-z'’ü]+[ \t]){1,3}(?:No\.[ \t]?\d+[ \t]+)?"
     r"(?:(?:Senior|Junior|Central|Experimental|Key)[ \t]+)*"
     r"(?:Middle|High|Primary|Elementary|Secondary|Vocational|Foreign[ \t]+Languages?|Normal|Technical|"
     r"Central|Experimental|Nursing|Sports|Arts?)"
@@ -198,7 +223,9 @@ _EN_SCHOOL = _rx(
 _EN_EMPLOYER = _rx(
     r"(?<![A-Za-z])(?:[A-Z][A-Za-z'’&]+[ \t]){1,4}"
     r"(?:Co\.,?[ \t]*Ltd\.?|Co\.|Company|Corporation|Corp\.|Group|Government|Factory|Inc\.|Ltd\.?|"
-    r"Plant|Mill|Mine|Supermarket|Store|Bank|Restaurant|"
+    r"Plant|Mill|Mine|Supermarket|Store|Bank|Restaurant|(?:Trading[ \t]+)?Firm|(?:Repair[ \t]+)?Shop|"
+    r"Workshop|"
+    r"Farm|Cooperative|"
     r"(?:Bureau|Commission|Committee)"
     r"(?:[ \t]+of[ \t]+(?:the[ \t]+)?[A-Z][a-z]+(?:[ \t]+(?:and[ \t]+)?[A-Z][a-z]+)?)?)"
     r"(?![A-Za-z])"
@@ -214,10 +241,10 @@ _EN_PLACE_CUE = _rx(
     r"\b(?:born|raised|lived|lives|living|grew[ \t]+up|resides|residing|moved|relocated|returned|came|"
     r"settled|"
     r"now[ \t]+living|native)[ \t]+(?:and[ \t]+raised[ \t]+)?(?:in|to|from|of|at)[ \t]+)"
-    r"(?P<c>[A-Z][a-z'’]+(?:[ \t][A-Z][a-z'’]+)?)"
+    r"(?P<c>[A-Z][a-z'’ü]+(?:[ \t][A-Z][a-z'’ü]+)?)"
 )
 _TRAILING_CITY_AFTER_ADMIN = _rx(
-    rf"(?:{_PLACE_UNIT}|Road|Street),[ \t]*(?P<c>[A-Z][a-z'’]+)(?:[ \t]City)?(?![A-Za-z])"
+    rf"(?:{_PLACE_UNIT}|Road|Street),[ \t]*(?P<c>[A-Z][a-z'’ü]+)(?:[ \t]City)?(?![A-Za-z])"
 )
 
 
@@ -241,12 +268,15 @@ def _strip_noise(text: str, start: int, end: int) -> tuple[int, int]:
 # cheap keyword checks before the long patterns (most clinical text has none of these words)
 _HAS_ADDRESS_WORD = re.compile(
     r"Village|Town|County|District|Township|Community|City|Prefecture|Subdistrict|Commune|Residential|"
-    r"Road|Street|Avenue|Lane|Alley|Hutong|Estate|Garden|Residence|Compound"
+    r"Road|Street|Avenue|Lane|Alley|Hutong|Estate|Garden|Residence|Compound|Court|Mansion|Apartments|Plaza|Heights"
 )
 _HAS_EMPLOYER_WORD = re.compile(
     r"Co\.|Company|Corporation|Corp\.|Group|Government|Factory|Inc\.|Ltd|Plant|Mill|Mine|Supermarket|"
-    r"Store|Bank|Restaurant|Bureau|Commission|Committee"
+    r"Store|Bank|Restaurant|Bureau|Commission|Committee|Firm|Shop|Farm|Cooperative"
 )
+
+
+_STRONG_EMPLOYER_ENDS = ("Shop", "Firm", "Ltd", "Ltd.", "Co.", "Supermarket", "Factory", "Company")
 
 
 def _en_places(text: str) -> Iterator[Hit]:
@@ -267,7 +297,10 @@ def _en_places(text: str) -> Iterator[Hit]:
             first = text[start:end].split()[0]
             if first in lx.EN_NOT_NAMES and pattern is not _EN_SCHOOL:
                 continue
-            yield start, end, "LOCATION", pattern is not _EN_EMPLOYER
+            # an employer is weak (a clinical phrase may hold it) unless it ends in a word no eponym
+            # phrase does: "Tengfei Auto Repair Shop" holds the eponym-like "Auto Repair"
+            strong = pattern is not _EN_EMPLOYER or text[start:end].endswith(_STRONG_EMPLOYER_ENDS)
+            yield start, end, "LOCATION", strong
     for m in _EN_ADDRESS.finditer(text) if has_address_word else ():
         if "," not in m.group(0):
             continue  # one part alone ("Room 3", "Lane 2") is no address; "Xihu District" is _EN_ADMIN's
@@ -312,7 +345,7 @@ _ZH_BED = _rx(
     r"|(?<![0-9A-Za-z+])(?P<w>\d{1,3}(?:[A-Z]|\+\d)?)(?=床(?![旁边头尾上下]))"
 )
 _ZH_ID_LABEL = _rx(
-    r"(?:住院号|住院号码|门诊号|急诊号|挂号号|就诊号|病案号|病历号|医保卡号|医保号|社保卡号|社保号|身份证号?码?|"
+    r"(?:住院号|住院号码|入院号|出院号|档案号|门诊号|急诊号|挂号号|就诊号|病案号|病历号|医保卡号|医保号|社保卡号|社保号|身份证号?码?|"
     r"登记号|影像号|检查号|ID号|卡号)[ \t]*[：:]?[ \t]*(?P<v>[0-9A-Za-z][0-9A-Za-z\-+]*)"
 )
 _ZH_NATIVE = _rx(
@@ -326,7 +359,8 @@ _ZH_IN_VERB = _rx(
 _ZH_RETURN = _rx(rf"(?:自|从)(?P<v>[{CJK}]{{2,12}}?)(?:返回|回来|来|归来|迁来|转入)")
 _ZH_ORG_SUFFIX = (
     r"(?:有限责任公司|股份有限公司|有限公司|集团|公司|人民政府|政府|高级中学|中学|小学|中心小学|实验小学|学校|大学|学院|"
-    r"幼儿园|研究所|研究院|工厂|厂|办事处|委员会|居委会|村委会|大酒店|酒店|宾馆|饭店|超市|商场|银行|税务局|公安局|局)"
+    r"幼儿园|研究所|研究院|工厂|厂|办事处|委员会|居委会|村委会|大酒店|酒店|宾馆|饭店|超市|商场|银行|税务局|公安局|局|"
+    r"商行|商店|门市部|经营部|合作社|农场|养殖场)"
 )
 _ZH_ORG = _rx(rf"[{CJK}A-Za-z0-9]{{2,20}}?{_ZH_ORG_SUFFIX}(?![{CJK}]*?(?:医院|卫生院))")
 _ZH_UNIT_END = _rx(r"(?:市|县|区|镇|乡|村|街道|旗|盟|州)$")
@@ -367,7 +401,7 @@ def _zh_place_like(value: str, cue_names_org: bool) -> bool:
     """A cued value is a place when it ends like one (市/县/镇/村, 18号, 3室), is a city or county of
     cpca's table, or (after 毕业于/就职于/单位) ends like a work unit or school."""
     full, short = gz.zh_admin_names()
-    if _ZH_FUNCTION_CHARS.search(value) or _ZH_PLACE_KINDS.search(value):
+    if _running_text(value) or _ZH_PLACE_KINDS.search(value):
         return False
     if (
         _ZH_UNIT_END.search(value)
@@ -383,6 +417,17 @@ def _zh_place_like(value: str, cue_names_org: bool) -> bool:
 
 # characters of running text, not of a place or unit name
 _ZH_FUNCTION_CHARS = re.compile(r"[的了过均都也就还又把被让给吃喝说看做很太]")
+
+
+def _running_text(value: str) -> bool:
+    """A function character (都, 过...) outside a leading city or county name of cpca's table: 宁都县第三中学
+    and 成都市 are places, 都在家 is running text."""
+    full, _ = gz.zh_admin_names()
+    for n in (6, 5, 4, 3):
+        if value[:n] in full:
+            value = value[n:]
+            break
+    return _ZH_FUNCTION_CHARS.search(value) is not None
 _ZH_ORG_CUES = ("毕业于", "就读于", "就职于", "任职于", "工作于", "工作单位", "单位", "受雇于", "供职于")
 
 
@@ -391,7 +436,7 @@ _ZH_ORG_CUES = ("毕业于", "就读于", "就职于", "任职于", "工作于",
 _ZH_NAME_FIELD = _rx(
     rf"(?:姓名|患者|病人|患儿)[ \t]*[：:][ \t]*(?P<n>[{CJK}]{{2,4}})"
     r"(?=[ \t\u3000]+(?:性别|男|女)|[，,（(][ \t]*[男女])"
-    rf"|(?:姓名)[ \t]*[：:][ \t]*(?P<m>[{CJK}]{{2,4}})(?=[\s，,。；;（(]|$)"
+    rf"|(?:姓名)[ \t]*[：:][ \t]*(?P<m>[{CJK}]{{2,4}})(?=[\s\u3000，,。；;（(]|$)"
     r"|(?:妻子|丈夫|儿子|女儿|之子|之女|孙子|孙女|母亲|父亲|配偶|家属)"
     rf"(?P<k>[{CJK}]{{2,3}})(?=[（(][ \t]*[+\d(（])"
 )
@@ -399,12 +444,24 @@ _ZH_NAME_FIELD = _rx(
 
 # 转诊医生：訾倩，/ 家长姓名：訾坤　: a field label that names a person, a colon, 2-3 characters, a hard stop
 _ZH_PERSON_FIELD = _rx(
-    r"(?:姓名|医生|医师|护士|护士长|联系人|家属|家长|监护人|委托人|代诉人|陪同人|签名|签字|记录者|记录人|报告人|"
-    r"审核人|术者|助手|主刀|麻醉师)[ \t]*[：:][ \t\u3000]*"
-    rf"(?P<n>[{CJK}]{{2,3}})(?=[，,；;。（(）)、/／\s]|$)",
+    r"(?:(?:姓名|医生|医师|护士|护士长|联系人|家属|家长|监护人|委托人|代诉人|陪同人|签名|签字|记录者|记录人|报告人|"
+    r"审核人|术者|助手|主刀|麻醉师|患者信息)[ \t]*[：:][ \t\u3000]*|姓名[ \t\u3000]+"
+    # a compound role title without a colon: 麻醉医师茆竹；, 住院医师禤宇／, 报告医生缑飞　
+    r"|(?<![\u4e00-\u9fff])(?:麻醉|住院|主治|主任|手术|经治|报告|记录|申请|会诊|接诊|值班|责任|主管|上级|分诊|急诊|转诊|"
+    r"门诊|副主任|管床)(?:医师|医生|护士)[ \t\u3000]*)"
+    rf"(?P<n>[{CJK}]{{2,4}}?)(?=[，,；;。（(）)、/／｜|\s\u3000]|查房|$)",
     re.MULTILINE,
 )
+# kinship and caregiver words after which an unlisted surname still starts a name (舅舅逄泽宇，)
+_ZH_KIN = tuple(
+    "丈夫 妻子 儿子 女儿 父亲 母亲 配偶 舅舅 姑姑 叔叔 伯伯 姨妈 姐夫 嫂子 哥哥 姐姐 弟弟 "
+    "妹妹 外公 外婆 爷爷 奶奶 表哥 表姐 表弟 表妹 堂兄 堂弟 堂姐 堂妹 其子 其女 其妻 其夫 "
+    "其母 其父 之子 之女 之妻 之夫 儿媳 女婿 孙女 孙子 外孙 外孙女 外甥 外甥女 侄女 侄子 "
+    "近亲属 紧急联系人 联系人 监护人 委托人 代诉人 陪同人 照护者 家长 家属".split()
+)
 _ZH_NOT_NAMES = set("本人 患者 病人 家属 同上 不详 未知 未填 暂无 缺如 空白 见上 拒填 无".split())
+# characters before 医师/主任 that make a role, not a surname (主任医师, 副主任, 住院医师, 本医师)
+_ZH_NOT_SURNAME_ALONE = set("主副住医护技药本该我其实进规执助麻责管值经上")
 # titles and kinship words that follow a surname (温太太, 于先生, 车师傅, 冼大姐)
 _ZH_TITLES = (
     "阿姨|叔叔|大爷|大妈|大娘|大婶|大姐|大哥|奶奶|爷爷|伯伯|婆婆|阿婆|老人家|太太|夫人|小姐|先生|女士|师傅|老师|"
@@ -414,48 +471,116 @@ _ZH_TITLES = (
 _ZH_ROLE_WORDS = (
     "近亲属|紧急联系人|联系人姓名|联系人|家长姓名|家长|患者姓名|患者|病人|患儿|家属|丈夫|妻子|儿子|女儿|父亲|母亲|"
     "配偶|舅舅|姑姑|叔叔|伯伯|姨妈|姐夫|嫂子|表[哥姐弟妹]|堂[兄弟姐妹]|哥哥|姐姐|弟弟|妹妹|外公|外婆|爷爷|奶奶|"
-    "其[子女妻夫母父]|之[子女妻夫母父]|监护人|委托人|代诉人|陪同人"
+    "其[子女妻夫母父](?![婿儿])|之[子女妻夫母父](?![婿儿])|监护人|委托人|代诉人|陪同人"
 )
 # 住院医师巴宇／主治医师巴思琪, 口述：连淑华；, 照护者：巴静怡，, 其侄女满婉婷，, 电话随访应志豪，, 柴阿姨:
 # a cue, then 2-3 characters whose first is a surname of gazetteer.zh_surnames, then a hard delimiter
 _ZH_CUED_NAME = _rx(
     r"(?:医师|医生|护士|主任|口述|口述者|照护者|照顾者|陪护|陪护人|随访|告知|通知|侄女|侄子|外甥女?|女婿|儿媳|"
     r"孙女|孙子|外孙女?|审阅同意——|审阅|录入|同意——)[ \t]*[：:]?[ \t]*"
-    rf"(?P<n>[{CJK}]{{2,3}}?)(?=[，,；;。／/（(）)\s]|沟通|联系|商量|交代|签字|$)"
-    rf"|(?:^|(?<=[\s，,。；;：:（(]))(?P<t>[{CJK}]{{1,2}})(?={_ZH_TITLES})"
+    rf"(?P<n>[{CJK}]{{2,4}}?)(?=[，,；;。／/（(）)\s\u3000]|沟通|联系|商量|交代|签字|送来|陪同|{_ZH_TITLES}|$)"
+    rf"|(?:^|(?<=[\s\u3000，,。；;：:（(]))(?P<t>[{CJK}]{{1,2}})(?={_ZH_TITLES})"
     # a role or kinship word, then a name whose surname is any of gazetteer.zh_surnames (雍, 隋...) and a
     # hard stop or a reporting verb: 近亲属隋佩琪，/ 紧急联系人雍树林（姐夫）/ 患者雍晓东诉
-    rf"|(?:{_ZH_ROLE_WORDS})(?P<c>[：:])?[ \t\u3000]*(?P<r>[{CJK}]{{2,3}}?)"
-    r"(?=[，,；;。／/（(）)、\s]|诉|自诉|陪同|签署|代诉|$)"
+    rf"|(?:{_ZH_ROLE_WORDS})(?P<c>[：:])?[ \t\u3000]*(?P<r>[{CJK}]{{2,4}}?)"
+    r"(?=[，,；;。／/（(）)、\s\u3000]|诉|自诉|陪同|签署|代诉|送来|送入|交代|沟通|$)"
     # a name at a clear start before its age: 雍玉明，101岁
-    rf"|(?:^|(?<=[\s，,。；;：:（(]))(?P<a>[{CJK}]{{2,3}})(?=[，,][ \t]*\d{{1,3}}[ \t]*岁)",
+    # or a name set off by spaces or commas before its sex and age (a nursing handover: 33床　冼梅　101岁)
+    rf"|(?:^|(?<=[\s\u3000，,。；;：:（(])|(?<=患者|病人|患儿))(?P<a>[{CJK}]{{2,4}})"
+    r"(?=[，,][ \t]*\d{1,3}[ \t]*岁|[，,\s\u3000]+(?:[男女][，,/\s\u3000]*)?\d{1,3}[ \t]*岁"
+    r"|[，,][男女][，,（(])"
+    # a surname alone before a title after a signature label: 签名：蒯医师
+    r"|(?:签名|签字|审核|审阅|医师|医生)[：:][ \t\u3000]*(?P<s>[\u4e00-\u9fff])(?=医师|医生|主任|护士)",
     re.MULTILINE,
 )
+
+
+# after a value: sex and age, a phone or record number, a verb of a person (陪同, 代诉, 送来)
+_ZH_PERSON_AFTER = _rx(
+    r"[，,][ \t]*[男女][，,（(]|[，,\s\u3000]+\d{1,3}[ \t]*岁|"
+    r"[，,（(][ \t]*(?:电话|手机|联系电话|病案号|住院号|门诊号|"
+    r"\+?\d{3,})|陪同|代诉|送来|交代|签字|签署"
+)
+# 出院医嘱：柴建军（病案号…): any label, then a name and its record number
+_ZH_NAME_BEFORE_RECORD = _rx(
+    rf"[：:][ \t\u3000]*(?P<n>[{CJK}]{{2,4}}?)(?=[（(](?:病案号|住院号|门诊号|病历号|ID|\d{{1,3}}床))"
+)
+_TITLE_AGE = _rx(rf"(?:{_ZH_TITLES})[，,][ \t]*\d{{1,3}}[ \t]*岁")
+
+
+def _colon_labelled(m: re.Match) -> bool:
+    return any(c in m.group(0)[: m.start("n") - m.start()] for c in "：:")
+
+
+def _name_shaped(name: str) -> bool:
+    """2-3 characters, neither the first two nor the last two a word of jieba's dictionary: 禤宇 and 茆海涛
+    are name-shaped, 术前访视 (麻醉医生术前访视) and 查房 are not."""
+    common = gz.zh_common_words()
+    return 2 <= len(name) <= 3 and name not in common and not (
+        len(name) == 3 and (name[:2] in common or name[-2:] in common)
+    )
+
+
+def _zh_clinical(name: str) -> bool:
+    """A clinical word, or the start of one: 柴胡, 高血压. A one-character listed prefix (仇, 史, 池) blocks
+    only the character alone and two-character values (仇恨), not a three-character name (仇泽宇)."""
+    if len(name) == 1:
+        return name in lx.ZH_CLINICAL_PREFIXES  # a surname alone (柴阿姨) only when it is itself listed
+    return any(
+        (name.startswith(p) or p.startswith(name)) and (len(p) > 1 or len(name) == 2)
+        for p in lx.ZH_CLINICAL_PREFIXES
+    )
 
 
 def _zh_name_fields(text: str) -> Iterator[Hit]:
     surnames = gz.zh_surnames()
     for m in _ZH_CUED_NAME.finditer(text):
-        group = next(g for g in ("n", "t", "r", "a") if m.group(g))
+        group = next(g for g in ("n", "t", "r", "a", "s") if m.group(g))
         name = m.group(group)
         if group == "t" and len(name) == 2 and name not in surnames:
             name = name[1:]  # 王阿姨 after a character that is not part of the name
+        title_age = _TITLE_AGE.match(text, m.end(group)) is not None
+        if group == "t" and len(name) == 1 and title_age and not _zh_clinical(name):
+            if name not in _ZH_NOT_SURNAME_ALONE and name not in lx.ZH_NAME_STOP_CHARS:
+                yield m.start(group), m.end(group), "NAME", True  # 禤女士，36岁: a surname on no list
+            continue
         start = m.end(group) - len(name)
         labelled = group == "r" and m.group("c")
         if group in ("r", "a") and not labelled and name[:1] in lx.ZH_SURNAMES_AMBIGUOUS:
             continue  # 患者于今晨, 和...: a function-word surname only after a labelled field (家长：于...)
         if group in ("r", "a") and (name in gz.zh_common_words() or name[-1] in "妇者"):
             continue  # 病人皮肤、/ 获得病人信任 / 初孕妇，25岁: words and persons' roles, not names
-        if (
-            (name[:2] in surnames or name[:1] in surnames)
-            and not _ZH_FUNCTION_CHARS.search(name)
-            and "某" not in name
-        ):
-            clinical = (
-                name in lx.ZH_CLINICAL_PREFIXES  # a surname alone (柴阿姨) only when it is itself listed
-                if len(name) == 1
-                else any(name.startswith(p) or p.startswith(name) for p in lx.ZH_CLINICAL_PREFIXES)
-            )
+        if group == "s":
+            if name not in _ZH_NOT_SURNAME_ALONE and name not in lx.ZH_CLINICAL_PREFIXES:
+                yield start, m.end(group), "NAME", True
+            continue
+        # a surname on no list (逄, 蒯, 贺兰) is accepted only after a cue that names a person for sure: a
+        # labelled field (联系人：), a kinship word (舅舅, 孙女) or a clear start before the age; the value
+        # must be no word of jieba's dictionary, no role (产妇, 患者), and neither its first two nor its
+        # last two characters a word (要求输血, 需掌握 after 患者 are running text)
+        known = name[:2] in surnames or name[:1] in surnames
+        common = gz.zh_common_words()
+        cue = text[max(0, m.start(group) - 6) : m.start(group)]
+        labelled_value = (
+            group == "a"
+            or cue.rstrip(" \t\u3000").endswith(("：", ":", "——"))
+            or (group == "r" and cue.endswith((" ", "\u3000")))  # 联系人 茆竹（兄）
+            or _ZH_PERSON_AFTER.match(text, m.end(group)) is not None
+        )
+        kin = any(cue.rstrip(" \t\u3000").endswith(k) for k in _ZH_KIN)
+        unlisted_ok = (
+            (labelled_value or kin)
+            and group in ("n", "r", "a")
+            and 2 <= len(name) <= (4 if labelled_value else 3)
+            and name not in _ZH_NOT_NAMES
+            and name not in common
+            # after a kinship word alone: 红军 or 建国 as a given name is lost, running text is not taken
+            and (labelled_value or not (len(name) >= 3 and (name[:2] in common or name[-2:] in common)))
+            and name[-1] not in "妇者性人儿童婴孩"
+            and name[:1] not in lx.ZH_SURNAMES_AMBIGUOUS
+        )
+        if (known or unlisted_ok) and not _ZH_FUNCTION_CHARS.search(name) and "某" not in name:
+            clinical = _zh_clinical(name)
             if not clinical and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name):  # 查房 is no name
                 yield start, m.end(group), "NAME", True
     surnames = gz.zh_surnames()
@@ -464,15 +589,22 @@ def _zh_name_fields(text: str) -> Iterator[Hit]:
         name = m.group(group)
         if name[:2] in surnames or name[:1] in surnames:
             yield m.start(group), m.end(group), "NAME", True
+    for m in _ZH_NAME_BEFORE_RECORD.finditer(text):
+        name = m.group("n")
+        if name not in _ZH_NOT_NAMES and name not in gz.zh_common_words() and not _zh_clinical(name):
+            yield m.start("n"), m.end("n"), "NAME", True
     for m in _ZH_PERSON_FIELD.finditer(text):
-        # the value of a labelled person field is a name whatever its surname (訾倩 is on no list)
+        # the value of a labelled person field is a name whatever its surname (訾倩 is on no list), and
+        # its first character may be one that ends a name in running text (从春华, 和亚楠)
         name = m.group("n")
         if (
             name not in _ZH_NOT_NAMES
             and "某" not in name
+            and name not in gz.zh_common_words()
             and not _ZH_FUNCTION_CHARS.search(name)
-            and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name)
-            and not any(name.startswith(p) or p.startswith(name) for p in lx.ZH_CLINICAL_PREFIXES)
+            and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name[1:])
+            and not _zh_clinical(name)
+            and (_colon_labelled(m) or _name_shaped(name))
         ):
             yield m.start("n"), m.end("n"), "NAME", True
 
@@ -496,7 +628,7 @@ def _zh(text: str) -> Iterator[Hit]:
         cut = max((i for i, ch in enumerate(org) if ch in _ORG_BOUNDARY), default=-1)
         org, start = org[cut + 1 :], start + cut + 1
         stem = re.sub(_ZH_ORG_SUFFIX + "$", "", org)
-        if len(stem) < 2 or "某" in org or _ZH_FUNCTION_CHARS.search(org):
+        if len(stem) < 2 or "某" in org or _running_text(org):
             continue
         # a work unit or school is named by its place (绍兴市第一中学, 桐庐县人民政府) or stands after
         # a cue (在恒源纺织集团任司机); "当地政府", "高等学校" are neither
@@ -536,7 +668,9 @@ def _admin_names(text: str) -> Iterator[tuple[int, int]]:
             start = end - length
             if start >= 0 and text[start:end] in full:
                 before = text[start - 1] if start else ""
-                if not before or before in _ADMIN_LEFT_OK or not re.match(f"[{CJK}]", before):
+                after_province = any(text[max(0, start - 3) : start].endswith(p) for p in lx.ZH_PROVINCES)
+                left_ok = not before or before in _ADMIN_LEFT_OK or not re.match(f"[{CJK}]", before)
+                if left_ok or after_province:
                     yield start, end
                 break
 

@@ -176,7 +176,7 @@ AGE_RES = [
 
 # ----------------------------------------------------------------------------- hospitals
 _HOSP_HEAD = (
-    r"(?:Hospital|Medical\s+Cent(?:er|re)|Clinic|Infirmary|Health\s+(?:System|Cent(?:er|re))|Cancer\s+Cent(?:er|re)|"
+    r"(?:Hospital|Medical\s+Cent(?:er|re)|Health\s+Service\s+(?:Cent(?:er|re)|Station)|Clinic|Infirmary|Health\s+(?:System|Cent(?:er|re))|Cancer\s+Cent(?:er|re)|"
     r"Nursing\s+Home|Hospice|Rehabilitation\s+Cent(?:er|re)|Surgery\s+Cent(?:er|re)|Medical\s+Group|"
     r"(?:Family|Medical|Group|General)\s+Practice|Urgent\s+Care|(?:Nursing|Care|Dialysis|Birth|Wellness)\s+"
     r"Cent(?:er|re)|Care\s+Home|Regional|Health\s+Cent(?:er|re)|Health\s+Clinic|Pharmacy|"
@@ -185,7 +185,7 @@ _HOSP_HEAD = (
     r"ENT|Spine|Vascular|Women's\s+Health)\s+(?:Partners|Consultants|Institute|Group|Associates)|(?:Endoscopy|Imaging|Infusion|Ambulatory\s+Surgery)\s+"
     r"Cent(?:er|re)|Associates|Physicians|Specialists|Medical\s+Partners)"
 )
-_HOSP_WORD = r"(?:[A-Z][A-Za-z'’.\-]*|St\.|&)"
+_HOSP_WORD = r"(?:No\.?[ \t]?\d{1,2}(?!\d)|[A-Z][A-Za-z'’.\-]*|St\.|&)"  # "Suqian No. 2 Hospital"
 HOSPITAL_EN_RES = [
     _rx(rf"(?:{_HOSP_WORD}[ \t]+(?:(?:and|of|for|the|de|la)[ \t]+)?){{1,6}}{_HOSP_HEAD}\b"),
     _rx(
@@ -216,7 +216,7 @@ _HOSP_LEADING_NOISE = {
 HOSPITAL_ZH_RE = _rx(
     rf"[{CJK}A-Za-z0-9（）()]{{2,30}}?(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部|眼科中心|"
     r"妇幼保健计划生育服务中心|计划生育服务中心|妇幼保健中心|"
-    r"肿瘤中心|心血管病?中心|康复中心|体检中心|透析中心|急救中心|疾控中心|疾病预防控制中心|研究所|卫生室|卫生站|服务站)"
+    r"肿瘤中心|心血管病?中心|康复中心|体检中心|透析中心|急救中心|疾控中心|疾病预防控制中心|研究所|卫生室|卫生所|卫生站|服务站)"
 )
 _ZH_BOUNDARY = set(
     "于在至到自往从送赴由经转入出为的后来去办给了把将向是我你他她住进回抵达、，。：:；;！？ \t\n"
@@ -294,8 +294,9 @@ _ZH_ADMIN = rf"[{CJK}]{{1,8}}?(?:省|自治区|市|自治州|地区|盟|区|县|
 ADDRESS_ZH_RE = _rx(
     rf"(?:{_ZH_ADMIN}){{2,6}}(?:[{CJK}\d]{{1,10}}?(?:路|街|大道|巷|弄|胡同))?(?:\d+号)?"
     rf"(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦)?(?=\d+(?:栋|幢|号楼|楼|座)))?(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?"
-    r"(?:\d+(?:组|队|社)(?=\d))?(?:\d+(?:室|号|组))?"
-    rf"|[{CJK}]{{2,8}}?(?:路|街|大道)\d+号(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+室)?"
+    r"(?:(?<=村)委会)?(?:\d+(?:组|队|社)(?=\d))?(?:\d+(?:室|号|组|队|社)|(?<=[栋幢座])\d{3,4}(?![\d号]))?"
+    rf"|[{CJK}]{{2,8}}?(?:路|街|大道)\d+号(?:附\d+号)?(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦)?(?=\d+(?:栋|幢|号楼|楼|座)))?"
+    r"(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+室|(?<=[栋幢座])\d{3,4}(?![\d号]))?"
 )
 _ZH_PLACE_HEAD = (
     r"(?:农贸市场|海鲜市场|市场|商场|公园|火车站|汽车站|高铁站|机场|小学|幼儿园|养老院|敬老院|福利院)"
@@ -561,7 +562,7 @@ def _find_hospitals(text: str) -> Iterable[Span]:
         prefix = re.sub(
             r"(?:医院|卫生院|医疗中心|医学中心|卫生服务中心|保健院|诊所|门诊部|眼科中心|妇幼保健计划生育服务中心|"
             r"计划生育服务中心|妇幼保健中心|肿瘤中心|心血管病?中心|康复中心|"
-            r"体检中心|透析中心|急救中心|疾控中心|疾病预防控制中心|研究所|卫生室|卫生站|服务站)$",
+            r"体检中心|透析中心|急救中心|疾控中心|疾病预防控制中心|研究所|卫生室|卫生所|卫生站|服务站)$",
             "",
             name,
         )
@@ -629,7 +630,12 @@ def _find_locations(text: str) -> Iterable[Span]:
         for cue in _ZH_ADDR_CUE_PREFIXES:
             if address.startswith(cue):
                 address, start = address[len(cue) :], start + len(cue)
+        # cut at the last boundary word (住十堰市, 从山区来到城市), but not inside the road after the units
+        # (十堰市向阳路: what is left after 向 holds no unit, so the cut goes before the first unit)
         cut = max((i for i, ch in enumerate(address) if ch in _ZH_BOUNDARY), default=-1)
+        if cut >= 0 and not re.search("[省市县区旗镇乡村]", address[cut + 1 :]):
+            first_unit = next((i for i, ch in enumerate(address) if ch in "省市县区旗镇乡村"), len(address))
+            cut = max((i for i, ch in enumerate(address[:first_unit]) if ch in _ZH_BOUNDARY), default=-1)
         address, start = address[cut + 1 :], start + cut + 1
         if len(address) >= 4 and "某" not in address:
             yield Span(start, start + len(address), "LOCATION", address)
@@ -747,9 +753,13 @@ _ZH_ROLES_BEFORE_SURNAME = {"主管", "主治", "经治", "管床", "值班", "�
 
 def _names_after_hospitals(text: str, hospitals: list[Span]) -> Iterable[Span]:
     """'会诊医生：北京协和医院李明' — a name written straight after a hospital or department."""
-    pattern = _rx(rf"{_ZH_SURNAME}[{CJK}]{{1,2}}(?=[。，；;,\s]|$)")
+    pattern = _rx(rf"{_ZH_SURNAME}[{CJK}]{{1,2}}(?=[。，；;,\s\u3000]|$)")
+    # after a labelled doctor field (会诊医师：<hospital>) the surname may be on no list
+    labelled = _rx(rf"[{CJK}]{{2,3}}(?=[。，；;,\s\u3000]|$)")
     for h in hospitals:
         m = pattern.match(text, h.end)
+        if not m and re.search(r"(?:医师|医生|专家)[：:]\s*$", text[max(0, h.start - 6) : h.start]):
+            m = labelled.match(text, h.end)
         if m:
             yield Span(m.start(), m.end(), "NAME", m.group(0))
 
@@ -761,6 +771,23 @@ def _protected(text: str) -> list[tuple[int, int]]:
 
 
 _ETHNICITY_FIELD = re.compile(r"(?i:ethnicity|ethnic\s+group|nationality|race|民族)\s*[:：]?\s*$")
+
+
+_ZH_TITLE_WORDS = (
+    "先生|女士|太太|夫人|小姐|奶奶|爷爷|阿姨|叔叔|伯伯|大爷|大妈|大娘|大姐|大哥|婆婆|阿婆|老伯|老太|师傅|老师|"
+    "医师|医生|主任|护士|院长"
+)
+
+
+def _learned_zh_surnames(names: Iterable[str]) -> set[str]:
+    """The surnames of hanzi names already found (2-4 characters): the first character, or the first two
+    of a four-character name or of a listed compound surname (东方春华, 欧阳娜)."""
+    out = set()
+    for name in names:
+        if re.fullmatch(f"[{CJK}]{{2,4}}", name):
+            compound = len(name) == 4 or name[:2] in lx.ZH_SURNAMES_COMPOUND
+            out.add(name[:2] if compound else name[:1])
+    return out
 
 
 def propagate_names(text: str, names: Iterable[str]) -> list[Span]:
@@ -777,6 +804,9 @@ def propagate_names(text: str, names: Iterable[str]) -> list[Span]:
                 if len(t) >= 2 and t not in lx.EN_NOT_NAMES
             )
     out = []
+    for surname in _learned_zh_surnames(tokens):  # 逄淑贞 found: 逄先生 and 逄奶奶 later are the same family
+        for m in re.finditer(rf"(?<![{CJK}]){re.escape(surname)}(?=(?:{_ZH_TITLE_WORDS}))", text):
+            out.append(Span(m.start(), m.end(), "NAME", surname, strong=False))
     for token in sorted(tokens, key=len, reverse=True):
         boundary = "" if re.search(f"[{CJK}]", token) else r"\b"
         for m in re.finditer(boundary + re.escape(token) + boundary, text, re.ASCII):
@@ -857,4 +887,35 @@ def find_spans(
         if s.category == "NAME" and (s.strong or not any(s.start < pe and ps < s.end for ps, pe in protected))
     ]
     spans += propagate_names(text, [*names, *extra_names])
-    return resolve(text, spans, categories)
+    spans += _ages_after_names(text, [s for s in spans if s.category in ("NAME", "LOCATION")])
+    return _join_place_chains(text, resolve(text, spans, categories))
+
+
+# "Bed 23: Che Siyuan, 91, inpatient no. ...": a number of 90 or more set off by commas right after a name
+_AGE_AFTER_NAME = _rx(r"[ \t]*,[ \t]*(?P<a>\d{2,3})(?=[ \t]*[,;)]|[ \t]*$)", re.MULTILINE)
+
+
+def _ages_after_names(text: str, names: list[Span]) -> Iterable[Span]:
+    for name in names:
+        m = _AGE_AFTER_NAME.match(text, name.end)
+        if m and 90 <= int(m.group("a")) <= 130:
+            yield _span(m, "a", "AGE")
+
+
+def _join_place_chains(text: str, spans: list[Span]) -> list[Span]:
+    """Places separated only by ", " are one address ("Yingbin Road Primary School, Suqian"): joined, so
+    the comma between them goes too and one surrogate stands for the whole."""
+    out: list[Span] = []
+    for s in spans:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.category in ("LOCATION", "HOSPITAL")
+            and s.category == "LOCATION"
+            and text[last.end : s.start] in (", ", ",")
+        ):
+            strong = last.strong or s.strong
+            out[-1] = Span(last.start, s.end, last.category, text[last.start : s.end], strong)
+        else:
+            out.append(s)
+    return out
