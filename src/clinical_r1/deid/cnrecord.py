@@ -87,7 +87,8 @@ _NAME_CUE_BEFORE = re.compile(
 _SEX_AGE_AFTER = _rx(
     r"[ \t]*[,(（]?[ \t]*(?:male|female|Male|Female|[MF](?![A-Za-z])|"
     r"\d{1,3}[ \t]*(?:y\b|yo\b|y/o|years?\b|岁)|"
-    r"\d{1,3}[ \t]*,[ \t]*(?:male|female|[MF]\b)|,[ \t]*an?[ \t]+\d{1,3}[- ]year|\((?:MRN|ID|IP|[Bb]ed)\b)"
+    r"\d{1,3}[ \t]*,[ \t]*(?:male|female|[MF]\b)|,[ \t]*an?[ \t]+\d{1,3}[- ]year|\((?:MRN|ID|IP|[Bb]ed)\b|"
+    r"\d{2,3}[ \t]*,|,[ \t]*(?:resident|attending|consultant|chief|MD\b|nurse|physician|surgeon|doctor))"
 )
 
 
@@ -123,7 +124,10 @@ _SURNAME_SEX_AGE = _rx(
     r"(?<![A-Za-z])(?P<s>[A-Z][a-z]+|[A-Z]{2,})"
     r"(?=[ \t]*,?[ \t]*(?:M|F|male|female|Male|Female)\b[ \t,]*\d{1,3})"
 )
-_TITLE_CAPS = _rx(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?[ \t]+(?P<s>[A-Z][a-z]+|[A-Z]{2,})\b")
+_TITLE_CAPS = _rx(
+    r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof|Master|Granny|Grandpa|Grandma|Auntie|Uncle)\.?[ \t]+"
+    r"(?P<s>[A-Z][a-z]+|[A-Z]{2,})\b"
+)
 
 
 def _surnames_alone(text: str) -> Iterator[Hit]:
@@ -401,7 +405,7 @@ def _zh_place_like(value: str, cue_names_org: bool) -> bool:
     """A cued value is a place when it ends like one (市/县/镇/村, 18号, 3室), is a city or county of
     cpca's table, or (after 毕业于/就职于/单位) ends like a work unit or school."""
     full, short = gz.zh_admin_names()
-    if _running_text(value) or _ZH_PLACE_KINDS.search(value):
+    if _running_text(value) or (_ZH_PLACE_KINDS.search(value) and value not in full):  # 盐城市 is a city
         return False
     if (
         _ZH_UNIT_END.search(value)
@@ -445,7 +449,7 @@ _ZH_NAME_FIELD = _rx(
 # 转诊医生：訾倩，/ 家长姓名：訾坤　: a field label that names a person, a colon, 2-3 characters, a hard stop
 _ZH_PERSON_FIELD = _rx(
     r"(?:(?:姓名|医生|医师|护士|护士长|联系人|家属|家长|监护人|委托人|代诉人|陪同人|签名|签字|记录者|记录人|报告人|"
-    r"审核人|术者|助手|主刀|麻醉师|患者信息)[ \t]*[：:][ \t\u3000]*|姓名[ \t\u3000]+"
+    r"审核人|术者|助手|主刀|麻醉师|患者信息|亲属)[ \t]*[：:][ \t\u3000]*|姓名[ \t\u3000]+"
     # a compound role title without a colon: 麻醉医师茆竹；, 住院医师禤宇／, 报告医生缑飞　
     r"|(?<![\u4e00-\u9fff])(?:麻醉|住院|主治|主任|手术|经治|报告|记录|申请|会诊|接诊|值班|责任|主管|上级|分诊|急诊|转诊|"
     r"门诊|副主任|管床)(?:医师|医生|护士)[ \t\u3000]*)"
@@ -482,7 +486,8 @@ _ZH_CUED_NAME = _rx(
     rf"|(?:^|(?<=[\s\u3000，,。；;：:（(]))(?P<t>[{CJK}]{{1,2}})(?={_ZH_TITLES})"
     # a role or kinship word, then a name whose surname is any of gazetteer.zh_surnames (雍, 隋...) and a
     # hard stop or a reporting verb: 近亲属隋佩琪，/ 紧急联系人雍树林（姐夫）/ 患者雍晓东诉
-    rf"|(?:{_ZH_ROLE_WORDS})(?P<c>[：:])?[ \t\u3000]*(?P<r>[{CJK}]{{2,4}}?)"
+    rf"|(?:{_ZH_ROLE_WORDS})(?P<c>[：:])?[ \t\u3000]*"
+    rf"(?!丈夫|妻子|儿子|女儿|父亲|母亲|其|之)(?P<r>[{CJK}]{{2,4}}?)"
     r"(?=[，,；;。／/（(）)、\s\u3000]|诉|自诉|陪同|签署|代诉|送来|送入|交代|沟通|$)"
     # a name at a clear start before its age: 雍玉明，101岁
     # or a name set off by spaces or commas before its sex and age (a nursing handover: 33床　冼梅　101岁)
@@ -499,7 +504,8 @@ _ZH_CUED_NAME = _rx(
 _ZH_PERSON_AFTER = _rx(
     r"[，,][ \t]*[男女][，,（(]|[，,\s\u3000]+\d{1,3}[ \t]*岁|"
     r"[，,（(][ \t]*(?:电话|手机|联系电话|病案号|住院号|门诊号|"
-    r"\+?\d{3,})|陪同|代诉|送来|交代|签字|签署"
+    r"\+?\d{3,}|(?:儿媳|女婿|儿子|女儿|妻子|丈夫|父亲|母亲|兄|弟|姐|妹|孙女|孙子|侄女|侄子|姐夫|外甥)[，,）)])"
+    r"|陪同|代诉|送来|交代|签字|签署"
 )
 # 出院医嘱：柴建军（病案号…): any label, then a name and its record number
 _ZH_NAME_BEFORE_RECORD = _rx(
@@ -513,12 +519,10 @@ def _colon_labelled(m: re.Match) -> bool:
 
 
 def _name_shaped(name: str) -> bool:
-    """2-3 characters, neither the first two nor the last two a word of jieba's dictionary: 禤宇 and 茆海涛
-    are name-shaped, 术前访视 (麻醉医生术前访视) and 查房 are not."""
+    """2-3 characters, neither all nor the first two a word of jieba's dictionary: 禤宇, 茆海涛 and 禤树林
+    (a given name may be a word) are name-shaped, 术前访视 (麻醉医生术前访视) and 查房 are not."""
     common = gz.zh_common_words()
-    return 2 <= len(name) <= 3 and name not in common and not (
-        len(name) == 3 and (name[:2] in common or name[-2:] in common)
-    )
+    return 2 <= len(name) <= 3 and name not in common and not (len(name) == 3 and name[:2] in common)
 
 
 def _zh_clinical(name: str) -> bool:
@@ -574,8 +578,8 @@ def _zh_name_fields(text: str) -> Iterator[Hit]:
             and 2 <= len(name) <= (4 if labelled_value else 3)
             and name not in _ZH_NOT_NAMES
             and name not in common
-            # after a kinship word alone: 红军 or 建国 as a given name is lost, running text is not taken
-            and (labelled_value or not (len(name) >= 3 and (name[:2] in common or name[-2:] in common)))
+            # after a kinship word alone the value must be name-shaped (要求输血 is running text)
+            and (labelled_value or _name_shaped(name))
             and name[-1] not in "妇者性人儿童婴孩"
             and name[:1] not in lx.ZH_SURNAMES_AMBIGUOUS
         )
