@@ -468,7 +468,9 @@ def pinyin_name(rng: random.Random, split: str) -> tuple[str, str]:
             (
                 i
                 for i in range(2, len(given) - 1)
-                if given[i] in "gymhlfqxzjwdbsrtkcpn" and given[i - 1] in "aeiougn" and given[i + 1] in "aeiouh"
+                if given[i] in "gymhlfqxzjwdbsrtkcpn"
+                and given[i - 1] in "aeiougn"
+                and (given[i + 1] in "aeiou" or (given[i + 1] == "h" and given[i] in "zcs"))  # Zhen-hua, not Zhe-nhua
             ),
             0,
         )

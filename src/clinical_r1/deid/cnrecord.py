@@ -256,7 +256,7 @@ _TRAILING_CITY_AFTER_ADMIN = _rx(
 # its words is also a label ("Tel")
 _PREP_CITY = _rx(
     r"\b(?:in|from|to|near|outside|around|of|via|visiting)[ \t]+(?:the[ \t]+)?"
-    r"(?P<c>[A-Z][a-z]+(?:[ \t\-][A-Z][a-z]+)?)(?![A-Za-z])"
+    r"(?P<c>[A-Z][a-z]+(?:['’][a-z]+)?(?:[ \t\-][A-Z][a-z]+)?)(?![A-Za-z])"
 )
 _CAP_WORDS = _rx(r"(?<![A-Za-z'’\-])[A-Z][a-z]{3,}(?:[ \t][A-Z][a-z]+)?(?![A-Za-z'’\-])")
 
@@ -364,6 +364,7 @@ _ZH_RETURN = _rx(rf"(?:自|从)(?P<v>[{CJK}]{{2,12}}?)(?:返回|回来|来|归�
 _ZH_ORG_SUFFIX = (
     r"(?:有限责任公司|股份有限公司|有限公司|集团|公司|人民政府|政府|高级中学|中学|小学|中心小学|实验小学|学校|大学|学院|"
     r"幼儿园|研究所|研究院|工厂|厂|办事处|委员会|居委会|村委会|大酒店|酒店|宾馆|饭店|超市|商场|银行|税务局|公安局|局|"
+    r"高中|初中|职高|中专|技校|卫校|"
     r"商行|商店|门市部|经营部|合作社|农场|养殖场)"
 )
 _ZH_ORG = _rx(rf"[{CJK}A-Za-z0-9]{{2,20}}?{_ZH_ORG_SUFFIX}(?![{CJK}]*?(?:医院|卫生院))")
@@ -519,10 +520,10 @@ def _colon_labelled(m: re.Match) -> bool:
 
 
 def _name_shaped(name: str) -> bool:
-    """2-3 characters, neither all nor the first two a word of jieba's dictionary: 禤宇, 茆海涛 and 禤树林
-    (a given name may be a word) are name-shaped, 术前访视 (麻醉医生术前访视) and 查房 are not."""
+    """2-4 characters, neither all nor the first two a word of jieba's dictionary: 禤宇, 茆海涛, 禤树林 (a
+    given name may be a word) and 拓拔子涵 are name-shaped, 术前访视 (麻醉医生术前访视) and 查房 are not."""
     common = gz.zh_common_words()
-    return 2 <= len(name) <= 3 and name not in common and not (len(name) == 3 and name[:2] in common)
+    return 2 <= len(name) <= 4 and name not in common and not (len(name) >= 3 and name[:2] in common)
 
 
 def _zh_clinical(name: str) -> bool:
@@ -575,7 +576,7 @@ def _zh_name_fields(text: str) -> Iterator[Hit]:
         unlisted_ok = (
             (labelled_value or kin)
             and group in ("n", "r", "a")
-            and 2 <= len(name) <= (4 if labelled_value else 3)
+            and 2 <= len(name) <= 4
             and name not in _ZH_NOT_NAMES
             and name not in common
             # after a kinship word alone the value must be name-shaped (要求输血 is running text)

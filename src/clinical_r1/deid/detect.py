@@ -295,7 +295,7 @@ ADDRESS_ZH_RE = _rx(
     rf"(?:{_ZH_ADMIN}){{2,6}}(?:[{CJK}\d]{{1,10}}?(?:路|街|大道|巷|弄|胡同))?(?:\d+号)?"
     rf"(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦)?(?=\d+(?:栋|幢|号楼|楼|座)))?(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?"
     r"(?:(?<=村)委会)?(?:\d+(?:组|队|社)(?=\d))?(?:\d+(?:室|号|组|队|社)|(?<=[栋幢座])\d{3,4}(?![\d号]))?"
-    rf"|[{CJK}]{{2,8}}?(?:路|街|大道)\d+号(?:附\d+号)?(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦)?(?=\d+(?:栋|幢|号楼|楼|座)))?"
+    rf"|[{CJK}]{{2,8}}?(?:路|街|大道)(?:\d+(?:弄|巷))?\d+号(?:附\d+号)?(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦)?(?=\d+(?:栋|幢|号楼|楼|座)))?"
     r"(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+室|(?<=[栋幢座])\d{3,4}(?![\d号]))?"
 )
 _ZH_PLACE_HEAD = (
@@ -755,7 +755,7 @@ def _names_after_hospitals(text: str, hospitals: list[Span]) -> Iterable[Span]:
     """'会诊医生：北京协和医院李明' — a name written straight after a hospital or department."""
     pattern = _rx(rf"{_ZH_SURNAME}[{CJK}]{{1,2}}(?=[。，；;,\s\u3000]|$)")
     # after a labelled doctor field (会诊医师：<hospital>) the surname may be on no list
-    labelled = _rx(rf"[{CJK}]{{2,3}}(?=[。，；;,\s\u3000]|$)")
+    labelled = _rx(rf"[{CJK}]{{2,4}}(?=[。，；;,\s\u3000]|$)")
     for h in hospitals:
         m = pattern.match(text, h.end)
         if not m and re.search(r"(?:医师|医生|专家)[：:]\s*$", text[max(0, h.start - 6) : h.start]):
@@ -785,8 +785,13 @@ def _learned_zh_surnames(names: Iterable[str]) -> set[str]:
     out = set()
     for name in names:
         if re.fullmatch(f"[{CJK}]{{2,4}}", name):
-            compound = len(name) == 4 or name[:2] in lx.ZH_SURNAMES_COMPOUND
-            out.add(name[:2] if compound else name[:1])
+            # a three-character name may have a compound surname on no list (乌孙青): both readings
+            if len(name) == 4 or name[:2] in lx.ZH_SURNAMES_COMPOUND:
+                out.add(name[:2])
+            else:
+                out.add(name[:1])
+                if len(name) == 3:
+                    out.add(name[:2])
     return out
 
 
