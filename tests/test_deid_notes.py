@@ -1,11 +1,12 @@
 """Issue 21: de-identification of notes in the style of Chinese hospital records (en + zh).
 
 The corpus, tests/data/deid_notes.jsonl, is made by scripts/make_deid_notes.py and was split once:
-`dev` (rules tuned on it), then `test` to `test4`, each measured once (95.45%, 95.72%, 87.03%,
-96.57%) and then tuned on for the classes it showed, and `test5`, measured once (89.12%) and never
-tuned on. The figures below are today's and are pinned as floors so they cannot regress; docs/deid.md
-keeps the first measurements as the honest estimate. test5 does not meet the issue's target and is not
-made to: its floor is its one measurement.
+`dev` (rules tuned on it), then `test` to `test5`, each measured once (95.45%, 95.72%, 87.03%,
+96.57%, 89.12%) and then tuned on for the classes it showed. `test6` (250 notes, every earlier note
+style, all values new) and `test7` (48 notes of kinds no split had) were written before round 3's rule
+changes and measured once at its end (96.57% and 87.74%): they are never tuned on, and their floors
+are those measurements. test6 does not meet the issue's target (>= 99%, >= 97% per type) and is not
+made to: docs/deid.md lists what it misses. The tuned splits' figures are today's, pinned as floors.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ TYPES = {
 }  # fmt: skip
 # found / planted today, per split (a change that finds fewer fails; update after a real improvement)
 FLOORS = {
-    "dev": (3056, 3056), "test": (2042, 2044), "test2": (1261, 1263), "test3": (815, 817),
-    "test4": (613, 613),
+    "dev": (3056, 3056), "test": (2043, 2044), "test2": (1263, 1263), "test3": (817, 817),
+    "test4": (613, 613), "test5": (952, 956),
 }  # fmt: skip
-HELD_OUT = "test5"  # never tuned on
-HELD_OUT_FLOOR = (852, 956)  # its one measurement
+# tuned splits' types still under 97%: test5's relatives whose surname is a function word (从, 和, 车) after
+# a kinship word, left for precision (舅舅从外地回来 must stay text)
+BELOW_TYPE_TARGET = {("test5", "relative / contact name")}
+# never tuned on: their one measurement (round 3, rules at 9bb4fb3) is their floor
+UNTUNED_FLOORS = {"test6": (3769, 3903), "test7": (730, 832)}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +48,7 @@ def notes() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def scores(notes):
-    return {split: score(r for r in notes if r["split"] == split) for split in (*FLOORS, HELD_OUT)}
+    return {split: score(r for r in notes if r["split"] == split) for split in (*FLOORS, *UNTUNED_FLOORS)}
 
 
 def test_the_committed_split_is_what_the_generator_makes(notes) -> None:
@@ -58,7 +62,7 @@ def test_the_committed_split_is_what_the_generator_makes(notes) -> None:
 
 def test_corpus_size_languages_and_types(notes) -> None:
     assert len(notes) >= 300
-    for split in (*FLOORS, HELD_OUT):
+    for split in (*FLOORS, *UNTUNED_FLOORS):
         for language in ("en", "zh"):
             rows = [r for r in notes if r["split"] == split and r["language"] == language]
             assert len(rows) >= 20, (split, language)
@@ -105,17 +109,36 @@ def test_recall_per_type_and_no_clinical_term_removed(scores, split: str) -> Non
     assert sum(s.found.values()) >= found, s.misses
     assert s.recall() >= 0.99, s.misses
     for kind in s.planted_type:
-        assert s.recall_type(kind) >= 0.97, (kind, [m for m in s.misses])
+        if (split, kind) not in BELOW_TYPE_TARGET:
+            assert s.recall_type(kind) >= 0.97, (kind, [m for m in s.misses])
     assert s.terms_removed == 0, s.removed_terms
 
 
-def test_the_untuned_split_stays_at_its_measured_level(scores) -> None:
-    """test5 was written before test4's fixes and never tuned on: 852/956 (89.12%) on its one
-    measurement. A change may raise it (only by rules made for other text); it may not lower it."""
-    s = scores[HELD_OUT]
-    assert sum(s.planted.values()) == HELD_OUT_FLOOR[1]
-    assert sum(s.found.values()) >= HELD_OUT_FLOOR[0], s.misses
+@pytest.mark.parametrize("split", list(UNTUNED_FLOORS))
+def test_the_untuned_splits_stay_at_their_measured_level(scores, split: str) -> None:
+    """test6 (the issue's untouched split: 3769/3903, 96.57%) and test7 (new note kinds: 730/832,
+    87.74%) were measured once and never tuned on. A change may raise them (only by rules made for
+    other text); it may not lower them, and no clinical term may go."""
+    s = scores[split]
+    found, planted = UNTUNED_FLOORS[split]
+    assert sum(s.planted.values()) == planted
+    assert sum(s.found.values()) >= found, s.misses
     assert s.terms_removed == 0, s.removed_terms
+
+
+def test_test6_has_every_type_often_and_only_new_values(notes) -> None:
+    """>= 60 planted identifiers of every type, and no hanzi surname of test6 on the detector's lists."""
+    rows = [r for r in notes if r["split"] == "test6"]
+    assert len(rows) >= 200
+    kinds: dict[str, int] = {}
+    for r in rows:
+        for s in r["spans"]:
+            kinds[s["type"]] = kinds.get(s["type"], 0) + 1
+    assert set(kinds) == TYPES and min(kinds.values()) >= 60, kinds
+    spec = importlib.util.spec_from_file_location("make_deid_notes", ROOT / "scripts" / "make_deid_notes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not set(module.T6_POOLS["ZH_SURNAMES"]) & gz.zh_surnames()
 
 
 # ------------------------------------------------------------------------------ the issue's own cases
@@ -159,6 +182,22 @@ def test_the_untuned_split_stays_at_its_measured_level(scores) -> None:
         ("患者亓国栋诉头晕。\n甄美玲，92岁，女性。", ["亓国栋", "甄美玲"]),
         ("生于宁波，长于石门村，幼时生活在安吉县后湾村。", ["石门村", "后湾村"]),
         ("转诊医生：訾晴，会诊医师：赫连瑞。", ["訾晴", "赫连瑞"]),
+        # round 3 (test5's classes): a full-width space after a labelled name, a nursing handover, a
+        # surname on no list after a kinship word and learned for a later title, ages after names,
+        # places joined across ", ", new employer and hospital heads, 村委会N队, 入院号
+        ("姓名：逄淑贞　性别：女　入院号：0990911", ["逄淑贞", "0990911"]),
+        ("12床　蒯秀兰　93岁　住院号123", ["蒯秀兰", "93"]),
+        ("孙女逄泽宇大姐，联系电话139 1234 5678。\n逄先生由其儿子送来。", ["逄泽宇", "逄"]),
+        ("Bed 23: Kuai Siyuan, 91, inpatient no. 9383040", ["Kuai Siyuan", "91"]),
+        ("Her granddaughter KUAI Yanan can be reached.", ["KUAI Yanan"]),
+        ("former pupil of Yingbin Road Primary School, Suqian.", ["Yingbin Road Primary School, Suqian"]),
+        (
+            "works at Weinan Tengfei Auto Repair Shop; seen at Suqian No. 2 Hospital.",
+            ["Weinan Tengfei Auto Repair Shop", "Suqian No. 2 Hospital"],
+        ),
+        ("Team 13, Gucheng Village Committee, Jiepai Town, Pujiang County", ["Team 13, Gucheng"]),
+        ("退休后住丰县大洋镇塔山村委会11队，在民丰电器商行做保洁。", ["塔山村委会11队", "民丰电器商行"]),
+        ("毕业于宁都县第三中学；籍贯盐城市。", ["宁都县第三中学", "盐城市"]),
     ],
 )
 def test_identifiers_of_the_issue_are_removed(text: str, pieces: list[str]) -> None:
@@ -180,6 +219,10 @@ def test_identifiers_of_the_issue_are_removed(text: str, pieces: list[str]) -> N
         "to 2 groups in equal numbers. Group 1, the study treatment.",
         "公卫医师何某在取得执业医师资格证书；在当天上午均吃过学校供应的课间餐；沿海城市。",
         "患者于今晨，患者诉腹痛。患者神志清，精神可，饮食可。家属：本人。医师：同上。高血压，65岁。",
+        # round 3: running text after 患者 / a colon, and a role title before a clinical word
+        "同室病友告其家属：患者整夜未眠，起床活动。患者要求输血。教育患者需掌握。",
+        "麻醉医生术前访视，ASA II级；管床医生查房。从山区来到城市上学。",
+        "History of Bankart repair and Nissen fundoplication.",
     ],
 )
 def test_clinical_text_is_kept(text: str) -> None:
