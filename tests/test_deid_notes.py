@@ -141,6 +141,30 @@ def test_test6_has_every_type_often_and_only_new_values(notes) -> None:
     assert not set(module.T6_POOLS["ZH_SURNAMES"]) & gz.zh_surnames()
 
 
+def test_test8_is_big_balanced_and_draws_surnames_by_frequency(notes) -> None:
+    """test8 (round 4, written before that round's rule changes): >= 200 notes, half en and half zh,
+    >= 60 of every type; about one person in ten has a surname on none of the detector's lists (hanzi
+    and pinyin) and the most common surnames recur as in a population (王/Wang among the top five)."""
+    rows = [r for r in notes if r["split"] == "test8"]
+    assert len(rows) >= 200 and sum(r["language"] == "en" for r in rows) * 2 == len(rows)
+    kinds: dict[str, int] = {}
+    for r in rows:
+        for s in r["spans"]:
+            kinds[s["type"]] = kinds.get(s["type"], 0) + 1
+    assert set(kinds) == TYPES and min(kinds.values()) >= 60, kinds
+    spec = importlib.util.spec_from_file_location("make_deid_notes", ROOT / "scripts" / "make_deid_notes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not set(module.T8_OFF_LIST_ZH) & gz.zh_surnames()
+    assert not set(module.T8_OFF_LIST_PY) & gz.pinyin_surnames()
+    rng = __import__("random").Random(0)
+    draws = [module.t8_surname(rng, "zh") for _ in range(4000)]
+    off = sum(d in module.T8_OFF_LIST_ZH for d in draws) / len(draws)
+    assert 0.08 < off < 0.12, off
+    top = sorted(set(draws), key=draws.count, reverse=True)[:5]
+    assert "王" in top and "李" in top, top
+
+
 # ------------------------------------------------------------------------------ the issue's own cases
 @pytest.mark.parametrize(
     "text, pieces",
