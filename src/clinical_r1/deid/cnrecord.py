@@ -78,8 +78,17 @@ _NAME_CUE_BEFORE = re.compile(
     r"mother|father|informant|relative|guardian|by|physician|doctor|resident|nurse|signature|signed|caregiver|"
     r"niece|nephew|(?:son|daughter)-in-law|grandson|granddaughter|follow-up\s+with|round|agreed\s+-|consultant|"
     r"family\s+member|next\s+of\s+kin|power\s+of\s+attorney|in\s+charge|assistant|an(?:a)?esthetist|surgeon|"
-    r"operator|deceased|accompanied\s+by|informed|notified|seeing|(?:wo)?man,|girl,|boy,|widow(?:er)?,)"
+    r"operator|deceased|accompanied\s+by|(?:informed|notified)(?:\s+to)?|seeing|(?:wo)?man,|girl,|boy,|widow(?:er)?,|"
+    # a letter's closing: "Yours sincerely,\nEr Xiuyun"
+    r"yours\s+(?:sincerely|faithfully|truly)|sincerely(?:\s+yours)?|(?:kind|best|warm)\s+regards|regards)"
     r"\.?\s*[:：,]?\s*$"
+)
+
+
+# "Signature: Kui Meiling / Da Bowen": the names after the first on a signature or clinician line
+_NAME_LIST_BEFORE = re.compile(
+    r"(?i:signature|signed(?:\s+by)?|surgeons?|physicians?|doctors?|clinicians?|nurses?|assistants?)\b[^\n:]{0,20}:"
+    r"[^\n]*(?:[/／、&]|\band)[ \t]*$"
 )
 
 
@@ -100,7 +109,9 @@ def _pinyin_names(text: str) -> Iterator[Hit]:
         # ("Name Chen Wen Jun" without its label)
         for first in range(min(2, len(tokens) - 1)):
             begin = m.start() + parts[first].start()
-            cued = _NAME_CUE_BEFORE.search(text[max(0, begin - 24) : begin]) is not None
+            cued = _NAME_CUE_BEFORE.search(text[max(0, begin - 24) : begin]) is not None or (
+                _NAME_LIST_BEFORE.search(text[text.rfind("\n", 0, begin) + 1 : begin]) is not None
+            )
             caps = tokens[first].isupper() and len(tokens[first]) > 1
             hit = next(
                 (
@@ -156,15 +167,17 @@ def _intl_names(text: str) -> Iterator[Hit]:
 
 # ----------------------------------------------------------------------------- English: labelled fields
 _EN_ID_LABEL = _rx(
-    r"\b(?i:(?:hospitali[sz]ation|inpatient|in-patient|admission|outpatient|out-patient|registration|hospital|"
+    r"\b(?i:(?:hospitali[sz]ation|inpatient|in-patient|admission|outpatient|out-patient|registration|triage|"
+    r"hospital|hosp\.?|clinic(?=[ \t]*(?:no\.?|number|#)(?![A-Za-z]))|"
     r"case[ \t]+record|medical[ \t]+record|record|visit|case|bed|(?:medical[ \t]+)?insurance(?:[ \t]+card)?|"
     r"social[ \t]+security(?:[ \t]+card)?|ID[ \t]+card|resident[ \t]+ID|identity[ \t]+card|ID|IP|OP|"
     r"(?:visit|clinic|patient|medical)[ \t]+card|card)(?![A-Za-z])"
     r"[ \t]*(?:(?:no\.?|number|num\.?|#)(?![A-Za-z]))?)[ \t]*[:：]?[ \t]*#?[ \t]*"
-    r"(?P<v>[A-Z]{0,4}\d[0-9A-Z\-]*(?:\+\d+)?)(?![\w\-])"
+    r"(?P<v>[A-Z]{0,4}-?\d[0-9A-Z\-]*(?:\+\d+)?)(?![\w\-])"  # the whole value: OP-102282, 09-764089
 )
 _EN_BED = _rx(
-    r"\b(?i:bed)[ \t]*(?:(?i:no\.?|number|#)[ \t]*[:：]?[ \t]*)?(?P<v>\d{1,3}[A-Z]?(?:\+\d)?)(?![\w+])"
+    r"\b(?i:bed)[ \t]*(?:(?i:no\.?|number|#)[ \t]*[:：]?[ \t]*)?"
+    r"(?P<v>\d{1,3}[A-Z]?(?:\+\d|-\d{1,2})?)(?![\w+])"  # bed 12, bed 7-3 (room-bed)
     r"(?![ \t]*(?i:days?|weeks?|months?|hours?|hrs?|h|d)\b)"
 )
 _POSTCODE = _rx(
@@ -222,7 +235,7 @@ _EN_SCHOOL = _rx(
     r"(?:(?:Senior|Junior|Central|Experimental|Key)[ \t]+)*"
     r"(?:Middle|High|Primary|Elementary|Secondary|Vocational|Foreign[ \t]+Languages?|Normal|Technical|"
     r"Central|Experimental|Nursing|Sports|Arts?)"
-    r"[ \t]+School\b"
+    r"[ \t]+School\b|(?<![A-Za-z])(?:[A-Z][a-z'’ü]+[ \t]){1,3}Kindergarten\b"  # Huaibei Haoyun Kindergarten
 )
 _EN_EMPLOYER = _rx(
     r"(?<![A-Za-z])(?:[A-Z][A-Za-z'’&]+[ \t]){1,4}"
@@ -290,7 +303,7 @@ def _en_places(text: str) -> Iterator[Hit]:
         pattern
         for pattern, present in (
             (_EN_ADMIN, has_address_word),
-            (_EN_SCHOOL, "School" in text),
+            (_EN_SCHOOL, "School" in text or "Kindergarten" in text),
             (_EN_EMPLOYER, _HAS_EMPLOYER_WORD.search(text) is not None),
         )
         if present
@@ -346,11 +359,13 @@ def _en_places(text: str) -> Iterator[Hit]:
 # ----------------------------------------------------------------------------- Chinese
 _ZH_BED = _rx(
     r"(?:床号|床位号?)[ \t]*[：:]?[ \t]*(?P<v>[0-9A-Za-z+\-]+)"
-    r"|(?<![0-9A-Za-z+])(?P<w>\d{1,3}(?:[A-Z]|\+\d)?)(?=床(?![旁边头尾上下]))"
+    # 12床, 7-3床 (room-bed)
+    r"|(?<![0-9A-Za-z+\-])(?P<w>\d{1,3}(?:[A-Z]|\+\d|-\d{1,2})?)(?=床(?![旁边头尾上下]))"
 )
 _ZH_ID_LABEL = _rx(
-    r"(?:住院号|住院号码|入院号|出院号|档案号|门诊号|急诊号|挂号号|就诊号|病案号|病历号|医保卡号|医保号|社保卡号|社保号|身份证号?码?|"
-    r"登记号|影像号|检查号|ID号|卡号)[ \t]*[：:]?[ \t]*(?P<v>[0-9A-Za-z][0-9A-Za-z\-+]*)"
+    r"(?:住院号|住院号码|入院号|出院号|档案号|门诊号|急诊号|挂号号|就诊号|分诊号|病案号|病历号|医保卡号|医保号|社保卡号|社保号|身份证号?码?|"
+    r"登记号|影像号|检查号|ID号|卡号|(?:医保|社保)(?:卡)?(?=[ \t]*[：:]?[ \t]*[A-Za-z]{0,4}-?\d{5}))"
+    r"[ \t]*[：:]?[ \t]*(?P<v>[0-9A-Za-z][0-9A-Za-z\-+]*)"
 )
 _ZH_NATIVE = _rx(
     rf"(?:籍贯|出生地|出生于|生于|原籍|祖籍|户籍地?|老家|现居住?地?|现居于|迁居|迁至|定居|居住于|居住在|住在|"
@@ -358,9 +373,15 @@ _ZH_NATIVE = _rx(
     rf"[ \t]*[：:]?[ \t]*(?P<v>[{CJK}0-9A-Za-z]{{2,30}})"
 )
 _ZH_IN_VERB = _rx(
-    rf"在(?P<v>[{CJK}0-9]{{2,20}}?)(?:长大|生活|居住|工作|务工|务农|上学|读书|任教|任职|任|就读|出生)"
+    rf"在(?P<v>[{CJK}0-9]{{2,20}}?)(?:长大|生活|居住|工作|务工|务农|上学|读书|任教|任职|任|就读|出生|办理|安葬|火化)"
 )
-_ZH_RETURN = _rx(rf"(?:自|从)(?P<v>[{CJK}]{{2,12}}?)(?:返回|回来|来|归来|迁来|转入)")
+# 武威木匠, 上溪中学教师, 贵州医科大学教师: a place or work unit set off by commas right before an occupation
+_ZH_BEFORE_OCCUPATION = _rx(
+    rf"(?:^|(?<=[，,、；;\s\u3000]))(?P<v>[{CJK}]{{2,12}}?)"
+    r"(?=(?:退休)?(?:教师|老师|教授|职工|员工|工人|木匠|瓦工|电工|农民|渔民|牧民|矿工|司机|厨师|会计|保安|店员|售货员)"
+    r"[，,。；;\s\u3000])"
+)
+_ZH_RETURN = _rx(rf"(?:自|从)(?P<v>[{CJK}]{{2,12}}?)(?:返回|回来|来|归来|迁来|转入|送入|送来|转来|入院)")
 _ZH_ORG_SUFFIX = (
     r"(?:有限责任公司|股份有限公司|有限公司|集团|公司|人民政府|政府|高级中学|中学|小学|中心小学|实验小学|学校|大学|学院|"
     r"幼儿园|研究所|研究院|工厂|厂|办事处|委员会|居委会|村委会|大酒店|酒店|宾馆|饭店|超市|商场|银行|税务局|公安局|局|"
@@ -450,7 +471,9 @@ _ZH_NAME_FIELD = _rx(
 # 转诊医生：訾倩，/ 家长姓名：訾坤　: a field label that names a person, a colon, 2-3 characters, a hard stop
 _ZH_PERSON_FIELD = _rx(
     r"(?:(?:姓名|医生|医师|护士|护士长|联系人|家属|家长|监护人|委托人|代诉人|陪同人|签名|签字|记录者|记录人|报告人|"
-    r"审核人|术者|助手|主刀|麻醉师|患者信息|亲属)[ \t]*[：:][ \t\u3000]*|姓名[ \t\u3000]+"
+    r"审核人|术者|助手|主刀|一助|二助|三助|第一助手|第二助手|器械护士|巡回护士|洗手护士|麻醉师|患者信息|亲属|"
+    rf"(?<![{CJK}])记录(?=[：:][ \t\u3000]*[{CJK}]{{2,4}}[ \t\u3000]*$))"
+    r"[ \t]*[：:][ \t\u3000]*|姓名[ \t\u3000]+"
     # a compound role title without a colon: 麻醉医师茆竹；, 住院医师禤宇／, 报告医生缑飞　
     r"|(?<![\u4e00-\u9fff])(?:麻醉|住院|主治|主任|手术|经治|报告|记录|申请|会诊|接诊|值班|责任|主管|上级|分诊|急诊|转诊|"
     r"门诊|副主任|管床)(?:医师|医生|护士)[ \t\u3000]*)"
@@ -462,7 +485,7 @@ _ZH_KIN = tuple(
     "丈夫 妻子 儿子 女儿 父亲 母亲 配偶 舅舅 姑姑 叔叔 伯伯 姨妈 姐夫 嫂子 哥哥 姐姐 弟弟 "
     "妹妹 外公 外婆 爷爷 奶奶 表哥 表姐 表弟 表妹 堂兄 堂弟 堂姐 堂妹 其子 其女 其妻 其夫 "
     "其母 其父 之子 之女 之妻 之夫 儿媳 女婿 孙女 孙子 外孙 外孙女 外甥 外甥女 侄女 侄子 "
-    "近亲属 紧急联系人 联系人 监护人 委托人 代诉人 陪同人 照护者 家长 家属".split()
+    "近亲属 紧急联系人 联系人 监护人 委托人 代诉人 陪同人 照护者 家长 家属 继子 继女 养子 养女".split()
 )
 _ZH_NOT_NAMES = set("本人 患者 病人 家属 同上 不详 未知 未填 暂无 缺如 空白 见上 拒填 无".split())
 # characters before 医师/主任 that make a role, not a surname (主任医师, 副主任, 住院医师, 本医师)
@@ -476,7 +499,7 @@ _ZH_TITLES = (
 _ZH_ROLE_WORDS = (
     "近亲属|紧急联系人|联系人姓名|联系人|家长姓名|家长|患者姓名|患者|病人|患儿|家属|丈夫|妻子|儿子|女儿|父亲|母亲|"
     "配偶|舅舅|姑姑|叔叔|伯伯|姨妈|姐夫|嫂子|表[哥姐弟妹]|堂[兄弟姐妹]|哥哥|姐姐|弟弟|妹妹|外公|外婆|爷爷|奶奶|"
-    "其[子女妻夫母父](?![婿儿])|之[子女妻夫母父](?![婿儿])|监护人|委托人|代诉人|陪同人"
+    "其[子女妻夫母父](?![婿儿])|之[子女妻夫母父](?![婿儿])|监护人|委托人|代诉人|陪同人|继子|继女|养子|养女"
 )
 # 住院医师巴宇／主治医师巴思琪, 口述：连淑华；, 照护者：巴静怡，, 其侄女满婉婷，, 电话随访应志豪，, 柴阿姨:
 # a cue, then 2-3 characters whose first is a surname of gazetteer.zh_surnames, then a hard delimiter
@@ -488,8 +511,8 @@ _ZH_CUED_NAME = _rx(
     # a role or kinship word, then a name whose surname is any of gazetteer.zh_surnames (雍, 隋...) and a
     # hard stop or a reporting verb: 近亲属隋佩琪，/ 紧急联系人雍树林（姐夫）/ 患者雍晓东诉
     rf"|(?:{_ZH_ROLE_WORDS})(?P<c>[：:])?[ \t\u3000]*"
-    rf"(?!丈夫|妻子|儿子|女儿|父亲|母亲|其|之)(?P<r>[{CJK}]{{2,4}}?)"
-    r"(?=[，,；;。／/（(）)、\s\u3000]|诉|自诉|陪同|签署|代诉|送来|送入|交代|沟通|$)"
+    rf"(?!丈夫|妻子|儿子|女儿|父亲|母亲|继子|继女|养子|养女|其|之)(?P<r>[{CJK}]{{2,4}}?)"
+    r"(?=[，,；;。／/（(）)、\s\u3000]|诉|自诉|将?陪同|签署|代诉|送来|送入|交代|沟通|$)"
     # a name at a clear start before its age: 雍玉明，101岁
     # or a name set off by spaces or commas before its sex and age (a nursing handover: 33床　冼梅　101岁)
     rf"|(?:^|(?<=[\s\u3000，,。；;：:（(])|(?<=患者|病人|患儿))(?P<a>[{CJK}]{{2,4}})"
@@ -504,14 +527,25 @@ _ZH_CUED_NAME = _rx(
 # after a value: sex and age, a phone or record number, a verb of a person (陪同, 代诉, 送来)
 _ZH_PERSON_AFTER = _rx(
     r"[，,][ \t]*[男女][，,（(]|[，,\s\u3000]+\d{1,3}[ \t]*岁|"
-    r"[，,（(][ \t]*(?:电话|手机|联系电话|病案号|住院号|门诊号|"
-    r"\+?\d{3,}|(?:儿媳|女婿|儿子|女儿|妻子|丈夫|父亲|母亲|兄|弟|姐|妹|孙女|孙子|侄女|侄子|姐夫|外甥)[，,）)])"
-    r"|陪同|代诉|送来|交代|签字|签署"
+    r"[，,（(][ \t]*(?:电话|手机|联系电话|病案号|住院号|门诊号|身份证|"
+    r"[(（]?\+?\d{3,}|(?:儿媳|女婿|儿子|女儿|妻子|丈夫|父亲|母亲|兄|弟|姐|妹|孙女|孙子|侄女|侄子|姐夫|外甥)[，,）)])"
+    r"|[ \t\u3000]+(?:病案号|住院号|门诊号|身份证)"  # 患者禚俊熙　住院号…: the record number of a person
+    r"|将?陪同|代诉|送来|交代|签字|签署"
 )
 # 出院医嘱：柴建军（病案号…): any label, then a name and its record number
 _ZH_NAME_BEFORE_RECORD = _rx(
     rf"[：:][ \t\u3000]*(?P<n>[{CJK}]{{2,4}}?)(?=[（(](?:病案号|住院号|门诊号|病历号|ID|\d{{1,3}}床))"
 )
+# cues that name a person whatever the surname: 由完颜卫国签署知情同意, a letter's closing (此致 / 敬礼 /
+# 宓建平 on a line of its own), a surname alone after an operating-team role (器械护士：菅。)
+_ZH_SURE_NAME = _rx(
+    rf"由(?P<b>[{CJK}]{{2,4}}?)(?=签署|签字|代签)"
+    rf"|此致[\s，,]*敬礼[！!。，,]?[ \t\u3000]*\n[ \t\u3000]*(?P<c>[{CJK}]{{2,4}})[ \t\u3000]*(?=\n|$)"
+    r"|(?:主刀|一助|二助|三助|器械护士|巡回护士|洗手护士|麻醉师|麻醉医师)[：:][ \t\u3000]*"
+    rf"(?P<s>[{CJK}])(?=[。；;，,\s\u3000]|$)"
+)
+# A/B or A、B after a signature or role label: the second name (医师签名：遆春燕/蹇晓红)
+_ZH_NEXT_NAME = _rx(rf"[ \t]*[/／、][ \t]*(?P<n>[{CJK}]{{2,4}}?)(?=[，,；;。/／、）)\s\u3000]|$)")
 _TITLE_AGE = _rx(rf"(?:{_ZH_TITLES})[，,][ \t]*\d{{1,3}}[ \t]*岁")
 
 
@@ -535,6 +569,51 @@ def _zh_clinical(name: str) -> bool:
         (name.startswith(p) or p.startswith(name)) and (len(p) > 1 or len(name) == 2)
         for p in lx.ZH_CLINICAL_PREFIXES
     )
+
+
+def _function_free(name: str, sure: bool) -> bool:
+    """No function character (的, 太, 过...) in the name; after a sure cue only the given name is checked,
+    so a compound surname that starts with one (太史宏亮, 过晓燕 after 姓名：) is still taken."""
+    return not _ZH_FUNCTION_CHARS.search(name[2:] if sure and len(name) >= 3 else name)
+
+
+def _sure_value_is_name(name: str) -> bool:
+    """The value after a sure person cue: no role (患者, 家属, 其子), word, clinical term, stop character."""
+    return (
+        name not in _ZH_NOT_NAMES
+        and name[:2] not in _ZH_NOT_NAMES
+        and re.match(_ZH_ROLE_WORDS, name) is None
+        and name[:1] not in _ZH_NOT_SURNAME_ALONE
+        and "某" not in name
+        and name not in gz.zh_common_words()
+        and _function_free(name, True)
+        and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name[1:])
+        and not _zh_clinical(name)
+    )
+
+
+def _zh_sure_names(text: str) -> Iterator[Hit]:
+    for m in _ZH_SURE_NAME.finditer(text):
+        group = next(g for g in ("b", "c", "s") if m.group(g))
+        name = m.group(group)
+        if group == "s":
+            ok = (
+                name not in _ZH_NOT_SURNAME_ALONE
+                and name not in lx.ZH_NAME_STOP_CHARS
+                and name not in lx.ZH_CLINICAL_PREFIXES
+                and not _ZH_FUNCTION_CHARS.search(name)
+            )
+        else:
+            ok = _sure_value_is_name(name)
+        if ok:
+            yield m.start(group), m.end(group), "NAME", True
+
+
+def _next_names(text: str, end: int) -> Iterator[Hit]:
+    """The names after a found one in A/B or A、B (a signature of two clinicians)."""
+    while (m := _ZH_NEXT_NAME.match(text, end)) and _sure_value_is_name(m.group("n")):
+        yield m.start("n"), m.end("n"), "NAME", True
+        end = m.end("n")
 
 
 def _zh_name_fields(text: str) -> Iterator[Hit]:
@@ -584,7 +663,7 @@ def _zh_name_fields(text: str) -> Iterator[Hit]:
             and name[-1] not in "妇者性人儿童婴孩"
             and name[:1] not in lx.ZH_SURNAMES_AMBIGUOUS
         )
-        if (known or unlisted_ok) and not _ZH_FUNCTION_CHARS.search(name) and "某" not in name:
+        if (known or unlisted_ok) and _function_free(name, labelled_value) and "某" not in name:
             clinical = _zh_clinical(name)
             if not clinical and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name):  # 查房 is no name
                 yield start, m.end(group), "NAME", True
@@ -606,12 +685,19 @@ def _zh_name_fields(text: str) -> Iterator[Hit]:
             name not in _ZH_NOT_NAMES
             and "某" not in name
             and name not in gz.zh_common_words()
-            and not _ZH_FUNCTION_CHARS.search(name)
+            and _function_free(name, _colon_labelled(m))
             and not any(ch in lx.ZH_NAME_STOP_CHARS for ch in name[1:])
             and not _zh_clinical(name)
             and (_colon_labelled(m) or _name_shaped(name))
+            # 记录：腹痛缓解 / 记录：无特殊 are notes, not the recorder
+            and (
+                not re.match(r"记录[：:]", m.group(0))
+                or (_name_shaped(name) and name[0] not in lx.ZH_NAME_STOP_CHARS)
+            )
         ):
             yield m.start("n"), m.end("n"), "NAME", True
+            yield from _next_names(text, m.end("n"))
+    yield from _zh_sure_names(text)
 
 
 def _zh(text: str) -> Iterator[Hit]:
@@ -628,6 +714,12 @@ def _zh(text: str) -> Iterator[Hit]:
             cue = text[m.start() : m.start("v")]
             if span and _zh_place_like(text[span[0] : span[1]], any(c in cue for c in _ZH_ORG_CUES)):
                 yield span[0], span[1], "LOCATION", pattern is _ZH_NATIVE
+    full, short = gz.zh_admin_names()
+    for m in _ZH_BEFORE_OCCUPATION.finditer(text):
+        value = m.group("v")
+        stem = re.sub(_ZH_ORG_SUFFIX + "$", "", value)
+        if value in full or value in short or (stem != value and len(stem) >= 2 and not _running_text(value)):
+            yield m.start("v"), m.end("v"), "LOCATION", True
     for m in _ZH_ORG.finditer(text):
         org, start = m.group(0), m.start()
         cut = max((i for i, ch in enumerate(org) if ch in _ORG_BOUNDARY), default=-1)

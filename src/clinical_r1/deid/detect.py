@@ -139,20 +139,29 @@ MONTH = (
     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
 ORD = r"(?:st|nd|rd|th)?"
+# the time of day attached to a full date goes with it: "March 14, 2021 14:30", "14-Mar-2021 at 9:05"
+_AT_TIME = r"(?:,?[ \t]+(?:at[ \t]+)?\d{1,2}:\d{2}(?::\d{2})?(?![\d:]))?"
+# ... and in Chinese: 2014年05月15日 14时, 14时30分, 8点, 14:30
+_ZH_TIME = r"(?:[ \t]*(?:\d{1,2}[ \t]*[时点](?:[ \t]*\d{1,2}[ \t]*分)?|\d{1,2}:\d{2}(?::\d{2})?(?![\d:])))?"
 DATE_RES = [
-    _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}(?:[-–]\d{{1,2}})?{ORD},?\s+\d{{4}}\b"),  # March 14, 2021 / Aug 9-10, 2021
-    _rx(rf"\b\d{{1,2}}{ORD}\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}\b"),  # 14 March 2021
-    _rx(rf"\b\d{{1,2}}[\-\s/]{MONTH}[\-\s/]\d{{2,4}}\b"),  # 14-Mar-2021
+    # March 14, 2021 / Aug 9-10, 2021
+    _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}(?:[-–]\d{{1,2}})?{ORD},?\s+\d{{4}}\b{_AT_TIME}"),
+    _rx(rf"\b\d{{1,2}}{ORD}\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}\b{_AT_TIME}"),  # 14 March 2021
+    _rx(rf"\b\d{{1,2}}[\-\s/]{MONTH}[\-\s/]\d{{2,4}}\b{_AT_TIME}"),  # 14-Mar-2021
     _rx(rf"\b{MONTH}\.?\s+\d{{1,2}}{ORD}\b(?!\s*(?:mg|ml|mcg|g|kg|units?|%))"),  # March 14
     _rx(rf"\b{MONTH}\.?,?\s+\d{{4}}\b"),  # March 2021
     # ISO, with the time of day when one follows (2021-05-22 10:32)
     _rx(
         r"(?<![\d./\-])\d{4}([\-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?![\d./\-]*\d)"
-        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?!\d))?"
+        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?!\d)|[ \t]+at[ \t]+\d{1,2}:\d{2}(?!\d))?"
     ),
     # 3/14/21, 3-14-2021: the same separator twice ("5.21-20" and "12.5-25" are ranges)
-    _rx(r"(?<![\d./\-])(?:0?[1-9]|1[0-2])([/\-.])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\d./\-]*\d)"),
-    _rx(r"(?<![\d./\-])(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|1[0-2])[/.]\d{4}(?![\d./\-]*\d)"),  # 14.03.2021
+    _rx(
+        r"(?<![\d./\-])(?:0?[1-9]|1[0-2])([/\-.])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\d./\-]*\d)"
+        + _AT_TIME
+    ),
+    # 14.03.2021
+    _rx(r"(?<![\d./\-])(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|1[0-2])[/.]\d{4}(?![\d./\-]*\d)" + _AT_TIME),
     # month/day without a year only after a word that introduces a date ("on 3/14")
     _rx(
         r"(?:\b(?:on|since|from|until|till|by|dated|before|after|as\s+of|admission|admitted|discharged?|"
@@ -160,8 +169,8 @@ DATE_RES = [
         r"(?P<d>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\d/])(?![ \t]*(?:strength|power|tab|of)\b)",
         re.IGNORECASE,
     ),
-    _rx(r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?"),
-    _rx(r"(?<![\d年])\d{1,2}\s*月\s*\d{1,2}\s*[日号]"),
+    _rx(r"\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号]" + _ZH_TIME + ")?"),
+    _rx(r"(?<![\d年])\d{1,2}\s*月\s*\d{1,2}\s*[日号]" + _ZH_TIME),
 ]
 
 # ----------------------------------------------------------------------------- ages over 89
@@ -295,7 +304,7 @@ ADDRESS_ZH_RE = _rx(
     rf"(?:{_ZH_ADMIN}){{2,6}}(?:[{CJK}\d]{{1,10}}?(?:路|街|大道|巷|弄|胡同))?(?:\d+号)?"
     rf"(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦)?(?=\d+(?:栋|幢|号楼|楼|座)))?(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?"
     r"(?:(?<=村)委会)?(?:\d+(?:组|队|社)(?=\d))?(?:\d+(?:室|号|组|队|社)|(?<=[栋幢座])\d{3,4}(?![\d号]))?"
-    rf"|[{CJK}]{{2,8}}?(?:路|街|大道)(?:\d+(?:弄|巷))?\d+号(?:附\d+号)?(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦)?(?=\d+(?:栋|幢|号楼|楼|座)))?"
+    rf"|[{CJK}]{{2,8}}?(?:路|街|大道)(?:\d+(?:弄|巷))?\d+号(?:附\d+号|院(?=\d+(?:栋|幢|号楼|楼|座)))?(?:[{CJK}]{{2,6}}?(?:小区|花园|苑|园|里|公寓|大厦)?(?=\d+(?:栋|幢|号楼|楼|座)))?"
     r"(?:\d+(?:栋|幢|号楼|楼|座))?(?:\d+单元)?(?:\d+室|(?<=[栋幢座])\d{3,4}(?![\d号]))?"
 )
 _ZH_PLACE_HEAD = (
@@ -808,6 +817,8 @@ def propagate_names(text: str, names: Iterable[str]) -> list[Span]:
                 for t in re.findall(r"[A-Za-z][A-Za-z'’\-]+", name)
                 if len(t) >= 2 and t not in lx.EN_NOT_NAMES
             )
+            if re.fullmatch(r"[A-Z][A-Za-z'’\-]+(?:[ \t]+[A-Z][A-Za-z'’\-]+){1,3}", name.strip()):
+                tokens.add(name.strip())  # "Tou Hai Jun" again, though "Jun" alone is a month
     out = []
     for surname in _learned_zh_surnames(tokens):  # 逄淑贞 found: 逄先生 and 逄奶奶 later are the same family
         for m in re.finditer(rf"(?<![{CJK}]){re.escape(surname)}(?=(?:{_ZH_TITLE_WORDS}))", text):
