@@ -39,7 +39,8 @@ FLOORS = {
 BELOW_TYPE_TARGET = {("test5", "relative / contact name")}
 # never tuned on: its one measurement is its floor (test6 and test7, measured once in round 3 at 96.57% and
 # 87.74%, are tuned on since round 4)
-UNTUNED_FLOORS: dict[str, tuple[int, int]] = {}
+# test8: measured once at the end of round 4 (rules at 66f3279): 3488/3491 (99.91%), 0 of 1,628 terms removed
+UNTUNED_FLOORS: dict[str, tuple[int, int]] = {"test8": (3488, 3491)}
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +125,7 @@ def test_the_untuned_splits_stay_at_their_measured_level(scores, split: str) -> 
     assert sum(s.planted.values()) == planted
     assert sum(s.found.values()) >= found, s.misses
     assert s.terms_removed == 0, s.removed_terms
+    assert s.recall() >= 0.99 and all(s.recall_type(k) >= 0.97 for k in s.planted_type)  # the target
 
 
 def test_test6_has_every_type_often_and_only_new_values(notes) -> None:
