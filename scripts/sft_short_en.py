@@ -1,7 +1,7 @@
 """Writes src/clinical_r1/data/samples/sft_short_en.jsonl: 51 short English SFT examples for `make demo-real`.
 
 Every line of text below was written by hand for this project (a clinician-writer's reasoning, not a
-model's): short reasoning (20-80 words) and a one-sentence response ending in "Diagnosis: X", so a small
+model's): short reasoning (21-51 words) and a one-sentence response ending in "Diagnosis: X", so a small
 model trained on them closes </think> well inside a 256-token budget. 29 are for the English records of
 the sample records' training split (heldout_fraction 0.6; the case text is the record's, unchanged); 22
 are new short cases with diagnoses none of the sample records has. Licence: Apache-2.0, as the project.
