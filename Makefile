@@ -25,8 +25,6 @@ $(SMOLLM2)/gguf_source.json: | install
 	$(BIN)/clinical-r1 models convert "$$($(BIN)/python scripts/smollm2_folder.py --gguf-path)" $(SMOLLM2)
 
 demo-real: $(SMOLLM2)/gguf_source.json
-	mkdir -p runs/demo-real-data
-	grep '"language": "en"' src/clinical_r1/data/samples/sft_seed.jsonl > runs/demo-real-data/sft_seed_en.jsonl
 	$(BIN)/clinical-r1 run configs/quickstart-real.yaml
 
 test: install
