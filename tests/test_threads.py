@@ -28,11 +28,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_resolution_order(calls: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(T, "available_cores", lambda: 8)
-    monkeypatch.setattr(T.os, "getloadavg", lambda: (5.4, 0.0, 0.0))
-    assert T.resolve_threads() == (3, "8 cores, load average 5.4")  # the idle cores, rounded
-    monkeypatch.setattr(T.os, "getloadavg", lambda: (11.0, 0.0, 0.0))
+    monkeypatch.setattr(T, "busy_cores", lambda: (5.4, "busy now"))
+    assert T.resolve_threads() == (3, "8 cores, busy now 5.4")  # the idle cores, rounded
+    monkeypatch.setattr(T, "busy_cores", lambda: (11.0, "load average"))
     assert T.resolve_threads()[0] == 1  # never below one
-    monkeypatch.setattr(T.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(T, "busy_cores", lambda: (0.0, "busy now"))
     assert T.resolve_threads()[0] == 8  # an idle machine: every core, as torch would
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     assert T.resolve_threads() == (2, "from OMP_NUM_THREADS")
@@ -40,6 +40,33 @@ def test_resolution_order(calls: list[int], monkeypatch: pytest.MonkeyPatch) -> 
     assert T.resolve_threads() == (5, f"from {T.ENV_VAR}")
     assert T.resolve_threads(1) == (1, "set explicitly")
     assert T.apply_threads() == 5 and calls == [5]
+
+
+def test_busy_cores_are_sampled_now_not_taken_from_the_trailing_load_average(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Right after our own heavy stage the 1-minute load average is still high while the cores are idle:
+    the sample from /proc/stat decides, and the load average is used only where that cannot be read."""
+    monkeypatch.setattr(T.os, "getloadavg", lambda: (1.9, 0.0, 0.0))  # the stage that just ended
+    monkeypatch.setattr(T.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(T.time, "sleep", lambda s: None)
+    samples = iter([(1_000, 10_000), (1_010, 10_200)])  # 10 of 200 jiffies busy: 5% of 2 cores
+    monkeypatch.setattr(T, "_cpu_times", lambda: next(samples))
+    busy, source = T.busy_cores()
+    assert source == "busy now" and busy == pytest.approx(0.1)
+    monkeypatch.setattr(T, "available_cores", lambda: 2)
+    samples = iter([(1_000, 10_000), (1_010, 10_200)])
+    assert T.resolve_threads()[0] == 2  # the load average alone would have given 1
+    samples = iter([(1_000, 10_000), (1_190, 10_200)])  # 95% of both cores busy: other work
+    assert T.resolve_threads()[0] == 1
+    monkeypatch.setattr(T, "_cpu_times", lambda: None)  # no /proc/stat
+    assert T.busy_cores() == (1.9, "load average")
+    assert T.resolve_threads()[0] == 1
+
+
+def test_cpu_times_reads_this_machine() -> None:
+    times = T._cpu_times()
+    assert times is not None and 0 <= times[0] <= times[1]
 
 
 def test_a_bad_environment_value_is_a_clear_error(calls: list[int], monkeypatch: pytest.MonkeyPatch) -> None:

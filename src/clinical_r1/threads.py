@@ -5,7 +5,13 @@ The number used, first that is set:
 1. an explicit value: `--threads N`, or `threads` in a model spec (`local:DIR?threads=1`);
 2. the environment variable CLINICAL_R1_THREADS;
 3. OMP_NUM_THREADS (torch's own variable; honoured rather than overridden);
-4. the cores this process may use minus the 1-minute load average, rounded, at least 1.
+4. the cores this process may use minus the cores busy right now, rounded, at least 1. "Busy now" is
+   sampled from /proc/stat over a quarter of a second (this process sleeps meanwhile, so it is other
+   work); where /proc/stat cannot be read, the 1-minute load average stands in.
+
+Why not the load average alone: it trails by a minute, so right after a stage of our own (the install,
+a conversion, the previous pipeline stage) it still counts that finished work, and an idle 2-core
+machine got 1 thread (`make demo-real` ran on one core).
 
 Rule 4 is the shared-machine default: on a 2-core machine where other jobs already keep the cores
 busy, torch's default (one thread per core) makes its OpenMP threads spin-wait for each other and
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from clinical_r1.config import ConfigError
 
@@ -59,9 +66,36 @@ def resolve_threads(explicit: int | None = None) -> tuple[int, str]:
         if number is not None:
             return number, f"from {name}"
     cores = available_cores()
+    busy, source = busy_cores()
+    number = max(1, min(cores, round(cores - busy)))
+    return number, f"{cores} cores, {source} {busy:.1f}"
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) jiffies of all CPUs from /proc/stat's first line, or None where it is unreadable."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    if len(fields) < 4:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already inside user/nice
+    return total - idle, total
+
+
+def busy_cores(window_s: float = 0.25) -> tuple[float, str]:
+    """(cores busy now, what measured it): /proc/stat over `window_s`, else the 1-minute load average."""
+    before = _cpu_times()
+    if before is not None:
+        time.sleep(window_s)
+        after = _cpu_times()
+        if after is not None and after[1] > before[1]:
+            share = (after[0] - before[0]) / (after[1] - before[1])
+            return share * (os.cpu_count() or 1), "busy now"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    number = max(1, min(cores, round(cores - load)))
-    return number, f"{cores} cores, load average {load:.1f}"
+    return load, "load average"
 
 
 def apply_threads(explicit: int | None = None) -> int:
