@@ -43,7 +43,7 @@ def test_resolution_order(calls: list[int], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_busy_cores_are_sampled_now_not_taken_from_the_trailing_load_average(
-    monkeypatch: pytest.MonkeyPatch,
+    calls: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Right after our own heavy stage the 1-minute load average is still high while the cores are idle:
     the sample from /proc/stat decides, and the load average is used only where that cannot be read."""
