@@ -40,3 +40,18 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _threads_env_restored():
+    """A command run in-process (`run`, `sft`, `rl`) pins CLINICAL_R1_THREADS in os.environ for the stages
+    and sub-processes it launches (threads.pin_threads); put back what was there before, so no later test
+    inherits the number an earlier one pinned."""
+    from clinical_r1.threads import ENV_VAR
+
+    before = os.environ.get(ENV_VAR)
+    yield
+    if before is None:
+        os.environ.pop(ENV_VAR, None)
+    else:
+        os.environ[ENV_VAR] = before
